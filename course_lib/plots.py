@@ -1,0 +1,133 @@
+"""Pictures: one canvas reused in every chapter (samples over the discriminator's or energy's
+surface), 1-D views with p_data and p_G, training curves, image grids, and animations that
+render in HTML without ffmpeg (matplotlib's jshtml).
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib import animation
+from IPython.display import HTML
+
+from .toys import Target, grid_2d
+
+REAL_STYLE = dict(s=4, c="tab:blue", alpha=0.35, label="real $x \\sim p_{data}$")
+FAKE_STYLE = dict(s=4, c="tab:orange", alpha=0.5, label="generated $G(z)$")
+
+
+@torch.no_grad()
+def _values(fn, points: torch.Tensor, batch: int = 8192) -> np.ndarray:
+    try:
+        dev = next(fn.parameters()).device
+    except (AttributeError, StopIteration):
+        dev = torch.device("cpu")
+    out = [fn(points[i:i + batch].to(dev)).detach().float().cpu() for i in range(0, len(points), batch)]
+    return torch.cat(out).reshape(-1).numpy()
+
+
+def _as_np(x):
+    return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+
+
+def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 1000, title: str | None = None):
+    """Real samples (blue) against generated ones (orange) in the plane."""
+    if x_real is None:
+        x_real = target.sample(n_real, torch.Generator().manual_seed(1))
+    xr = _as_np(x_real)
+    ax.scatter(xr[:, 0], xr[:, 1], **REAL_STYLE)
+    if x_fake is not None:
+        xf = _as_np(x_fake)
+        ax.scatter(xf[:, 0], xf[:, 1], **FAKE_STYLE)
+    (x0, x1), (y0, y1) = target.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    return ax
+
+
+def plot_surface_2d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", squash: bool = True,
+                    n: int = 150, vmin=None, vmax=None, cmap: str = "viridis", n_real: int = 500, colorbar: bool = True):
+    """Heat map of ``fn`` over the plane (``sigmoid(fn)`` when ``squash``) with real and generated samples on top."""
+    xs, ys, pts = grid_2d(target.bounds, n)
+    v = _values(fn, pts)
+    if squash:
+        v = 1 / (1 + np.exp(-v))
+        vmin, vmax = (0.0 if vmin is None else vmin), (1.0 if vmax is None else vmax)
+    im = ax.pcolormesh(xs.numpy(), ys.numpy(), v.reshape(n, n), shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    if colorbar:
+        plt.colorbar(im, ax=ax, label=label, fraction=0.046)
+    plot_samples(ax, target, x_fake, n_real=n_real)
+    return im
+
+
+def plot_surface_1d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", squash: bool = True, n: int = 400, bins: int = 60):
+    """The discriminator over the line (``sigmoid(fn)`` when ``squash``), with p_data and a histogram of p_G."""
+    (x0, x1), = target.bounds
+    xs = torch.linspace(x0, x1, n)[:, None]
+    v = _values(fn, xs)
+    if squash:
+        v = 1 / (1 + np.exp(-v))
+    ax.plot(xs[:, 0], v, c="tab:green", lw=2, label=label)
+    if target.has_density:
+        ax.plot(xs[:, 0], target.log_prob(xs).exp(), c="tab:blue", lw=2, label="$p_{data}(x)$")
+    if x_fake is not None:
+        ax.hist(_as_np(x_fake).ravel(), bins=bins, range=(x0, x1), density=True, color="tab:orange", alpha=0.5, label="$p_G(x)$ (histogram)")
+    ax.set(xlim=(x0, x1), xlabel="x", ylabel="density / discriminator value")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_history(ax, history, keys, smooth: int = 1, title: str | None = None):
+    """Curves of the logged numbers ``keys`` against the generator step (moving average over ``smooth``)."""
+    for key in keys:
+        y = np.asarray(history[key], dtype=float)
+        if smooth > 1 and len(y) >= smooth:
+            y = np.convolve(y, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(1, len(y) + 1) + (smooth - 1), y, label=key)
+    ax.set(xlabel="generator step", ylabel="value")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def show_images(ax, images, nrow: int = 8, title: str | None = None):
+    """A grid of images (B, C, H, W) or (B, H, W) in [0, 1] or [-1, 1]."""
+    from torchvision.utils import make_grid
+
+    x = torch.as_tensor(images).detach().cpu().float()
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.min() < 0:
+        x = (x + 1) / 2
+    g = make_grid(x.clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
+    ax.imshow(g.permute(1, 2, 0).numpy(), cmap="gray" if g.shape[0] == 1 else None)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def animate(frames, draw, ncols: int = 1, figsize=(5, 4.5), interval: int = 500) -> HTML:
+    """An HTML animation (jshtml, no ffmpeg needed): ``draw(frame, axes)`` paints one frame on cleared axes."""
+    fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
+    axes = axes[0]
+    cbar_axes = []
+
+    def paint(i):
+        for cax in cbar_axes:
+            cax.remove()
+        cbar_axes.clear()
+        before = set(fig.axes)
+        for ax in axes:
+            ax.clear()
+        draw(frames[i], axes if ncols > 1 else axes[0])
+        cbar_axes.extend(set(fig.axes) - before)
+        return list(axes)
+
+    anim = animation.FuncAnimation(fig, paint, frames=len(frames), interval=interval, blit=False)
+    html = HTML(anim.to_jshtml(default_mode="once"))
+    plt.close(fig)
+    return html

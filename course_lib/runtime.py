@@ -1,0 +1,91 @@
+"""Where and how a notebook runs: profile (test or real), device, seeding.
+
+The profile comes from one environment variable, ``COURSE_PROFILE``:
+
+* ``test``: tiny step counts, CPU only, so that CI executes every notebook in under a minute
+  and the numbers a cell prints are the same on every machine;
+* ``real`` (the default): the step counts whose results show what the text claims, on the
+  GPU when there is one.
+"""
+from __future__ import annotations
+
+import os
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+PROFILE_VAR = "COURSE_PROFILE"
+DEVICE_VAR = "COURSE_DEVICE"
+PROFILES = ("test", "real")
+
+
+def profile() -> str:
+    """The active profile, read from ``$COURSE_PROFILE`` (``real`` when unset)."""
+    name = os.environ.get(PROFILE_VAR, "real").strip().lower() or "real"
+    if name not in PROFILES:
+        raise ValueError(
+            f"{PROFILE_VAR}={name!r} is not a profile; use one of {PROFILES} "
+            f"(e.g. `export {PROFILE_VAR}=test` for the quick CI run)."
+        )
+    return name
+
+
+def is_test() -> bool:
+    """True in the quick ``test`` profile."""
+    return profile() == "test"
+
+
+class Settings(SimpleNamespace):
+    """The step counts and sizes one notebook uses, for the active profile (read-only by habit)."""
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"Settings[{profile()}]({items})"
+
+
+def settings(test: dict, real: dict) -> Settings:
+    """Pick the notebook's settings for the active profile; both profiles must name the same keys."""
+    if set(test) != set(real):
+        missing = sorted(set(test) ^ set(real))
+        raise ValueError(f"test and real settings must have the same keys; differ in {missing}")
+    return Settings(**(test if is_test() else real))
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device to compute on: ``$COURSE_DEVICE`` if set, CPU in the test profile, else CUDA > MPS > CPU."""
+    name = name or os.environ.get(DEVICE_VAR)
+    if name:
+        return torch.device(name)
+    if is_test():
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed torch (all devices), numpy and random; return a CPU ``torch.Generator`` seeded the same."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS
+    return torch.Generator().manual_seed(seed)
+
+
+def setup_notebook(seed: int = 0, *, test: dict, real: dict, threads: int | None = None):
+    """The standard first cell: seed, choose device and settings, print them; returns ``(settings, device)``."""
+    if threads is None and is_test():
+        threads = 2  # CI's machine has two cores
+    if threads:
+        torch.set_num_threads(threads)
+    seed_everything(seed)
+    device = get_device()
+    cfg = settings(test=test, real=real)
+    print(f"profile={profile()}  device={device}  torch={torch.__version__}  seed={seed}")
+    print(cfg)
+    return cfg, device
