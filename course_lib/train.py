@@ -21,6 +21,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 
+OPTIMIZERS = {
+    "adam": lambda params, cfg, lr: torch.optim.Adam(params, lr=lr, betas=cfg.betas),
+    "sgd": lambda params, cfg, lr: torch.optim.SGD(params, lr=lr),
+}
+
+
 @dataclass
 class TrainConfig:
     steps: int = 2000             # generator updates
@@ -29,6 +35,7 @@ class TrainConfig:
     lr_d: float = 1e-3            # discriminator learning rate (Adam)
     lr_g: float = 1e-3            # generator learning rate (Adam)
     betas: tuple = (0.5, 0.999)   # Adam's betas, as in DCGAN
+    optimizer: str = "adam"       # "adam" or "sgd" (plain gradient steps show saturation undisguised)
     simultaneous: bool = False    # True: one minibatch, both gradients, then both steps
     snapshot_at: tuple = ()       # generator steps after which to keep copies of G and D (0 and the last always)
     seed: int = 0                 # seeds z, the minibatches and nothing else
@@ -44,6 +51,8 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
                 raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
         if self.simultaneous and self.n_critic != 1:
             raise ValueError("simultaneous updates use one minibatch for both players: set n_critic=1")
         bad = [s for s in self.snapshot_at if not isinstance(s, int) or not 0 <= s <= self.steps]
@@ -137,8 +146,8 @@ def train(
     device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(cfg.seed)
     extra = [p for m in objective.modules() for p in m.parameters()]
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-    opt_g = torch.optim.Adam(list(G.parameters()) + extra, lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = OPTIMIZERS[cfg.optimizer](D.parameters(), cfg, cfg.lr_d)
+    opt_g = OPTIMIZERS[cfg.optimizer](list(G.parameters()) + extra, cfg, cfg.lr_g)
     history = History(config=asdict(cfg))
     history.snapshots.append(Snapshot(0, _state(G), _state(D), objective.state()))
     keep = set(cfg.snapshot_at) | {cfg.steps}

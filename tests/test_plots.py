@@ -1,0 +1,55 @@
+import matplotlib.pyplot as plt
+import torch
+
+from course_lib import models, plots, toys
+from course_lib.build import title_of, write_index
+from course_lib.train import History
+
+
+def test_surface_2d_squashes_logits_into_probabilities_and_labels_axes():
+    t = toys.ring8()
+    D = models.Discriminator(2, 16, 1)
+    fig, ax = plt.subplots()
+    im = plots.plot_surface_2d(ax, D, t, x_fake=torch.zeros(10, 2), n=20)
+    values = im.get_array()
+    assert values.min() >= 0 and values.max() <= 1 and values.size == 400
+    assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
+    assert len(ax.get_legend().get_texts()) == 2
+    plt.close(fig)
+
+
+def test_surface_1d_draws_discriminator_density_and_histogram():
+    t = toys.gaussian1d()
+    fig, ax = plt.subplots()
+    plots.plot_surface_1d(ax, models.Discriminator(1, 8, 1), t, x_fake=torch.randn(100, 1))
+    labels = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert labels[0] == "D(x)" and "p_{data}" in labels[1] and "p_G" in labels[2]
+    assert ax.get_xlabel() == "x"
+    plt.close(fig)
+
+
+def test_history_curves_are_smoothed_moving_averages():
+    h = History()
+    h.log["d_loss"] = [0.0, 2.0, 4.0, 6.0]
+    fig, ax = plt.subplots()
+    plots.plot_history(ax, h, ["d_loss"], smooth=2)
+    assert list(ax.lines[0].get_ydata()) == [1.0, 3.0, 5.0]
+    plt.close(fig)
+
+
+def test_animation_renders_to_html_without_ffmpeg():
+    html = plots.animate([1, 2, 3], lambda f, ax: ax.plot([0, f], [0, f]), figsize=(2, 2))
+    assert "<script" in html.data and html.data.count("data:image/png;base64") == 3
+
+
+def test_index_page_links_every_notebook(tmp_path):
+    rows = [dict(name="04_original_gan", html="04_original_gan.html", title="The original GAN", seconds=3.0, status="ok"),
+            dict(name="05_x", html="05_x.html", title="EBGAN", seconds=4.0, status="ok")]
+    page = write_index(tmp_path, rows).read_text()
+    assert 'href="04_original_gan.html"' in page and 'href="05_x.html"' in page
+
+
+def test_title_of_reads_the_first_heading():
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1"), nbformat.v4.new_markdown_cell("# 4. The GAN\ntext")])
+    assert title_of(nb) == "4. The GAN"

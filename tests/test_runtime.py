@@ -1,0 +1,44 @@
+import pytest
+import torch
+
+from course_lib import runtime
+
+
+def test_profile_defaults_to_real_and_reads_the_environment(monkeypatch):
+    monkeypatch.delenv(runtime.PROFILE_VAR, raising=False)
+    assert runtime.profile() == "real"
+    monkeypatch.setenv(runtime.PROFILE_VAR, "test")
+    assert runtime.profile() == "test" and runtime.is_test()
+
+
+def test_unknown_profile_is_rejected_with_the_allowed_names(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_VAR, "fast")
+    with pytest.raises(ValueError, match="test.*real"):
+        runtime.profile()
+
+
+def test_settings_pick_the_active_profile_and_require_the_same_keys(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_VAR, "test")
+    assert runtime.settings(test=dict(steps=3), real=dict(steps=3000)).steps == 3
+    monkeypatch.setenv(runtime.PROFILE_VAR, "real")
+    assert runtime.settings(test=dict(steps=3), real=dict(steps=3000)).steps == 3000
+    with pytest.raises(ValueError, match="same keys"):
+        runtime.settings(test=dict(steps=3), real=dict(epochs=3))
+
+
+def test_test_profile_runs_on_cpu_and_device_variable_overrides(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_VAR, "test")
+    monkeypatch.delenv(runtime.DEVICE_VAR, raising=False)
+    assert runtime.get_device().type == "cpu"
+    monkeypatch.setenv(runtime.DEVICE_VAR, "cpu")
+    assert runtime.get_device() == torch.device("cpu")
+
+
+def test_seeding_makes_draws_repeatable():
+    g1 = runtime.seed_everything(7)
+    a = torch.randn(3), torch.randn(3, generator=g1)
+    g2 = runtime.seed_everything(7)
+    b = torch.randn(3), torch.randn(3, generator=g2)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    with pytest.raises(ValueError):
+        runtime.seed_everything(-1)

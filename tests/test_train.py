@@ -1,0 +1,114 @@
+import pytest
+import torch
+
+from course_lib import losses, models, toys
+from course_lib.train import TrainConfig, TrainingDiverged, load_checkpoint, save_checkpoint, train
+
+
+def _nets(seed=0):
+    torch.manual_seed(seed)
+    return models.Generator(2, 2, 32, 1), models.Discriminator(2, 32, 1)
+
+
+class Counting(losses.GANObjective):
+    """The GAN objective, counting how often each loss is asked for."""
+
+    def __init__(self):
+        super().__init__("non_saturating")
+        self.d_calls = self.g_calls = 0
+
+    def d_loss(self, D, x_real, x_fake):
+        self.d_calls += 1
+        return super().d_loss(D, x_real, x_fake)
+
+    def g_loss(self, D, x_fake, z):
+        self.g_calls += 1
+        return super().g_loss(D, x_fake, z)
+
+
+class NaNAfter(losses.GANObjective):
+    def __init__(self, step):
+        super().__init__("non_saturating")
+        self.step, self.calls = step, 0
+
+    def g_loss(self, D, x_fake, z):
+        self.calls += 1
+        loss, parts = super().g_loss(D, x_fake, z)
+        return (loss * float("nan") if self.calls >= self.step else loss), parts
+
+
+def test_n_critic_discriminator_steps_per_generator_step():
+    G, D = _nets()
+    obj = Counting()
+    hist = train(G, D, toys.ring8().sample, obj, TrainConfig(steps=4, n_critic=3, batch_size=8, progress=False))
+    assert (obj.d_calls, obj.g_calls) == (12, 4)
+    assert len(hist["d_loss"]) == len(hist["g_loss"]) == 4
+
+
+def test_simultaneous_updates_take_one_minibatch_per_step():
+    G, D = _nets()
+    obj = Counting()
+    train(G, D, toys.ring8().sample, obj, TrainConfig(steps=5, simultaneous=True, batch_size=8, progress=False))
+    assert (obj.d_calls, obj.g_calls) == (5, 5)
+    with pytest.raises(ValueError, match="n_critic=1"):
+        TrainConfig(simultaneous=True, n_critic=2)
+
+
+def test_snapshots_at_chosen_steps_and_training_is_repeatable():
+    runs = []
+    for _ in range(2):
+        G, D = _nets()
+        hist = train(G, D, toys.ring8().sample, losses.GANObjective(), TrainConfig(steps=6, snapshot_at=(2, 4), batch_size=16, progress=False))
+        runs.append((hist, G))
+    assert [s.step for s in runs[0][0].snapshots] == [0, 2, 4, 6]
+    assert runs[0][0]["g_loss"] == runs[1][0]["g_loss"]
+    for a, b in zip(runs[0][1].parameters(), runs[1][1].parameters()):
+        assert torch.equal(a, b)
+    # a snapshot rebuilds the generator it saw, without touching G
+    first = runs[0][0].snapshots[0].generator(runs[0][1])
+    assert not torch.equal(first.net[0].weight, runs[0][1].net[0].weight)
+
+
+def test_discriminator_learns_to_separate_a_fixed_generator():
+    G, D = _nets()
+    for p in G.parameters():
+        p.requires_grad_(False)
+    hist = train(G, D, toys.ring8().sample, losses.GANObjective(),
+                 TrainConfig(steps=40, n_critic=5, lr_d=3e-3, batch_size=64, progress=False))
+    assert hist["d_loss"][0] == pytest.approx(2 * 0.6931, abs=0.05)  # an untrained D says 1/2: loss 2 log 2
+    assert hist.last("d_loss", 5) < 0.5
+
+
+def test_divergence_stops_with_the_step_and_restores_the_last_good_snapshot():
+    G, D = _nets()
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    with pytest.raises(TrainingDiverged, match=r"generator step 3: generator loss = nan") as err:
+        train(G, D, toys.ring8().sample, NaNAfter(3), TrainConfig(steps=10, batch_size=8, progress=False))
+    assert err.value.step == 3 and [s.step for s in err.value.history.snapshots] == [0]
+    assert len(err.value.history["g_loss"]) == 2
+    for k, v in G.state_dict().items():
+        assert torch.equal(v, before[k]) and torch.isfinite(v).all()
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_critic=0), "n_critic"), (dict(steps=0), "steps"), (dict(lr_d=-1e-3), "lr_d"),
+    (dict(lr_g=0.0), "lr_g"), (dict(batch_size=2.5), "batch_size"), (dict(steps=5, snapshot_at=(9,)), "snapshot_at"),
+])
+def test_bad_hyper_parameters_are_rejected(kw, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kw)
+
+
+def test_checkpoints_are_written_atomically_and_checked(tmp_path):
+    G, _ = _nets()
+    path = str(tmp_path / "ckpt" / "g.pt")
+    save_checkpoint(path, G=G.state_dict(), step=7)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["g.pt", "g.pt.sha256"]
+    state = load_checkpoint(path)
+    assert state["step"] == 7 and torch.equal(state["G"]["net.0.weight"], G.state_dict()["net.0.weight"])
+    with open(path, "ab") as f:
+        f.write(b"corrupt")
+    with pytest.raises(ValueError, match="sha256"):
+        load_checkpoint(path)
+    with pytest.raises(FileNotFoundError, match="train first"):
+        load_checkpoint(str(tmp_path / "missing.pt"))
