@@ -1,0 +1,148 @@
+"""The image loader: extracts gzipped IDX files into its own folder, picks the present split, fails clearly."""
+import gzip
+import os
+import struct
+
+import pytest
+import torch
+
+from course_lib import data as D
+
+
+def _idx_images(n: int, seed: int = 0) -> tuple[bytes, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+    return struct.pack(">iiii", 2051, n, 28, 28) + pixels.numpy().tobytes(), pixels
+
+
+def _idx_labels(n: int) -> tuple[bytes, torch.Tensor]:
+    labels = torch.arange(n, dtype=torch.uint8) % 10
+    return struct.pack(">ii", 2049, n) + labels.numpy().tobytes(), labels
+
+
+def _write_split(root, folder: str, split: str, n: int):
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    p = {"train": "train", "test": "t10k"}[split]
+    img_bytes, pixels = _idx_images(n)
+    lab_bytes, labels = _idx_labels(n)
+    (raw / f"{p}-images-idx3-ubyte.gz").write_bytes(gzip.compress(img_bytes))
+    (raw / f"{p}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(lab_bytes))
+    return pixels, labels
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory():
+    D._MEMORY.clear()
+    yield
+    D._MEMORY.clear()
+
+
+def test_loader_extracts_gz_into_cache_not_into_root_and_scales_to_unit_interval(tmp_path):
+    root, cache = tmp_path / "root", tmp_path / "cache"
+    pixels, labels = _write_split(root, "MNIST", "test", 7)
+    before = sorted(os.listdir(root / "MNIST" / "raw"))
+    d = D.load_images("mnist", "test", root=root, cache=cache, download=False)
+    assert sorted(os.listdir(root / "MNIST" / "raw")) == before  # the source folder is untouched
+    assert sorted(os.listdir(cache / "MNIST" / "raw")) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    assert d.images.shape == (7, 1, 28, 28) and d.images.dtype == torch.float32
+    assert d.labels.dtype == torch.int64 and d.labels.tolist() == labels.long().tolist()
+    torch.testing.assert_close(d.images[:, 0], pixels.float() / 255.0, rtol=0, atol=1e-7)
+    assert 0.0 <= float(d.images.min()) and float(d.images.max()) <= 1.0
+
+
+def test_auto_split_picks_test_when_only_test_present_and_the_note_says_so(tmp_path):
+    root = tmp_path / "root"
+    _write_split(root, "MNIST", "test", 5)
+    d = D.load_images("mnist", "auto", root=root, cache=tmp_path / "cache", download=False)
+    assert d.split == "test" and len(d) == 5
+    assert "test split" in d.note and "training split is not available" in d.note
+
+
+def test_auto_split_picks_train_when_present(tmp_path):
+    root = tmp_path / "root"
+    _write_split(root, "FashionMNIST", "test", 3)
+    _write_split(root, "FashionMNIST", "train", 4)
+    d = D.load_images("fashion_mnist", "auto", root=root, cache=tmp_path / "cache", download=False)
+    assert d.split == "train" and len(d) == 4 and d.name == "fashion_mnist"
+
+
+def test_empty_root_fails_with_message_naming_files_folder_and_variable(tmp_path):
+    root = tmp_path / "empty"
+    root.mkdir()
+    with pytest.raises(D.DataNotFoundError) as err:
+        D.load_images("mnist", "auto", root=root, cache=tmp_path / "cache", download=False)
+    msg = str(err.value)
+    assert "t10k-images-idx3-ubyte.gz" in msg and str(root / "MNIST" / "raw") in msg and "COURSE_DATA" in msg
+
+
+def test_missing_requested_split_fails_even_when_other_split_present(tmp_path):
+    root = tmp_path / "root"
+    _write_split(root, "MNIST", "test", 3)
+    with pytest.raises(D.DataNotFoundError, match="train-images-idx3-ubyte.gz"):
+        D.load_images("mnist", "train", root=root, cache=tmp_path / "cache", download=False)
+
+
+def test_nonexistent_root_fails_naming_the_variable(tmp_path):
+    with pytest.raises(D.DataNotFoundError, match="does not exist.*COURSE_DATA"):
+        D.load_images("mnist", root=tmp_path / "nowhere", cache=tmp_path / "cache", download=False)
+    assert not (tmp_path / "cache").exists()  # nothing written
+    # a missing root is bad input: callers catching ValueError (the course's convention) see it too
+    assert issubclass(D.DataNotFoundError, ValueError) and issubclass(D.DataNotFoundError, FileNotFoundError)
+
+
+def test_root_comes_from_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path / "envroot"))
+    assert D.data_root() == tmp_path / "envroot"
+    monkeypatch.delenv("COURSE_DATA")
+    assert D.data_root() == D.PROJECT_DATA
+
+
+def test_corrupt_gzip_raises_value_error_and_leaves_no_partial_file(tmp_path):
+    root, cache = tmp_path / "root", tmp_path / "cache"
+    _write_split(root, "MNIST", "test", 3)
+    gz = root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz"
+    good = gz.read_bytes()
+    gz.write_bytes(good[: len(good) // 2])  # truncated
+    with pytest.raises(ValueError, match="not a valid gzip file"):
+        D.load_images("mnist", "test", root=root, cache=cache, download=False)
+    assert not (cache / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists()
+    assert not [f for f in os.listdir(cache / "MNIST" / "raw") if f.endswith(".part")]
+    gz.write_bytes(b"this is not gzip at all")
+    with pytest.raises(ValueError, match="not a valid gzip file"):
+        D.load_images("mnist", "test", root=root, cache=cache, download=False)
+
+
+@pytest.mark.parametrize("kw, allowed", [(dict(name="cifar10"), "fashion_mnist"), (dict(split="validation"), "auto")])
+def test_unknown_name_or_split_raises_value_error_listing_allowed(tmp_path, kw, allowed):
+    with pytest.raises(ValueError, match=allowed):
+        D.load_images(**kw, root=tmp_path, cache=tmp_path / "cache", download=False)
+
+
+def test_offline_variable_makes_is_online_false_without_network(monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert D.is_online() is False
+
+
+def test_download_skipped_offline_gives_documented_error_quickly(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    root = tmp_path / "empty"
+    root.mkdir()
+    t0 = time.perf_counter()
+    with pytest.raises(D.DataNotFoundError, match="offline"):
+        D.load_images("fashion_mnist", "train", root=root, cache=tmp_path / "cache", download=True)
+    assert time.perf_counter() - t0 < 5.0
+
+
+def test_train_test_split_is_a_seeded_partition(tmp_path):
+    root = tmp_path / "root"
+    _write_split(root, "MNIST", "test", 20)
+    d = D.load_images("mnist", "test", root=root, cache=tmp_path / "cache", download=False)
+    a_tr, a_te = D.train_test_split(d, 5, seed=1)
+    b_tr, b_te = D.train_test_split(d, 5, seed=1)
+    assert a_tr.shape[0] == 15 and a_te.shape[0] == 5
+    assert torch.equal(a_te, b_te)
+    with pytest.raises(ValueError):
+        D.train_test_split(d, 20)
