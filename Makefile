@@ -4,7 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-export COURSE_DATA ?= $(CURDIR)/../shared/data
+# offline copies of the image data beside the checkout (as in CI), if there are any; see README, "Data"
+ifneq ($(wildcard ../shared/data),)
+export COURSE_DATA ?= $(abspath ../shared/data)
+endif
 
 .PHONY: course test unit notebooks env lab sync benchmark clean
 
