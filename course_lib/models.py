@@ -63,6 +63,168 @@ class Discriminator(nn.Module):
         return self.net(x).squeeze(-1)
 
 
+def fixed_gaussian_generator(mean: float = 0.0, std: float = 1.0) -> Generator:
+    """A frozen 1-D generator G(z) = mean + std * z, so that p_G = N(mean, std^2) exactly."""
+    G = Generator(z_dim=1, x_dim=1, depth=0)
+    with torch.no_grad():
+        G.net[0].weight.fill_(std)
+        G.net[0].bias.fill_(mean)
+    G.requires_grad_(False)
+    return G
+
+
 def device_of(module: nn.Module) -> torch.device:
     """The device a module's parameters live on."""
     return next(module.parameters()).device
+
+
+# ================================================================ energy-based GANs (issue 4)
+# Autoencoder discriminators: the energy of x is how badly the autoencoder reconstructs it,
+# D(x) = mean_d |x_d - Dec(Enc(x))_d|^p, p = 2 ("l2", EBGAN, Zhao et al. 2016, arXiv:1609.03126)
+# or p = 1 ("l1", BEGAN, Berthelot et al. 2017, arXiv:1703.10717). ``forward`` returns the energy
+# (B,) because the trainer calls D(x); ``codes`` and ``energy_and_codes`` expose the encoder's
+# output for the pulling-away term.
+
+ENERGY_NORMS = ("l1", "l2")
+
+
+def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2") -> torch.Tensor:
+    """E(x) = (1/d) sum_d |x_d - x_rec_d|^p per sample, p = 1 ("l1") or 2 ("l2"); returns (B,)."""
+    if norm not in ENERGY_NORMS:
+        raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
+    diff = (x - x_rec).reshape(len(x), -1)  # (B, d)
+    return diff.abs().mean(1) if norm == "l1" else diff.pow(2).mean(1)
+
+
+class EnergyAutoencoder(nn.Module):
+    """Shared interface: ``codes(x)``, ``reconstruct(x)``, ``energy_and_codes(x)``, ``forward(x) = energy (B,)``."""
+
+    norm = "l2"
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, e: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's output e = Enc(x), shape (B, code_dim) (what the pulling-away term compares)."""
+        return self.encode(x)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Dec(Enc(x)), the same shape as x."""
+        return self.decode(self.encode(x), x)
+
+    def energy_and_codes(self, x: torch.Tensor):
+        """(D(x) (B,), Enc(x) (B, code_dim)) from one pass through the encoder."""
+        e = self.encode(x)
+        return reconstruction_energy(x, self.decode(e, x), self.norm), e
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.energy_and_codes(x)[0]
+
+
+class AutoencoderDiscriminator(EnergyAutoencoder):
+    """MLP autoencoder energy D(x) = mean_d |x - Dec(Enc(x))|^p for 2-D points or flattened images (Zhao et al. 2016)."""
+
+    def __init__(self, x_dim: int = 2, hidden: int = 128, code_dim: int = 8, depth: int = 2,
+                 activation: str = "relu", norm: str = "l2", sigmoid_output: bool = False):
+        super().__init__()
+        if norm not in ENERGY_NORMS:
+            raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
+        self.x_dim, self.code_dim, self.norm = x_dim, code_dim, norm
+        self.encoder = mlp(x_dim, code_dim, hidden, depth, activation)
+        self.decoder = mlp(code_dim, x_dim, hidden, depth, activation)
+        self.sigmoid_output = sigmoid_output  # True for images in [0, 1]
+
+    def encode(self, x):
+        return self.encoder(x.reshape(len(x), -1))  # (B, code_dim)
+
+    def decode(self, e, like):
+        out = self.decoder(e)
+        if self.sigmoid_output:
+            out = torch.sigmoid(out)
+        return out.reshape(like.shape)
+
+
+class ConvAutoencoderDiscriminator(EnergyAutoencoder):
+    """Convolutional autoencoder energy for (B, C, S, S) images, S a multiple of 4 (28 for MNIST); EBGAN/BEGAN style.
+
+    Encoder: two stride-2 4x4 convolutions (S -> S/2 -> S/4), then a linear layer to the code;
+    decoder: the mirror image with transposed convolutions, then a sigmoid (pixels in [0, 1]) or,
+    with ``sigmoid_output=False``, nothing (BEGAN's linear output, whose gradient never saturates).
+    """
+
+    def __init__(self, image_size: int = 28, channels: int = 1, width: int = 32, code_dim: int = 64, norm: str = "l2",
+                 sigmoid_output: bool = True):
+        super().__init__()
+        if not isinstance(image_size, int) or image_size < 8 or image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4 and at least 8 (e.g. 28 for MNIST), got {image_size!r}")
+        if norm not in ENERGY_NORMS:
+            raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
+        self.image_size, self.channels, self.code_dim, self.norm = image_size, channels, code_dim, norm
+        s = image_size // 4
+        self.encoder = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2),        # (B, w, S/2, S/2)
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),       # (B, 2w, S/4, S/4)
+            nn.Flatten(), nn.Linear(2 * width * s * s, code_dim),          # (B, code_dim)
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(code_dim, 2 * width * s * s), nn.ReLU(),
+            nn.Unflatten(1, (2 * width, s, s)),                            # (B, 2w, S/4, S/4)
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(),      # (B, w, S/2, S/2)
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),                  # (B, C, S, S)
+        )
+        # a sigmoid keeps reconstructions in [0, 1] but saturates; BEGAN's decoder ends linear
+        self.out = nn.Sigmoid() if sigmoid_output else nn.Identity()
+
+    def _check(self, x):
+        want = (self.channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"expected images of shape (B, {want[0]}, {want[1]}, {want[2]}), got {tuple(x.shape)}; "
+                             f"build the autoencoder with image_size={x.shape[-1]} (a multiple of 4) for other sizes")
+
+    def encode(self, x):
+        self._check(x)
+        return self.encoder(x)
+
+    def decode(self, e, like):
+        return self.out(self.decoder(e))
+
+
+class ConvGenerator(nn.Module):
+    """DCGAN-style x = G(z) for (C, S, S) images, S a multiple of 4: linear -> (2w, S/4, S/4), two 4x4 stride-2
+    transposed convolutions with batch norm and ReLU, sigmoid output in [0, 1] (Radford et al. 2016, arXiv:1511.06434)."""
+
+    def __init__(self, z_dim: int = 32, image_size: int = 28, channels: int = 1, width: int = 32):
+        super().__init__()
+        if not isinstance(image_size, int) or image_size < 8 or image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4 and at least 8 (e.g. 28 for MNIST), got {image_size!r}")
+        if not isinstance(z_dim, int) or z_dim < 1:
+            raise ValueError(f"z_dim must be a positive integer, got {z_dim!r}")
+        self.z_dim, self.image_size, self.channels = z_dim, image_size, channels
+        self.x_shape = (channels, image_size, image_size)
+        s = image_size // 4
+        self.net = nn.Sequential(
+            nn.Linear(z_dim, 2 * width * s * s), nn.BatchNorm1d(2 * width * s * s), nn.ReLU(),
+            nn.Unflatten(1, (2 * width, s, s)),                                               # (B, 2w, S/4, S/4)
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),  # (B, w, S/2, S/2)
+            nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Sigmoid(),                       # (B, C, S, S)
+        )
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw n codes z ~ N(0, I) on the CPU (same numbers on every device), then move them."""
+        z = torch.randn(n, self.z_dim, generator=generator)
+        return z.to(next(self.parameters()).device)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n generated images (B, C, S, S) in [0, 1], as a CPU tensor (eval mode: batch norm uses running stats)."""
+        was = self.training
+        self.eval()
+        x = self(self.sample_z(n, generator)).cpu()
+        self.train(was)
+        return x
