@@ -1,0 +1,361 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 09 · Evaluating generative models
+#
+# **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. Which one is
+# *better*, and by what number? This chapter goes through the usual answers — likelihood, mode
+# coverage, classifier-based scores, detection curves — and for each shows what it measures, how to
+# compute it correctly, and how it can mislead. Main sources: Theis, van den Oord and Bethge (2016,
+# *A note on the evaluation of generative models*, arXiv:1511.01844); Davis and Goadrich (2006, *The
+# relationship between precision-recall and ROC curves*, ICML); Salimans et al. (2016, arXiv:1606.03498)
+# and Heusel et al. (2017, arXiv:1706.08500) for the classifier-based scores.
+
+# %%
+import math
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.mixture import GaussianMixture
+
+from course_lib import is_test, setup_notebook
+from course_lib.data import load_images
+from course_lib.energy import EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork
+from course_lib.evaluation import (MnistClassifier, bits_per_dim, classifier_score, dequantization_bound,
+                                   frechet_distance, nll_rescaled, pr_auc, pr_curve, predict, roc_auc, roc_curve,
+                                   train_classifier)
+from course_lib.losses import GANObjective
+from course_lib.metrics import mode_stats
+from course_lib.models import ConvGenerator, Discriminator, Generator
+from course_lib.plots import plot_samples, show_images
+from course_lib.toys import ring8
+from course_lib.train import TrainConfig, train
+
+S, device = setup_notebook(
+    seed=0,
+    threads=1,  # these networks are tiny: one thread is faster than two fighting over shared cores
+    test=dict(n_toy=2000, toy_steps=40, toy_batch=128, n_pixels=20000, clf_steps=30, clf_batch=64,
+              gan_steps=20, conv_steps=10, maxent_steps=20, img_batch=32, img_hidden=64, n_heldout=1000, n_score=500),
+    real=dict(n_toy=5000, toy_steps=2000, toy_batch=256, n_pixels=200000, clf_steps=800, clf_batch=128,
+              gan_steps=3000, conv_steps=1500, maxent_steps=3000, img_batch=64, img_hidden=256, n_heldout=2000, n_score=1000),
+)
+
+# %% [markdown]
+# ## 1. Why likelihood is hard for GANs — and not the whole story
+#
+# A GAN's generator defines $p_G$ only implicitly: we can sample $x = G(z)$ but not evaluate $p_G(x)$.
+# Worse, when $z$ has fewer dimensions than $x$ (100 versus 784 for MNIST), $p_G$ lives on a
+# lower-dimensional surface and has no density at all: almost every real image has likelihood zero, NLL
+# $=+\infty$. Energy-based models have a density, but only up to the intractable $Z_\theta$ (notebook 08
+# computed it on a 2-D grid; in 784 dimensions no grid exists).
+#
+# Even where likelihood is available it can disagree with sample quality (Theis et al. 2016). Two
+# exactly computable models of the ring of eight Gaussians make the point: a "memoriser" (a narrow
+# Gaussian on each of 200 training points — its samples are copies of data) and one broad Gaussian
+# (its samples are a blurry cloud).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+target = ring8(std=0.1)
+g = torch.Generator().manual_seed(0)
+x_train, x_test = target.sample(200, g), target.sample(S.n_toy, g)
+
+def nll_memoriser(x, width):
+    """-log (1/n) sum_i N(x; x_i, width^2 I) in 2-D."""
+    d2 = torch.cdist(x, x_train) ** 2
+    log_n = -0.5 * d2 / width**2 - 2 * math.log(width) - math.log(2 * math.pi)
+    return float(-(torch.logsumexp(log_n, 1) - math.log(len(x_train))).mean())
+
+mu, var = x_train.mean(0), x_train.var(0)
+nll_broad = float(-torch.distributions.Normal(mu, var.sqrt()).log_prob(x_test).sum(1).mean())
+for width in (0.001, 0.01, 0.1):
+    print(f"memoriser, width {width:<5}: test NLL {nll_memoriser(x_test, width):8.3f} nats   (samples: copies of training points)")
+print(f"one broad Gaussian      : test NLL {nll_broad:8.3f} nats   (samples: a blurry disc)")
+print(f"true mixture            : test NLL {float(-target.log_prob(x_test).mean()):8.3f} nats")
+
+# %% [markdown]
+# The narrowest memoriser produces perfect-looking samples yet has a far *worse* test NLL than the
+# blurry broad Gaussian; widening it helps the NLL while its samples stay copies of the training set.
+# Likelihood measures how much mass a model puts on unseen data, not whether its samples look right.
+#
+# ## 2. NLL of rescaled data
+#
+# Models are often trained on rescaled inputs $\tilde x = x/\sigma$ (pixels divided by 255, say). A
+# density transforms with the Jacobian: $p(x) = \sigma^{-k}\,\tilde p(x/\sigma)$ for $k$-dimensional
+# $x$, so
+#
+# $$\mathrm{NLL}(x) = \mathrm{NLL}(\tilde x) + k\log\sigma .$$
+#
+# Reporting $\mathrm{NLL}(\tilde x)$ as if it were the NLL of the data is off by $k\log\sigma$ — for
+# MNIST rescaled by $1/255$ that is $784\cdot\log 255 \approx 4{,}344$ nats. Below, a Gaussian mixture is
+# fitted to the ring data scaled by $1/\sigma$ for several $\sigma$; the raw numbers change with
+# $\sigma$, the corrected ones do not.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+x_np, xt_np = x_test[: S.n_toy // 2].double().numpy(), x_test[S.n_toy // 2:].double().numpy()
+rows = []
+for sigma in (0.1, 1.0, 10.0, 255.0):
+    gm = GaussianMixture(8, covariance_type="spherical", random_state=0, reg_covar=1e-12).fit(x_np / sigma)
+    scaled = float(-gm.score_samples(xt_np / sigma).mean())
+    rows.append((sigma, scaled, nll_rescaled(scaled, sigma, k=2)))
+    print(f"sigma = {sigma:6.1f}:  NLL of x/sigma = {scaled:8.3f}   corrected NLL of x = {rows[-1][2]:.3f} nats")
+corrected = [r[2] for r in rows]
+assert max(corrected) - min(corrected) < 1e-3
+
+# %% [markdown]
+# ## 3. Discrete data and the dequantisation bound
+#
+# Pixels are integers $0,\dots,255$. A continuous density can put arbitrarily tall spikes on the
+# integers and drive the NLL of integer data to $-\infty$ — a meaningless "improvement". The fix
+# (Theis et al. 2016, section 3.1) is to add uniform noise, $\tilde x = x + u$, $u\sim U[0,1)^k$, and to
+# evaluate (and train) the continuous density on $\tilde x$. By Jensen's inequality,
+#
+# $$-\mathbb{E}_{x,u}\big[\log p(x+u)\big] \;\ge\; -\mathbb{E}_x\big[\log P(x)\big],\qquad P(x) = \int_{[0,1)^k} p(x+u)\,du,$$
+#
+# so the continuous NLL of dequantised data is an upper bound on the NLL of a proper discrete model
+# $P$, and no spike can push it below the data's discrete entropy. We check this on MNIST pixel values
+# (pooled into one 1-D sample) with the cheating family itself: at each integer $j$ a Gaussian spike
+# of width $s$ centred *on* $j$, weighted by the frequency of $j$.
+
+# %%
+data = load_images("mnist")
+print(data.note)
+pix = (data.images.flatten()[torch.randperm(data.images.numel(), generator=torch.Generator().manual_seed(0))[: S.n_pixels]] * 255).round()
+freq = torch.bincount(pix.long(), minlength=256).double() / len(pix)
+support = torch.nonzero(freq).squeeze(1)
+entropy = float(-(freq[support] * freq[support].log()).sum())
+
+def spike_model(s):
+    normal = torch.distributions.Normal(support.double(), torch.tensor(s, dtype=torch.float64))
+    def log_p(x):  # (N,) -> (N,)
+        return torch.logsumexp(normal.log_prob(x.double()[:, None]) + freq[support].log(), dim=1)
+    def discrete_nll(x_int):  # P(j) = integral of p over [j, j+1)
+        mass = (normal.cdf(x_int.double()[:, None] + 1) - normal.cdf(x_int.double()[:, None])) @ freq[support]
+        return float(-mass.clamp_min(1e-300).log().mean())
+    return log_p, discrete_nll
+
+print(f"entropy of the pixel values (the best possible discrete NLL): {entropy:.3f} nats = {bits_per_dim(entropy, 1):.3f} bits")
+for s in (0.3, 0.1, 0.01, 0.001):
+    log_p, discrete_nll = spike_model(s)
+    on_integers = float(-log_p(pix).mean())
+    bound = dequantization_bound(log_p, pix, n_draws=2, generator=torch.Generator().manual_seed(1))
+    print(f"width {s:<6}: NLL on raw integers {on_integers:9.3f}   dequantised (bound) {bound:7.3f}   "
+          f"discrete NLL {discrete_nll(pix):6.3f}")
+    assert bound >= discrete_nll(pix) >= entropy - 1e-6
+    assert s > 0.1 or on_integers < entropy  # the cheat beats the best honest discrete model
+
+# %% [markdown]
+# On the raw integers the NLL falls without limit as the spikes narrow (it goes negative: a density
+# can exceed 1) — a continuous model "wins" by cheating. On dequantised data the same models are
+# judged honestly: the bound always stays above the discrete NLL, which stays above the entropy, and
+# narrow spikes now *hurt*, because most of each unit interval gets almost no density. (Divide nats by $k \log 2$ for the "bits per dimension" papers report.)
+#
+# ## 4. Mode coverage and the high-quality fraction
+#
+# When the target is a known mixture, two counts say a lot: how many modes receive samples (modes
+# covered) and what share of samples lies near some mode (high-quality fraction; Srivastava et al.
+# 2017, arXiv:1705.07761). They separate a generator that drops modes from one that spreads between
+# them. We train a GAN and a maximum-entropy EBM generator (notebook 08) on the ring for the same number
+# of steps.
+
+# %%
+cfg_toy = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
+torch.manual_seed(0)
+G_gan, D_gan = Generator(2, 2, hidden=64, depth=2).to(device), Discriminator(2, hidden=64, depth=2).to(device)
+train(G_gan, D_gan, target.sample, GANObjective("non_saturating"), cfg_toy)
+torch.manual_seed(0)
+G_me, E_me = Generator(2, 2, hidden=64, depth=2).to(device), EnergyMLP((2,), hidden=64, depth=2).to(device)
+train(G_me, E_me, target.sample, MaxEntObjective(StatisticsNetwork((2,), 2, hidden=64, depth=2).to(device), lam=0.1), cfg_toy)
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+toy_stats = {}
+for ax, (name, G) in zip(axes, {"GAN (non-saturating)": G_gan, "MaxEnt EBM generator": G_me}.items()):
+    x = G.sample(2500, torch.Generator().manual_seed(3))
+    toy_stats[name] = st = mode_stats(x, target.centers, target.std)
+    print(f"{name:22s}: {st}")
+    plot_samples(ax, target, x[:1000], title=f"{name}\n{st.modes_covered}/8 modes, HQ {100 * st.high_quality_fraction:.0f}%")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The two numbers disagree on which model is better: in our real run the GAN had the higher
+# high-quality fraction but dropped a mode, the maximum-entropy generator covered all eight modes with
+# more samples between them. Both numbers need the true modes, so they exist only for synthetic targets. For images, the next
+# best thing is a classifier that knows the classes.
+#
+# ## 5. Classifier-based scores on MNIST
+#
+# We train a small CNN classifier on part of the MNIST images we have (offline: the 10,000-image test
+# split) and keep the rest to check its accuracy and to serve as "real" reference images.
+#
+# * **Inception-Score analogue** (Salimans et al. 2016, with our classifier instead of Inception):
+#   $\mathrm{IS} = \exp\big(\mathbb{E}_x\, \mathrm{KL}(p(y\mid x)\,\|\,p(y))\big)$, $p(y) = \mathbb{E}_x\, p(y\mid x)$.
+#   It is high when each sample is classified confidently *and* the classes are balanced; it lies in
+#   $[1, 10]$.
+# * **Fréchet distance** on the classifier's 64 penultimate features (Heusel et al. 2017, "FID" with
+#   Inception): fit Gaussians $(\mu_r, \Sigma_r)$ to real and $(\mu_g, \Sigma_g)$ to generated features;
+#   $\mathrm{FD} = \|\mu_r - \mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$.
+#   Lower is better; it compares whole distributions, so it sees missing classes and lack of variety.
+
+# %%
+perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
+held, trn = perm[: S.n_heldout], perm[S.n_heldout:]
+x_trn, y_trn, x_held, y_held = data.images[trn], data.labels[trn], data.images[held], data.labels[held]
+torch.manual_seed(0)
+clf = MnistClassifier().to(device)
+train_classifier(clf, x_trn, y_trn, steps=S.clf_steps, batch_size=S.clf_batch, seed=0)
+p_held, f_held = predict(clf, x_held)
+accuracy = float((p_held.argmax(1) == y_held).float().mean())
+print(f"classifier accuracy on {len(x_held)} held-out digits: {100 * accuracy:.1f}%")
+if not is_test():
+    assert accuracy > 0.95
+
+# %% [markdown]
+# Now the course's models, trained on the same training part: a GAN with MLP networks, a GAN with the
+# DCGAN-style convolutional generator of notebook 05 (Radford et al. 2016, arXiv:1511.06434), and the
+# maximum-entropy EBM generator of notebook 08 — all with the one trainer.
+
+# %%
+def sample_trn(n, gen):
+    return x_trn[torch.randint(len(x_trn), (n,), generator=gen)]
+
+img_cfg = lambda steps: TrainConfig(steps=steps, batch_size=S.img_batch, lr_d=5e-4, lr_g=5e-4, betas=(0.5, 0.9))
+models = {}
+torch.manual_seed(0)
+G = ImageMLPGenerator(z_dim=16, hidden=S.img_hidden).to(device)
+D = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)  # an MLP critic: one logit per image
+train(G, D, sample_trn, GANObjective("non_saturating"), img_cfg(S.gan_steps))
+models["GAN (MLP)"] = G
+torch.manual_seed(0)
+G = ConvGenerator(z_dim=16).to(device)
+D = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)
+train(G, D, sample_trn, GANObjective("non_saturating"), img_cfg(S.conv_steps))
+models["GAN (conv generator)"] = G
+torch.manual_seed(0)
+G = ImageMLPGenerator(z_dim=16, hidden=S.img_hidden).to(device)
+E = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)
+T = StatisticsNetwork((1, 28, 28), z_dim=16, hidden=S.img_hidden, depth=2).to(device)
+train(G, E, sample_trn, MaxEntObjective(T, lam=1.0), img_cfg(S.maxent_steps))
+models["MaxEnt EBM generator"] = G
+
+# %%
+assert 2 * S.n_score <= len(x_held), "n_score must be at most half of n_heldout"
+f_ref = f_held[S.n_score:]  # the reference: real held-out digits not used as a sample below
+gen = torch.Generator().manual_seed(5)
+samples = {"held-out real digits": x_held[: S.n_score],
+           "training images (a memoriser)": x_trn[: S.n_score],
+           "uniform noise": torch.rand(S.n_score, 1, 28, 28, generator=gen)}
+samples.update({name: G.sample(S.n_score, gen) for name, G in models.items()})
+scores = {}
+print(f"{'samples':32s} {'IS-analogue':>11s} {'FD':>9s}")
+for name, x in samples.items():
+    p, f = predict(clf, x)
+    scores[name] = (classifier_score(p), frechet_distance(f_ref, f))
+    print(f"{name:32s} {scores[name][0]:11.3f} {scores[name][1]:9.3f}")
+if not is_test():
+    for name in models:
+        assert scores[name][1] < scores["uniform noise"][1] and scores[name][1] > scores["held-out real digits"][1]
+
+fig, axes = plt.subplots(1, len(models) + 1, figsize=(4.2 * (len(models) + 1), 4.4))
+show_images(axes[0], x_held[:36], nrow=6, title="held-out real digits")
+for ax, (name, G) in zip(axes[1:], models.items()):
+    show_images(ax, samples[name][:36], nrow=6, title=f"{name}\nIS {scores[name][0]:.2f}, FD {scores[name][1]:.1f}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The real held-out digits set the scale (the FD between two disjoint sets of real digits is not zero,
+# because of sampling noise), uniform noise the other end. In our real run the MLP GAN collapsed — the
+# same noisy blob for every $z$ — and both scores see it (IS near 1, FD near that of noise). The
+# convolutional GAN and the maximum-entropy generator both draw digits, and the two scores *rank them
+# differently* (IS preferred one, FD the other): one number hides a trade-off between confident
+# samples and matching the whole distribution. Two warnings: copies of the training images (the
+# memoriser) score about as well as real data (their FD is a little higher only because the classifier
+# was trained on those very images) — these scores cannot detect memorisation, exactly like the
+# likelihood example above; and both depend on the classifier, so numbers from different classifiers
+# (or from Inception on MNIST) are not comparable.
+#
+# ## 6. ROC and precision-recall curves, and how to interpolate them
+#
+# A detector gives each example a score and flags those above a threshold. Each threshold is an
+# *operating point* (TP, FP). The ROC curve plots TPR = TP/P against FPR = FP/N; the PR curve plots
+# precision TP/(TP+FP) against recall TP/P. Both have the same operating points (Davis and Goadrich
+# 2006), but they differ *between* them:
+#
+# * in ROC space, mixing two detectors at random traces the straight line between their points, so
+#   linear interpolation (the trapezoid rule) is correct;
+# * in PR space it is not. Going from point A to point B, each extra true positive brings
+#   $(FP_B - FP_A)/(TP_B - TP_A)$ false positives, so the curve passes through
+#   $\Big(\frac{TP_A + x}{P},\ \frac{TP_A + x}{TP_A + x + FP_A + x\,\frac{FP_B - FP_A}{TP_B - TP_A}}\Big)$,
+#   $x = 1, 2, \dots, TP_B - TP_A$ — a curve that bends *below* the straight line wherever precision
+#   falls from A to B. A straight line there overstates the area.
+#
+# The difference is invisible when every threshold is kept (consecutive points differ by one example),
+# and large when only a few operating points are known — a detector run at a handful of settings, or
+# curves read off a paper. Our example: detect the digit 0 among held-out digits by a deliberately
+# crude score, the amount of ink in the image.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ink = x_held.flatten(1).mean(1)
+is_zero = (y_held == 0).long()
+print(f"ROC-AUC {roc_auc(ink, is_zero):.4f}; prevalence of zeros {float(is_zero.float().mean()):.4f}")
+print(f"{'operating points':>16s} {'PR-AUC Davis-Goadrich':>22s} {'PR-AUC linear':>14s} {'overstated by':>14s}")
+overstated = {}
+for k in (3, 5, 10, 20, None):
+    right, wrong = pr_auc(ink, is_zero, "davis_goadrich", k), pr_auc(ink, is_zero, "linear", k)
+    overstated[k] = wrong - right
+    print(f"{'all' if k is None else k:>16} {right:22.4f} {wrong:14.4f} {wrong - right:14.4f}")
+assert all(v >= -1e-12 for v in overstated.values())
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+fpr, tpr = roc_curve(ink, is_zero)
+axes[0].plot(fpr, tpr, label=f"ink score (AUC {roc_auc(ink, is_zero):.3f})")
+axes[0].plot([0, 1], [0, 1], "k--", label="chance")
+axes[0].set(xlabel="false-positive rate", ylabel="true-positive rate", title="ROC: straight lines are right")
+axes[0].legend()
+r_all, p_all = pr_curve(ink, is_zero, "davis_goadrich")
+r_dg, p_dg = pr_curve(ink, is_zero, "davis_goadrich", max_points=5)
+r_lin, p_lin = pr_curve(ink, is_zero, "linear", max_points=5)
+axes[1].plot(r_all, p_all, c="0.6", lw=1, label="all thresholds")
+axes[1].plot(r_lin, p_lin, "o--", c="tab:red", label=f"5 points, linear (area {pr_auc(ink, is_zero, 'linear', 5):.3f})")
+axes[1].plot(r_dg, p_dg, c="tab:green", label=f"5 points, Davis-Goadrich (area {pr_auc(ink, is_zero, 'davis_goadrich', 5):.3f})")
+axes[1].axhline(float(is_zero.float().mean()), c="k", ls=":", label="chance (prevalence)")
+axes[1].set(xlabel="recall", ylabel="precision", ylim=(0, 1.02), title="PR: straight lines overstate")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# With five operating points the straight lines (red) lie above the correct curves (green). The green
+# curve is what the five points actually support (the precision expected when one interpolates
+# between two thresholds by randomising); its area is much closer to the full curve's (grey) than the
+# linear one, which the table shows is overstated more the fewer points there are. One caveat, which our tests check: between two points where precision
+# *rises* (it can, at low recall), the correct curve bends above the chord; the overstatement is a
+# property of the usual, falling part of the curve.
+#
+# ## What we saw
+# * GANs have no usable likelihood; where likelihood exists it can disagree with sample quality.
+# * NLLs are only comparable on the same data scale: $\mathrm{NLL} = \mathrm{NLL}_{scaled} + k\log\sigma$.
+# * On discrete data, evaluate continuous densities on dequantised data: an honest upper bound.
+# * Mode coverage and high-quality fraction need known modes; classifier-based scores need a
+#   classifier and cannot see memorisation.
+# * ROC areas use straight lines, PR areas the Davis-Goadrich curve.
+#
+# **References.** L. Theis, A. van den Oord, M. Bethge (2016), arXiv:1511.01844. J. Davis, M. Goadrich
+# (2006), ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
+# GANs*, arXiv:1606.03498. M. Heusel et al. (2017), *GANs trained by a two time-scale update rule
+# converge to a local Nash equilibrium*, arXiv:1706.08500. A. Srivastava et al. (2017), *VEEGAN*,
+# arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *DCGAN*, arXiv:1511.06434. R. Kumar et al.
+# (2019), arXiv:1901.08508.

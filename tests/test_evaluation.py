@@ -1,0 +1,149 @@
+"""Evaluation: NLL rescaling, dequantisation bound, ROC/PR curves, classifier-based scores."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, frechet_distance,
+                                   nll_rescaled, operating_points, pr_auc, pr_curve, roc_auc)
+
+
+def test_nll_rescaling_identity_for_a_gaussian_fit():
+    g = torch.Generator().manual_seed(0)
+    sigma, k = 7.5, 3
+    x = 2.0 + 3.0 * torch.randn(5000, k, generator=g, dtype=torch.float64)
+    def gauss_nll(d):  # NLL of the per-dimension maximum-likelihood Gaussian
+        return float(-torch.distributions.Normal(d.mean(0), d.std(0, unbiased=False)).log_prob(d).sum(1).mean())
+    assert nll_rescaled(gauss_nll(x / sigma), sigma, k) == pytest.approx(gauss_nll(x), abs=1e-9)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0])
+def test_rescaling_needs_positive_sigma(sigma):
+    with pytest.raises(ValueError, match="sigma"):
+        nll_rescaled(1.0, sigma, 2)
+
+
+def test_dequantization_bound_is_above_the_discrete_nll():
+    g = torch.Generator().manual_seed(0)
+    normal = torch.distributions.Normal(torch.tensor(3.2, dtype=torch.float64), torch.tensor(1.5, dtype=torch.float64))
+    x_int = normal.sample((20000,)).floor()
+    discrete = float(-torch.log(normal.cdf(x_int + 1) - normal.cdf(x_int)).mean())  # -log P(x), P(x) = mass of [x, x+1)
+    bound = dequantization_bound(lambda x: normal.log_prob(x), x_int, n_draws=4, generator=g)
+    assert bound >= discrete
+    assert bound - discrete < 0.1  # tight for a smooth density
+
+
+def test_roc_auc_equals_the_mann_whitney_probability_with_ties():
+    s = torch.tensor([0.1, 0.4, 0.4, 0.8, 0.3, 0.9])
+    y = torch.tensor([0, 0, 1, 1, 0, 1])
+    pos, neg = s[y == 1], s[y == 0]
+    want = float(((pos[:, None] > neg[None]).double() + 0.5 * (pos[:, None] == neg[None]).double()).mean())
+    assert roc_auc(s, y) == pytest.approx(want, abs=1e-12)
+
+
+def test_pr_auc_of_a_perfect_scorer_is_one():
+    y = torch.tensor([1] * 30 + [0] * 70)
+    s = y.float() + 0.01 * torch.rand(100, generator=torch.Generator().manual_seed(0))
+    for method in ("davis_goadrich", "linear"):
+        assert pr_auc(s, y, method) == pytest.approx(1.0, abs=1e-12)
+    assert roc_auc(s, y) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_pr_auc_of_a_random_scorer_is_the_positive_fraction():
+    g = torch.Generator().manual_seed(0)
+    y = (torch.rand(40000, generator=g) < 0.2).long()
+    s = torch.rand(40000, generator=g)
+    assert pr_auc(s, y) == pytest.approx(float(y.float().mean()), abs=0.01)
+    assert roc_auc(s, y) == pytest.approx(0.5, abs=0.01)
+
+
+def test_davis_goadrich_points_hand_computed():
+    # Operating points A = (TP 1, FP 0), B = (TP 3, FP 4) of P = 3 positives: each extra TP brings 2 FPs.
+    s = torch.tensor([9.0, 5, 5, 5, 5, 5, 5])
+    y = torch.tensor([1, 1, 1, 0, 0, 0, 0])
+    r, p = pr_curve(s, y, "davis_goadrich")
+    np.testing.assert_allclose(r, [0, 1 / 3, 2 / 3, 1])
+    np.testing.assert_allclose(p, [1, 1, 2 / 4, 3 / 7])
+
+
+def _segment_scores(tp_a, fp_a, tp_b, fp_b, n_pos):
+    """Scores whose only operating points are A = (tp_a, fp_a) and B = (tp_b, fp_b) (plus 'all'), n_pos positives."""
+    n_neg = fp_b + 1
+    s = [3.0] * (tp_a + fp_a) + [2.0] * (tp_b - tp_a + fp_b - fp_a) + [1.0] * (n_pos - tp_b + n_neg - fp_b)
+    y = [1] * tp_a + [0] * fp_a + [1] * (tp_b - tp_a) + [0] * (fp_b - fp_a) + [1] * (n_pos - tp_b) + [0] * (n_neg - fp_b)
+    return torch.tensor(s), torch.tensor(y)
+
+
+def test_correct_interpolation_never_exceeds_linear_when_precision_falls():
+    g = torch.Generator().manual_seed(0)
+    checked = 0
+    for _ in range(300):
+        tp_a, tp_b = sorted(torch.randint(1, 40, (2,), generator=g).tolist())
+        if tp_b == tp_a:
+            continue
+        fp_a = int(torch.randint(0, 30, (1,), generator=g))
+        fp_b = fp_a + int(torch.randint(0, 60, (1,), generator=g))
+        if tp_b / (tp_b + fp_b) > tp_a / (tp_a + fp_a):
+            continue  # precision rises from A to B (see the next test)
+        s, y = _segment_scores(tp_a, fp_a, tp_b, fp_b, n_pos=tp_b)
+        assert pr_auc(s, y, "davis_goadrich") <= pr_auc(s, y, "linear") + 1e-12
+        checked += 1
+    assert checked > 100
+    # the real detectors of this course: the correct area never exceeds the linear one on sparse operating points
+    y = (torch.rand(3000, generator=g) < 0.1).long()
+    s = y.float() * 1.0 + torch.randn(3000, generator=g)
+    for k in (3, 5, 10, 30):
+        assert pr_auc(s, y, "davis_goadrich", max_points=k) <= pr_auc(s, y, "linear", max_points=k)
+
+
+def test_where_precision_rises_the_correct_curve_lies_above_the_chord():
+    # A = (TP 1, FP 3) precision 1/4, B = (TP 5, FP 3) precision 5/8: precision rises, the curve is concave there.
+    s, y = _segment_scores(1, 3, 5, 3, n_pos=5)
+    assert pr_auc(s, y, "davis_goadrich") > pr_auc(s, y, "linear")
+
+
+def test_nan_scores_are_rejected_with_advice():
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc(torch.tensor([0.1, float("nan")]), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="positive and one negative"):
+        pr_auc(torch.tensor([0.1, 0.2]), torch.tensor([1, 1]))
+
+
+def test_operating_points_group_tied_scores():
+    op = operating_points(torch.tensor([0.5, 0.5, 0.2]), torch.tensor([1, 0, 1]))
+    np.testing.assert_array_equal(op.tp, [1, 2])
+    np.testing.assert_array_equal(op.fp, [1, 1])
+
+
+def test_classifier_score_is_number_of_classes_for_confident_balanced_predictions_and_one_for_constant():
+    assert classifier_score(torch.eye(10).repeat(5, 1)) == pytest.approx(10.0, rel=1e-6)
+    assert classifier_score(torch.full((50, 10), 0.1)) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_frechet_distance_matches_closed_form_for_gaussians():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(200000, 2, generator=g, dtype=torch.float64)
+    b = torch.tensor([1.0, 0.0]) + torch.randn(200000, 2, generator=g, dtype=torch.float64) * torch.tensor([2.0, 1.0])
+    # ||mu||^2 + sum_i (s_a,i - s_b,i)^2 for diagonal covariances: 1 + (1 - 2)^2 + 0 = 2
+    assert frechet_distance(a, b) == pytest.approx(2.0, abs=0.03)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_classifier_features_and_logits_have_the_stated_shapes():
+    m = MnistClassifier()
+    x = torch.rand(3, 1, 28, 28)
+    assert m(x).shape == (3, 10) and m.features(x).shape == (3, 64)
+
+
+def test_dequantize_adds_uniform_noise_and_rejects_non_integers():
+    x = torch.tensor([0.0, 3.0, 255.0])
+    xt = dequantize(x, torch.Generator().manual_seed(0))
+    assert ((xt - x.double()) >= 0).all() and ((xt - x.double()) < 1).all()
+    with pytest.raises(ValueError, match="integer"):
+        dequantize(torch.tensor([0.5]))
+
+
+def test_bits_per_dim_converts_nats():
+    from course_lib.evaluation import bits_per_dim
+    assert bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
