@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import Objective, _parts
-from .models import ACTIVATIONS, mlp
+from .models import ACTIVATIONS, LatentGenerator, mlp
 
 LOG2 = math.log(2.0)
 
@@ -67,7 +67,7 @@ class StatisticsNetwork(nn.Module):
         return self.net(torch.cat([x.flatten(1), z.flatten(1)], dim=1)).squeeze(-1)  # (B,)
 
 
-class ImageMLPGenerator(nn.Module):
+class ImageMLPGenerator(LatentGenerator):
     """x = sigmoid(MLP(z)) reshaped to (B, 1, 28, 28), z ~ N(0, I): a small image generator that trains in minutes on a CPU."""
 
     def __init__(self, z_dim: int = 16, hidden: int = 256, depth: int = 2, activation: str = "leaky_relu", shape=(1, 28, 28)):
@@ -77,17 +77,8 @@ class ImageMLPGenerator(nn.Module):
         self.z_dim, self.shape = z_dim, tuple(shape)
         self.net = mlp(z_dim, math.prod(self.shape), hidden, depth, activation)
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n codes from N(0, I), drawn on the CPU (same numbers on every device), then moved."""
-        return torch.randn(n, self.z_dim, generator=generator).to(next(self.parameters()).device)
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(z)).view(-1, *self.shape)  # (B, 1, 28, 28) in (0, 1)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n generated images as a CPU tensor."""
-        return self(self.sample_z(n, generator)).cpu()
 
 
 # ---------------------------------------------------------------- the energy's loss

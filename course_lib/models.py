@@ -29,26 +29,36 @@ def mlp(in_dim: int, out_dim: int, hidden: int = 100, depth: int = 1, activation
     return nn.Sequential(*layers)
 
 
-class Generator(nn.Module):
-    """x = G(z), z ~ N(0, I) of size ``z_dim``."""
+class LatentGenerator(nn.Module):
+    """Base of every generator: x = G(z) with z ~ N(0, I) of size ``z_dim``, drawn on the CPU from a seeded generator."""
 
-    def __init__(self, z_dim: int = 2, x_dim: int = 2, hidden: int = 100, depth: int = 1, activation: str = "relu"):
-        super().__init__()
-        self.z_dim, self.x_dim = z_dim, x_dim
-        self.net = mlp(z_dim, x_dim, hidden, depth, activation)
+    z_dim: int
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw n codes from the prior on the CPU (same numbers on every device), then move them."""
         z = torch.randn(n, self.z_dim, generator=generator)
         return z.to(next(self.parameters()).device)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
-
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n generated samples, as a CPU tensor (B, x_dim)."""
-        return self(self.sample_z(n, generator)).cpu()
+        """n generated samples as a CPU tensor, in eval mode (batch norm uses its running statistics)."""
+        was = self.training
+        self.eval()
+        x = self(self.sample_z(n, generator)).cpu()
+        self.train(was)
+        return x
+
+
+class Generator(LatentGenerator):
+    """x = G(z), z ~ N(0, I) of size ``z_dim``: an MLP with ``depth`` hidden layers of ``hidden`` units."""
+
+    def __init__(self, z_dim: int = 2, x_dim: int = 2, hidden: int = 100, depth: int = 1, activation: str = "relu"):
+        super().__init__()
+        self.z_dim, self.x_dim = z_dim, x_dim
+        self.net = mlp(z_dim, x_dim, hidden, depth, activation)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
 
 
 class Discriminator(nn.Module):
@@ -192,7 +202,7 @@ class ConvAutoencoderDiscriminator(EnergyAutoencoder):
         return self.out(self.decoder(e))
 
 
-class ConvGenerator(nn.Module):
+class ConvGenerator(LatentGenerator):
     """DCGAN-style x = G(z) for (C, S, S) images, S a multiple of 4: linear -> (2w, S/4, S/4), two 4x4 stride-2
     transposed convolutions with batch norm and ReLU, sigmoid output in [0, 1] (Radford et al. 2016, arXiv:1511.06434)."""
 
@@ -212,19 +222,5 @@ class ConvGenerator(nn.Module):
             nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Sigmoid(),                       # (B, C, S, S)
         )
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw n codes z ~ N(0, I) on the CPU (same numbers on every device), then move them."""
-        z = torch.randn(n, self.z_dim, generator=generator)
-        return z.to(next(self.parameters()).device)
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n generated images (B, C, S, S) in [0, 1], as a CPU tensor (eval mode: batch norm uses running stats)."""
-        was = self.training
-        self.eval()
-        x = self(self.sample_z(n, generator)).cpu()
-        self.train(was)
-        return x

@@ -57,7 +57,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md")
     args = parser.parse_args()
 
-    lines = [f"machine: {machine()}", f"torch threads: {torch.get_num_threads()}"]
+    lines = [f"machine: {machine()}",
+             f"torch threads for the trainer figure: {torch.get_num_threads()}; notebooks: one thread each on CPU (setup_notebook's default)"]
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for dev in devices:
         lines.append(f"2-D trainer (vanilla GAN, ring8, MLP 2x128, batch 256) on {dev}: {trainer_speed(dev):.0f} generator steps/s")
