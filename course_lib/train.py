@@ -60,6 +60,13 @@ class TrainConfig:
             raise ValueError(f"snapshot_at must hold steps in [0, {self.steps}], got {bad}")
 
 
+def evenly_spaced(steps: int, frames: int) -> tuple:
+    """``frames - 2`` steps spread evenly over (0, steps), for ``snapshot_at`` (0 and the last are always kept)."""
+    if frames < 2:
+        raise ValueError(f"frames must be at least 2 (the first and the last snapshot), got {frames}")
+    return tuple(sorted({max(1, steps * i // (frames - 1)) for i in range(1, frames - 1)}))
+
+
 @dataclass
 class Snapshot:
     """Copies (on the CPU) of both networks' weights after ``step`` generator updates."""

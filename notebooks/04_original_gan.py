@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from course_lib import is_test, losses, metrics, models, plots, setup_notebook, toys
-from course_lib.train import TrainConfig, train
+from course_lib.train import TrainConfig, evenly_spaced, train
 from course_lib.widgets import gan_playground
 
 S, device = setup_notebook(
@@ -217,7 +217,7 @@ def toy_run(name, g_depth, d_depth, rounds=S.toy_rounds):
     G = models.Generator(z_dim=t.dim, x_dim=t.dim, hidden=100, depth=g_depth).to(device)
     D = models.Discriminator(x_dim=t.dim, hidden=100, depth=d_depth).to(device)
     cfg = TrainConfig(steps=rounds, n_critic=S.toy_critic, batch_size=128, lr_d=1e-3, lr_g=1e-3,
-                      snapshot_at=tuple(range(0, rounds + 1, max(1, rounds // S.frames))), progress=True)
+                      snapshot_at=evenly_spaced(rounds, S.frames), progress=True)
     return t, G, D, train(G, D, t.sample, losses.GANObjective(), cfg)
 
 toy_runs = {
@@ -306,7 +306,7 @@ for seed in range(S.ring_seeds):
     G = models.Generator(z_dim=2, x_dim=2, hidden=128, depth=2).to(device)
     D = models.Discriminator(x_dim=2, hidden=128, depth=2).to(device)
     cfg = TrainConfig(steps=S.ring_steps, batch_size=256, lr_d=1e-3, lr_g=1e-3, seed=seed,
-                      snapshot_at=tuple(range(0, S.ring_steps + 1, max(1, S.ring_steps // S.frames))))
+                      snapshot_at=evenly_spaced(S.ring_steps, S.frames))
     hist = train(G, D, ring.sample, losses.GANObjective("non_saturating"), cfg)
     stats = metrics.mode_stats(G.sample(2500, torch.Generator().manual_seed(100 + seed)), ring.centers, ring.std)
     ring_runs.append((G, D, hist, stats))

@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 
 from course_lib import compare, is_test, metrics, plots, setup_notebook, toys
 from course_lib.data import load_images
-from course_lib.train import TrainConfig, train
+from course_lib.train import TrainConfig, evenly_spaced, train
 
 S, device = setup_notebook(
     seed=0,
@@ -70,7 +70,7 @@ ring = toys.ring8()
 torch.manual_seed(0)
 G, D, began = compare.make_toy_method("began", toy)
 G, D = G.to(device), D.to(device)
-snap_steps = tuple(sorted({max(1, S.toy_steps * i // (S.frames - 1)) for i in range(1, S.frames - 1)}))
+snap_steps = evenly_spaced(S.toy_steps, S.frames)
 hist = train(G, D, ring.sample, began, TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, snapshot_at=snap_steps, seed=0))
 
 

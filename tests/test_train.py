@@ -112,3 +112,12 @@ def test_checkpoints_are_written_atomically_and_checked(tmp_path):
         load_checkpoint(path)
     with pytest.raises(FileNotFoundError, match="train first"):
         load_checkpoint(str(tmp_path / "missing.pt"))
+
+
+def test_evenly_spaced_snapshot_steps():
+    from course_lib.train import evenly_spaced
+
+    assert evenly_spaced(12, 5) == (3, 6, 9)
+    assert evenly_spaced(2, 6) == (1,)  # fewer steps than frames: no repeats
+    with pytest.raises(ValueError, match="frames"):
+        evenly_spaced(10, 1)
