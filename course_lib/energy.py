@@ -142,6 +142,15 @@ def mi_estimate(T: nn.Module, x: torch.Tensor, z: torch.Tensor, generator: torch
     return mi_jsd(T(x, z), T(x, z_tilde))
 
 
+def toy_pairs(dependent: bool):
+    """A sampler of (x, z) in 2-D: x = tanh(A z) when ``dependent`` (high I(X; Z)), else x independent of z (I = 0)."""
+    def sample(n: int, g: torch.Generator | None = None):
+        z = torch.randn(n, 2, generator=g)
+        x = torch.tanh(z @ torch.tensor([[1.0, 0.5], [-0.5, 1.0]])) if dependent else torch.randn(n, 2, generator=g)
+        return x, z
+    return sample
+
+
 def fit_mi_estimator(T: nn.Module, sample_xz, steps: int = 300, batch_size: int = 256, lr: float = 1e-3, seed: int = 0) -> float:
     """Train T_phi alone to maximise I_JSD on pairs from ``sample_xz(n, generator) -> (x, z)``; return the estimate on a fresh batch of 4 x batch_size."""
     if not isinstance(steps, int) or steps < 1:

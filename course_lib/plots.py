@@ -131,3 +131,22 @@ def animate(frames, draw, ncols: int = 1, figsize=(5, 4.5), interval: int = 500)
     html = HTML(anim.to_jshtml(default_mode="once"))
     plt.close(fig)
     return html
+
+
+def plot_snapshot_surface(ax, snapshot, G, D, target: Target, n_fake: int = 500, **surface_kw):
+    """One frame of the shared canvas: a snapshot's discriminator/energy over the plane with its generator's samples."""
+    x_fake = snapshot.generator(G).sample(n_fake, torch.Generator().manual_seed(1))
+    plot_surface_2d(ax, snapshot.discriminator(D), target, x_fake, **surface_kw)
+    ax.set_title(f"step {snapshot.step}")
+    return ax
+
+
+def before_during_after(history, draw, title: str):
+    """Three panels, ``draw(snapshot, ax)`` on the first, middle and last snapshot of a training history."""
+    snaps = history.snapshots
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for ax, snap in zip(axes, (snaps[0], snaps[len(snaps) // 2], snaps[-1])):
+        draw(snap, ax)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -76,17 +76,11 @@ hist = train(G, D, ring.sample, ebgan, TrainConfig(steps=S.toy_steps, batch_size
 
 def draw_energy(snapshot, ax, G=G, D=D, target=ring, vmax=None, colorbar=True):
     """One frame: the snapshot's energy surface with its generated samples on top."""
-    g, d = snapshot.generator(G), snapshot.discriminator(D)
-    x_fake = g.sample(500, torch.Generator().manual_seed(1))
-    plots.plot_surface_2d(ax, d, target, x_fake, label="energy D(x)", squash=False, vmin=0, vmax=vmax, colorbar=colorbar)
-    ax.set_title(f"step {snapshot.step}")
+    plots.plot_snapshot_surface(ax, snapshot, G, D, target, label="energy D(x)", squash=False, vmin=0, vmax=vmax, colorbar=colorbar)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-for ax, snap in zip(axes, (hist.snapshots[0], hist.snapshots[len(hist.snapshots) // 2], hist.snapshots[-1])):
-    draw_energy(snap, ax, vmax=2 * ebgan.margin)
-fig.suptitle(f"EBGAN on 8 Gaussians, margin m = {ebgan.margin:g}: energy before, during and after training")
-plt.tight_layout()
+plots.before_during_after(hist, lambda snap, ax: draw_energy(snap, ax, vmax=2 * ebgan.margin),
+                          f"EBGAN on 8 Gaussians, margin m = {ebgan.margin:g}: energy before, during and after training")
 plt.show()
 
 # %% [markdown]

@@ -86,17 +86,10 @@ hist = train(G, D, ring.sample, lsgan, TrainConfig(steps=S.toy_steps, batch_size
 
 def draw_loss(snapshot, ax, G=G, D=D, colorbar=True):
     """One frame: the snapshot's loss function L(x) over the plane, its generated samples on top."""
-    g, d = snapshot.generator(G), snapshot.discriminator(D)
-    x_fake = g.sample(500, torch.Generator().manual_seed(1))
-    plots.plot_surface_2d(ax, d, ring, x_fake, label="loss $L_\\theta(x)$", squash=False, n=S.grid, colorbar=colorbar)
-    ax.set_title(f"step {snapshot.step}")
+    plots.plot_snapshot_surface(ax, snapshot, G, D, ring, label="loss $L_\\theta(x)$", squash=False, n=S.grid, colorbar=colorbar)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-for ax, snap in zip(axes, (hist.snapshots[0], hist.snapshots[len(hist.snapshots) // 2], hist.snapshots[-1])):
-    draw_loss(snap, ax)
-fig.suptitle("Loss-Sensitive GAN on 8 Gaussians: $L_\\theta$ before, during and after training")
-plt.tight_layout()
+plots.before_during_after(hist, draw_loss, "Loss-Sensitive GAN on 8 Gaussians: $L_\\theta$ before, during and after training")
 plt.show()
 
 # %%

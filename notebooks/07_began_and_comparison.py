@@ -76,17 +76,10 @@ hist = train(G, D, ring.sample, began, TrainConfig(steps=S.toy_steps, batch_size
 
 def draw_energy(snapshot, ax, colorbar=True):
     """One frame: the snapshot's L1 energy over the plane with its generated samples on top."""
-    g, d = snapshot.generator(G), snapshot.discriminator(D)
-    x_fake = g.sample(500, torch.Generator().manual_seed(1))
-    plots.plot_surface_2d(ax, d, ring, x_fake, label="energy L(x)", squash=False, vmin=0, vmax=1.5, colorbar=colorbar)
-    ax.set_title(f"step {snapshot.step}")
+    plots.plot_snapshot_surface(ax, snapshot, G, D, ring, label="energy L(x)", squash=False, vmin=0, vmax=1.5, colorbar=colorbar)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-for ax, snap in zip(axes, (hist.snapshots[0], hist.snapshots[len(hist.snapshots) // 2], hist.snapshots[-1])):
-    draw_energy(snap, ax)
-fig.suptitle("BEGAN on 8 Gaussians: the autoencoder's energy before, during and after training")
-plt.tight_layout()
+plots.before_during_after(hist, draw_energy, "BEGAN on 8 Gaussians: the autoencoder's energy before, during and after training")
 plt.show()
 
 # %%

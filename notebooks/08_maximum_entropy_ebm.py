@@ -33,7 +33,7 @@ import torch
 from course_lib import is_test, setup_notebook
 from course_lib.data import load_images
 from course_lib.energy import (EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies,
-                               evaluate_2d, fit_mi_estimator, log_partition_2d)
+                               evaluate_2d, fit_mi_estimator, log_partition_2d, toy_pairs)
 from course_lib.evaluation import pr_auc, pr_curve, roc_auc, roc_curve
 from course_lib.metrics import mode_stats
 from course_lib.models import Generator
@@ -94,17 +94,10 @@ S, device = setup_notebook(
 # First, a sanity check of the estimator on pairs whose dependence we know.
 
 # %%
-def pairs(dependent):
-    def sample(n, g):
-        z = torch.randn(n, 2, generator=g)
-        x = torch.tanh(z @ torch.tensor([[1.0, 0.5], [-0.5, 1.0]])) if dependent else torch.randn(n, 2, generator=g)
-        return x, z
-    return sample
-
 torch.manual_seed(0)
-mi_indep = fit_mi_estimator(StatisticsNetwork(hidden=64), pairs(False), steps=S.mi_steps, seed=0)
+mi_indep = fit_mi_estimator(StatisticsNetwork(hidden=64), toy_pairs(False), steps=S.mi_steps, seed=0)
 torch.manual_seed(0)
-mi_dep = fit_mi_estimator(StatisticsNetwork(hidden=64), pairs(True), steps=S.mi_steps, seed=0)
+mi_dep = fit_mi_estimator(StatisticsNetwork(hidden=64), toy_pairs(True), steps=S.mi_steps, seed=0)
 print(f"I_JSD estimate, x independent of z: {mi_indep:.3f} nats;  x = tanh(Az): {mi_dep:.3f} nats (max {2 * math.log(2):.3f})")
 assert abs(mi_indep) < 0.1 and mi_dep > mi_indep
 if not is_test():

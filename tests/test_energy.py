@@ -5,7 +5,7 @@ import warnings
 import pytest
 import torch
 
-from course_lib.energy import (EnergyMLP, GridDensity, MaxEntObjective, StatisticsNetwork, energy_loss, energy_nll,
+from course_lib.energy import (toy_pairs, EnergyMLP, GridDensity, MaxEntObjective, StatisticsNetwork, energy_loss, energy_nll,
                                fit_mi_estimator, grad_norm_sq, log_partition_2d, mi_jsd, shuffle_per_dimension, true_nll)
 from course_lib.models import Generator
 from course_lib.toys import ring8
@@ -65,23 +65,15 @@ def test_jsd_estimate_is_zero_for_constant_critic_and_bounded_by_two_log_two():
     assert float(mi) == pytest.approx(2 * math.log(2), abs=1e-6)
 
 
-def _pairs(dependent):
-    def sample(n, g):
-        z = torch.randn(n, 2, generator=g)
-        x = torch.tanh(z @ torch.tensor([[1.0, 0.5], [-0.5, 1.0]])) if dependent else torch.randn(n, 2, generator=g)
-        return x, z
-    return sample
-
-
 def test_entropy_estimator_is_near_zero_for_independent_x_and_z():
     torch.manual_seed(0)
-    mi = fit_mi_estimator(StatisticsNetwork(hidden=64), _pairs(False), steps=300, seed=0)
+    mi = fit_mi_estimator(StatisticsNetwork(hidden=64), toy_pairs(False), steps=300, seed=0)
     assert -0.05 < mi < 0.05
 
 
 def test_entropy_estimator_is_large_for_x_a_function_of_z():
     torch.manual_seed(0)
-    mi = fit_mi_estimator(StatisticsNetwork(hidden=64), _pairs(True), steps=300, seed=0)
+    mi = fit_mi_estimator(StatisticsNetwork(hidden=64), toy_pairs(True), steps=300, seed=0)
     assert 0.9 < mi <= 2 * math.log(2) + 1e-6
 
 
