@@ -6,9 +6,8 @@
   seeds and measure modes covered and the high-quality fraction (``metrics.mode_stats``);
   ``summarize`` and ``format_table`` turn the runs into the comparison table (mean and spread);
 * small probes used by the notebooks: ``fit_discriminator`` (discriminator steps against fixed
-  batches), ``energy_grid`` (an energy surface as numbers), ``nearest_labels`` and
-  ``class_coverage`` (which digits a generator draws, by nearest real neighbour),
-  ``latent_interpolation``.
+  batches), ``energy_grid`` (an energy surface as numbers), ``latent_interpolation``; which
+  digits a generator draws is judged by a classifier (``evaluation.judge_digits``).
 
 Methods: GAN (Goodfellow et al. 2014, arXiv:1406.2661), EBGAN and EBGAN-PT (Zhao, Mathieu, LeCun
 2016, arXiv:1609.03126), MAGAN (Wang et al. 2017, arXiv:1704.03817), Loss-Sensitive GAN (Qi 2017,
@@ -133,7 +132,7 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
         x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
     stats = metrics.mode_stats(x, tgt.centers, tgt.std)
     row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
-               hq=stats.high_quality_fraction, seconds=time.perf_counter() - start)
+               hq=stats.high_quality_fraction, seconds=time.perf_counter() - start, cfg=asdict(cfg))
     if return_models:
         row.update(G=G, D=D, objective=objective, history=history, samples=x)
     return row
@@ -146,17 +145,24 @@ def _run_toy_job(args):
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),
-            processes: int = 1) -> list:
+            processes: int = 1, per_target: dict | None = None) -> list:
     """Train every (method, target, seed) and return one row per run (modes covered, high-quality fraction, seconds).
 
-    ``processes > 1`` runs the jobs in that many worker processes (each on one thread); the numbers are
-    the same as with ``processes=1`` because every run is seeded and single-threaded.
+    ``per_target`` maps a target to ``MethodConfig`` fields that replace ``cfg``'s for every method on
+    that target (e.g. ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``). ``processes > 1`` runs the jobs in
+    that many worker processes (each on one thread); the numbers are the same as with ``processes=1``
+    because every run is seeded and single-threaded.
     """
     for m in methods:
         _check_method(m)
     if not isinstance(processes, int) or processes < 1:
         raise ValueError(f"processes must be a positive integer, got {processes!r}")
-    jobs = [(m, t, s, asdict(cfg)) for t in targets for m in methods for s in seeds]
+    per_target = per_target or {}
+    unknown = sorted(set(per_target) - set(targets))
+    if unknown:
+        raise ValueError(f"per_target names targets that are not compared: {unknown}; targets: {list(targets)}")
+    cfgs = {t: asdict(with_overrides(cfg, **per_target.get(t, {}))) for t in targets}
+    jobs = [(m, t, s, cfgs[t]) for t in targets for m in methods for s in seeds]
     if processes == 1:
         return [_run_toy_job(j) for j in jobs]
     import multiprocessing as mp
@@ -230,25 +236,6 @@ def energy_grid(D, target: toys.Target, n: int = 100):
     dev = models.device_of(D)
     e = torch.cat([D(pts[i:i + 8192].to(dev)).cpu() for i in range(0, len(pts), 8192)])
     return xs, ys, e.reshape(n, n)
-
-
-@torch.no_grad()
-def nearest_labels(x: torch.Tensor, images: torch.Tensor, labels: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """The label of each x's nearest neighbour (Euclidean, in pixel space) among ``images``: a 1-NN classifier, (B,)."""
-    ref = images.reshape(len(images), -1).float()
-    out = []
-    for i in range(0, len(x), batch):
-        q = x[i:i + batch].reshape(-1, ref.shape[1]).float().cpu()
-        out.append(labels[torch.cdist(q, ref).argmin(1)])
-    return torch.cat(out)
-
-
-def class_coverage(pred: torch.Tensor, n_classes: int = 10) -> dict:
-    """Counts per class, classes present, and the entropy of the class histogram in bits (log2 10 = 3.32 when uniform)."""
-    counts = torch.bincount(pred.long(), minlength=n_classes).double()
-    p = counts / counts.sum()
-    entropy = float(-(p[p > 0] * p[p > 0].log2()).sum())
-    return dict(counts=counts.long().tolist(), classes=int((counts > 0).sum()), entropy_bits=entropy)
 
 
 @torch.no_grad()

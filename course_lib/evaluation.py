@@ -8,8 +8,9 @@ classifier-based sample scores.
   and Goadrich (2006, ICML, "The Relationship Between Precision-Recall and ROC Curves"), not a
   straight line between operating points.
 * A small MNIST classifier trained in the course, and two scores computed with it: an
-  Inception-Score analogue (Salimans et al. 2016, arXiv:1606.03498) and a Frechet distance on
-  its features (Heusel et al. 2017, arXiv:1706.08500).
+  Inception-Score analogue (Salimans et al. 2016, arXiv:1606.03498), a Frechet distance on
+  its features (Heusel et al. 2017, arXiv:1706.08500), and ``digit_report``: how many generated
+  digits it recognises confidently and how varied their classes are.
 
 Convention for detection: label 1 = positive (an anomaly), and a *higher* score means "more
 likely positive" (for an energy-based detector the score is the energy).
@@ -186,9 +187,23 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     model.eval()
     return losses
+
+
+def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: int = 1000, steps: int = 800,
+                         batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True):
+    """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images; returns (model, held-out accuracy, held-out indices)."""
+    if not 0 < n_heldout < len(images):
+        raise ValueError(f"n_heldout must lie in (0, {len(images)}), got {n_heldout!r}")
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    held, trn = perm[:n_heldout], perm[n_heldout:]
+    torch.manual_seed(seed)
+    model = MnistClassifier().to(device)
+    train_classifier(model, images[trn], labels[trn], steps=steps, batch_size=batch_size, seed=seed, progress=progress)
+    probs, _ = predict(model, images[held])
+    return model, float((probs.argmax(1) == labels[held]).double().mean()), held
 
 
 @torch.no_grad()
@@ -213,6 +228,34 @@ def classifier_score(probs: torch.Tensor) -> float:
     py = p.mean(0, keepdim=True)
     kl = (p * (torch.log(p.clamp_min(1e-12)) - torch.log(py.clamp_min(1e-12)))).sum(1)
     return float(torch.exp(kl.mean()))
+
+
+def digit_report(probs: torch.Tensor, threshold: float = 0.9) -> dict:
+    """Recognisable = max_y p(y|x) > threshold; returns their share, the classes among them and the entropy (bits) of those classes.
+
+    A generator whose digits are recognisable and varied scores a share near that of real digits
+    and an entropy near log2 10 = 3.32 bits; a collapsed one a low entropy, a blurry one a low share.
+    """
+    p = torch.as_tensor(probs, dtype=torch.float64)
+    if p.ndim != 2 or len(p) == 0 or not torch.isfinite(p).all() or (p < 0).any():
+        raise ValueError("probs must be a non-empty (N, C) array of class probabilities (rows of a softmax)")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold!r}")
+    conf, label = p.max(1)
+    ok = conf > threshold
+    counts = torch.bincount(label[ok], minlength=p.shape[1]).double()
+    q = counts / counts.sum().clamp_min(1)
+    entropy = float(-(q[q > 0] * q[q > 0].log2()).sum())
+    return dict(recognisable=float(ok.double().mean()), classes=int((counts > 0).sum()), entropy_bits=entropy,
+                counts=counts.long().tolist())
+
+
+def judge_digits(model: nn.Module, images: torch.Tensor, threshold: float = 0.9) -> dict:
+    """``digit_report`` of the classifier's probabilities on ``images``, plus a one-line summary under "text"."""
+    rep = digit_report(predict(model, images)[0], threshold)
+    rep["text"] = (f"recognisable {100 * rep['recognisable']:5.1f}%, classes {rep['classes']:2d}/10, "
+                   f"class entropy {rep['entropy_bits']:.2f} bits")
+    return rep
 
 
 def frechet_distance(feat_a: torch.Tensor, feat_b: torch.Tensor) -> float:

@@ -261,9 +261,18 @@ def test_compare_runs_every_method_target_and_seed():
     assert again[0]["hq"] == rows[3]["hq"]  # seeded: the same numbers
 
 
-def test_class_coverage_counts_and_entropy():
-    cov = compare.class_coverage(torch.tensor([0, 1, 2, 3, 0, 1, 2, 3]), n_classes=10)
-    assert cov["classes"] == 4 and cov["entropy_bits"] == pytest.approx(2.0)
+def test_compare_applies_per_target_settings_and_rejects_unknown_ones():
+    cfg = compare.MethodConfig(steps=2, batch_size=16, hidden=8, n_eval=50)
+    rows = compare.compare(methods=("gan",), targets=("ring8", "grid25"), seeds=(0,), cfg=cfg,
+                           per_target={"grid25": {"lr_g": 0.05, "steps": 3}})
+    assert rows[0]["cfg"]["lr_g"] == cfg.lr_g and rows[0]["cfg"]["steps"] == 2
+    assert rows[1]["cfg"]["lr_g"] == 0.05 and rows[1]["cfg"]["steps"] == 3
+    direct = compare.compare(methods=("gan",), targets=("grid25",), seeds=(0,), cfg=compare.with_overrides(cfg, lr_g=0.05, steps=3))
+    assert direct[0]["hq"] == rows[1]["hq"] and direct[0]["modes"] == rows[1]["modes"]
+    with pytest.raises(ValueError, match="not compared"):
+        compare.compare(methods=("gan",), targets=("ring8",), seeds=(0,), cfg=cfg, per_target={"grid25": {"lr_g": 0.1}})
+    with pytest.raises(ValueError, match="unknown MethodConfig fields"):
+        compare.compare(methods=("gan",), targets=("ring8",), seeds=(0,), cfg=cfg, per_target={"ring8": {"learning_rate": 0.1}})
 
 
 def test_latent_interpolation_hits_both_end_points():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, frechet_distance,
+from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, digit_report, fit_mnist_classifier, frechet_distance,
                                    nll_rescaled, operating_points, pr_auc, pr_curve, roc_auc)
 
 
@@ -147,3 +147,33 @@ def test_dequantize_adds_uniform_noise_and_rejects_non_integers():
 def test_bits_per_dim_converts_nats():
     from course_lib.evaluation import bits_per_dim
     assert bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
+
+
+def test_digit_report_counts_confident_samples_and_their_class_entropy():
+    confident = torch.eye(10)[[0, 1, 2, 3, 0, 1, 2, 3]] * 0.95 + 0.005   # max 0.955, four classes twice each
+    vague = torch.full((8, 10), 0.1)                                       # never recognisable
+    r = digit_report(torch.cat([confident, vague]))
+    assert r["recognisable"] == pytest.approx(0.5)
+    assert r["classes"] == 4 and r["entropy_bits"] == pytest.approx(2.0)  # uniform over 4 classes: log2 4
+    assert r["counts"] == [2, 2, 2, 2, 0, 0, 0, 0, 0, 0]
+    collapsed = digit_report(torch.eye(10)[[7] * 20])
+    assert collapsed["classes"] == 1 and collapsed["entropy_bits"] == 0.0 and collapsed["recognisable"] == 1.0
+    assert digit_report(torch.eye(10).repeat(3, 1))["entropy_bits"] == pytest.approx(math.log2(10))
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, -0.5])
+def test_digit_report_rejects_a_threshold_outside_the_open_unit_interval(threshold):
+    with pytest.raises(ValueError, match="threshold"):
+        digit_report(torch.eye(10), threshold)
+
+
+def test_fit_mnist_classifier_learns_separable_digits_and_holds_out_the_requested_images():
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(200) % 2
+    images = torch.rand(200, 1, 28, 28, generator=g) * 0.1
+    images[labels == 1, :, :14] += 0.9                     # class 1: bright top half
+    model, accuracy, held = fit_mnist_classifier(images, labels, n_heldout=50, steps=60, batch_size=32, progress=False)
+    assert len(held) == 50 and len(set(held.tolist())) == 50
+    assert accuracy == 1.0
+    with pytest.raises(ValueError, match="n_heldout"):
+        fit_mnist_classifier(images, labels, n_heldout=200, steps=1, progress=False)
