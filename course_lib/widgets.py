@@ -4,8 +4,33 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from . import losses, metrics, models, plots, toys
+from . import compare, losses, metrics, models, plots, toys
 from .train import TrainConfig, TrainingDiverged, train
+
+
+def _panel(rows, train_and_draw):
+    """Rows of controls, a "train and draw" button and an output area; draws once now. The notebook displays the panel.
+
+    A run that diverges or settings the method rejects print their message in the output area.
+    """
+    import ipywidgets as W
+
+    button = W.Button(description="train and draw", button_style="primary")
+    out = W.Output()
+
+    def redraw(_=None):
+        with out:
+            out.clear_output(wait=True)
+            try:
+                train_and_draw()
+            except (TrainingDiverged, ValueError) as err:
+                print(f"{type(err).__name__}: {err}")
+                return
+            plt.show()
+
+    button.on_click(redraw)
+    redraw()
+    return W.VBox([W.HBox(r) for r in rows] + [button, out])
 
 
 def run_gan(target: str = "ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,
@@ -41,29 +66,66 @@ def draw_gan(t, G, D, history, fig=None):
 
 
 def gan_playground(steps: int = 500, device=None):
-    """Dropdowns and sliders (target, generator loss, n_critic, learning rate) and a button that retrains and redraws."""
+    """Dropdowns and sliders (target, generator loss, n_critic, learning rate) and a button that retrains and redraws; returns the panel."""
     import ipywidgets as W
-    from IPython.display import display
 
     target = W.Dropdown(options=sorted(toys.TARGETS), value="ring8", description="target")
     loss = W.Dropdown(options=sorted(losses.GENERATOR_LOSSES), value="non_saturating", description="G loss")
     n_critic = W.IntSlider(value=1, min=1, max=10, description="n_critic")
     lr = W.FloatLogSlider(value=1e-3, base=10, min=-4, max=-1.5, step=0.25, description="learning rate")
     n_steps = W.IntSlider(value=steps, min=max(10, steps // 10), max=max(steps * 4, 100), step=max(1, steps // 10), description="G steps")
-    button = W.Button(description="train and draw", button_style="primary")
-    out = W.Output()
+    return _panel([[target, loss], [n_critic, lr], [n_steps]],
+                  lambda: draw_gan(*run_gan(target.value, loss.value, n_critic.value, lr.value, n_steps.value, device=device)))
 
-    def redraw(_=None):
-        with out:
-            out.clear_output(wait=True)
-            try:
-                res = run_gan(target.value, loss.value, n_critic.value, lr.value, n_steps.value, device=device)
-            except TrainingDiverged as err:
-                print(f"{err}")
-                return
-            draw_gan(*res)
-            plt.show()
 
-    button.on_click(redraw)
-    display(W.VBox([W.HBox([target, loss]), W.HBox([n_critic, lr]), W.HBox([n_steps, button]), out]))
-    redraw()
+ENERGY_METHODS = ("ebgan", "ebgan_pt", "magan", "lsgan", "began")
+
+
+def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
+                   gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu") -> dict:
+    """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history."""
+    cfg = energy_config(steps, lr, margin, gamma, pt_weight)
+    return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True)
+
+
+def energy_config(steps: int, lr: float, margin: float, gamma: float, pt_weight: float) -> compare.MethodConfig:
+    """The panel's settings; MAGAN pre-trains for a tenth of the run (at most 200 steps) in epochs of half that."""
+    epoch = min(100, max(1, steps // 20))
+    return compare.MethodConfig(steps=steps, batch_size=128, lr_d=lr, lr_g=lr, margin=margin, gamma=gamma,
+                                pt_weight=pt_weight, magan_warmup=2 * epoch, magan_epoch=epoch)
+
+
+def draw_energy_gan(row: dict, fig=None):
+    """The energy over the plane with real and generated samples, and the logged energies (and margin or k_t)."""
+    fig = fig or plt.figure(figsize=(11, 4))
+    ax1, ax2 = fig.subplots(1, 2)
+    t = toys.make_target(row["target"])
+    h = row["history"]
+    vmax = 3 * max(h.last("e_real", 50), h.last("e_fake", 50), 1e-6)
+    plots.plot_surface_2d(ax1, row["D"], t, row["samples"][:1000], label="energy D(x)", squash=False, vmin=0, vmax=vmax)
+    ax1.set_title(f"{compare.LABELS[row['method']]} on {t.name}: {row['modes']}/{row['n_modes']} modes, "
+                  f"{100 * row['hq']:.0f}% high quality", fontsize=9)
+    keys = [k for k in ("e_real", "e_fake", "margin", "k") if k in h.log]
+    plots.plot_history(ax2, h, keys, smooth=25, title="energies during training")
+    if row["method"] in ("ebgan", "ebgan_pt"):
+        ax2.axhline(row["objective"].margin, color="k", ls="--", label="margin m")
+        ax2.legend(fontsize=8)
+    ax2.set(yscale="log")
+    fig.tight_layout()
+    return fig
+
+
+def energy_playground(steps: int = 1500):
+    """Method, target, learning rate, margin m, gamma and PT weight as controls; a button retrains (on the CPU) and redraws; returns the panel."""
+    import ipywidgets as W
+
+    method = W.Dropdown(options=[(compare.LABELS[m], m) for m in ENERGY_METHODS], value="ebgan", description="method")
+    target = W.Dropdown(options=["ring8", "grid25"], value="ring8", description="target")
+    lr = W.FloatLogSlider(value=1e-3, base=10, min=-4, max=-2, step=0.25, description="learning rate")
+    n_steps = W.IntSlider(value=steps, min=max(20, steps // 10), max=max(steps * 4, 200), step=max(1, steps // 10), description="G steps")
+    margin = W.FloatLogSlider(value=1.0, base=10, min=-2, max=1, step=0.25, description="m (EBGAN)")
+    gamma = W.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="γ (BEGAN)")
+    pt = W.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, description="PT (EBGAN-PT)")
+    return _panel([[method, target], [lr, n_steps], [margin, gamma, pt]],
+                  lambda: draw_energy_gan(run_energy_gan(method.value, target.value, n_steps.value, lr.value, margin.value,
+                                                         gamma.value, pt.value)))

@@ -44,6 +44,7 @@ from IPython.display import Markdown, display
 from course_lib import compare, evaluation, is_test, metrics, plots, setup_notebook, toys
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
+from course_lib.widgets import energy_playground
 
 S, device = setup_notebook(
     seed=0,
@@ -51,12 +52,12 @@ S, device = setup_notebook(
               img_width=4, img_z=8, img_code=8, n_show=16, n_interp=6, n_judge=100, img_gammas=(0.5, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=30,
               cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
-              cmp_warmup=10, cmp_epoch=5, processes=1),
+              cmp_warmup=10, cmp_epoch=5, processes=1, widget_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
               img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
               cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
-              cmp_warmup=200, cmp_epoch=100, processes=2),
+              cmp_warmup=200, cmp_epoch=100, processes=2, widget_steps=1500),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden)
 
@@ -333,6 +334,19 @@ print(f"total training time {sum(r['seconds'] for r in rows):.0f} s of worker ti
 modes = {(r["target"], r["method"]): r["modes_mean"] for r in summary}
 if not is_test():
     assert modes["ring8", "gan"] >= 6 and modes["ring8", "ebgan_pt"] > modes["ring8", "ebgan"]
+
+# %% [markdown]
+# ## 5. Try it yourself
+#
+# Pick a method and a target, change the margin m (EBGAN and EBGAN-PT), γ (BEGAN), the weight of
+# the pulling-away term (EBGAN-PT) or the learning rate, and retrain: the left panel is the energy
+# over the plane with real (blue) and generated (orange) samples, the right one the energies during
+# training (with MAGAN's margin or BEGAN's $k_t$). A run of 1,500 steps takes about 5-10 seconds on
+# a CPU. Things to try: BEGAN with γ = 1 against γ = 0.3; EBGAN with m = 0.05 and m = 5; MAGAN
+# on grid25, whose clusters are harder to reconstruct than the ring's.
+
+# %%
+energy_playground(steps=S.widget_steps)
 
 # %% [markdown]
 # ## Summary

@@ -1,0 +1,56 @@
+"""Control panels: the runs behind them train the chosen method with the chosen settings, and the panels build."""
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from course_lib import widgets  # noqa: E402
+
+
+@pytest.mark.parametrize("method", widgets.ENERGY_METHODS)
+def test_run_energy_gan_trains_the_chosen_method_and_draws_it(method):
+    row = widgets.run_energy_gan(method, "ring8", steps=20, lr=1e-3, margin=0.5, gamma=0.7, pt_weight=0.2)
+    assert row["method"] == method and len(row["history"]["e_real"]) == 20
+    assert row["cfg"]["margin"] == 0.5 and row["cfg"]["gamma"] == 0.7 and row["cfg"]["lr_g"] == 1e-3
+    if method == "ebgan_pt":
+        assert row["objective"].pt_weight == 0.2
+    if method == "began":
+        assert row["objective"].gamma == 0.7
+    fig = widgets.draw_energy_gan(row)
+    ax = fig.axes[0]
+    assert ax.get_title().startswith(widgets.compare.LABELS[method]) and ax.get_xlabel()
+
+
+@pytest.mark.parametrize("steps", [5, 30, 50, 1500, 6000])
+def test_magan_settings_of_the_panel_are_valid_for_any_step_count(steps):
+    cfg = widgets.energy_config(steps, 1e-3, 1.0, 0.5, 0.1)
+    objective = widgets.compare.make_objective("magan", cfg)  # raises if warm-up is not a whole number of epochs
+    assert objective.warmup_steps == 2 * objective.epoch_steps <= max(2, steps // 5) and objective.warmup_steps <= 200
+
+
+def test_bad_panel_settings_are_reported():
+    with pytest.raises(ValueError, match="margin"):
+        widgets.run_energy_gan("ebgan", steps=5, margin=-1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        widgets.run_energy_gan("began", steps=5, gamma=1.5)
+    with pytest.raises(ValueError, match="unknown method"):
+        widgets.run_energy_gan("wgan", steps=5)
+
+
+def test_panels_build_and_draw_once():
+    pytest.importorskip("ipywidgets")
+    panel = widgets.energy_playground(steps=20)
+    assert len(panel.children) == 5
+    gan_panel = widgets.gan_playground(steps=20)
+    assert len(gan_panel.children) == 5
+
+
+def test_a_failing_run_prints_its_message_instead_of_raising(capsys):
+    pytest.importorskip("ipywidgets")
+
+    def bad_run():
+        raise ValueError("margin m must be positive, got -1")
+
+    panel = widgets._panel([[]], bad_run)
+    assert "ValueError: margin m must be positive" in capsys.readouterr().out
+    assert len(panel.children) == 3
