@@ -8,6 +8,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 ifneq ($(wildcard ../shared/data),)
 export COURSE_DATA ?= $(abspath ../shared/data)
 endif
+# notebooks run with their own folder as working directory: pass the data root on as an absolute path
+ifneq ($(COURSE_DATA),)
+export COURSE_DATA := $(abspath $(COURSE_DATA))
+endif
 
 .PHONY: course test unit notebooks env lab sync benchmark clean
 

@@ -54,7 +54,7 @@ S, device = setup_notebook(
               cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
               cmp_warmup=10, cmp_epoch=5, processes=1, widget_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
-              img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 1.0),
+              img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 0.75, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
               cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
               cmp_warmup=200, cmp_epoch=100, processes=2, widget_steps=1500),
@@ -217,10 +217,27 @@ for gm, r in began_runs.items():
           f"{sum(h['M_global'][:50]) / 50:.4f}, last 50 {h.last('M_global', 50):.4f}")
     assert all(0.0 <= k <= 1.0 for k in h["k"])
 if not is_test():
-    lo, hi = began_runs[min(S.img_gammas)], began_runs[max(S.img_gammas)]
-    assert hi["entropy_bits"] > lo["entropy_bits"] + 1  # higher gamma, more varied digits
-    assert lo["recognisable"] > hi["recognisable"]      # lower gamma, cleaner digits
-    assert hi["classes"] == 10 and hi["recognisable"] > 0.6
+    runs = [began_runs[gm] for gm in sorted(began_runs)]
+    assert all(a["entropy_bits"] < b["entropy_bits"] for a, b in zip(runs, runs[1:]))  # higher gamma, more varied
+    assert all(a["recognisable"] > b["recognisable"] for a, b in zip(runs, runs[1:]))  # lower gamma, cleaner
+    assert runs[-1]["classes"] == 10 and runs[-1]["recognisable"] > 0.6
+
+# %% [markdown]
+# The same numbers as a picture: each γ is a point in the plane of variety (class entropy) and
+# quality (the share the classifier recognises). Real digits sit in the top right corner.
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 4.5))
+ax.scatter([real_report["entropy_bits"]], [100 * real_report["recognisable"]], marker="*", s=250, c="k", label="held-out real digits")
+ent = [r["entropy_bits"] for r in began_runs.values()]
+rec = [100 * r["recognisable"] for r in began_runs.values()]
+ax.plot(ent, rec, "o-", c="tab:red", label="BEGAN, one run per γ")
+for gm, x, y in zip(began_runs, ent, rec):
+    ax.annotate(f"γ = {gm:g}", (x, y), textcoords="offset points", xytext=(6, 6))
+ax.set(xlabel="variety: class entropy (bits; 3.32 = ten digits equally)",
+       ylabel="quality: recognisable samples (%)", xlim=(0, 3.5), ylim=(0, 100), title="BEGAN's γ: quality against variety")
+ax.legend(loc="lower left")
+plt.show()
 
 # %% [markdown]
 # Why are the "1"s so attractive? Every real digit is reconstructed by the trained autoencoder, and
@@ -244,10 +261,11 @@ for gm, e in class_energy.items():
     print(f"γ = {gm:g}: lowest energy class {low} ({e[low]:.4f}), the other classes {min(others):.4f} to {max(others):.4f}")
 
 # %% [markdown]
-# In our real run (1,200 steps, one seed) the picture is the paper's trade-off, measured: with
-# γ = 0.5 the generator drew mostly clean "1"s (92% recognisable, but only 4 classes and a class
-# entropy of 1.2 bits), while γ = 1 drew all ten classes (2.8 bits) with fewer clean samples (73%
-# recognisable; held-out real digits: 96% and 3.32 bits). The bar chart says why: in the γ = 0.5
+# In our real run (1,200 steps, one seed per γ) the picture is the paper's trade-off, measured:
+# with γ = 0.5 the generator drew mostly clean "1"s (92% recognisable, but only 4 classes and a
+# class entropy of 1.2 bits), γ = 0.75 all ten classes (83%, 2.0 bits) and γ = 1 all ten with the
+# most variety and the fewest clean samples (73%, 2.8 bits; held-out real digits: 96%, 3.32 bits).
+# Quality falls and variety rises step by step with γ (asserted above). The bar chart says why: in the γ = 0.5
 # run's autoencoder a real "1" costs about half the energy of any other digit (0.035 against
 # 0.05-0.07); in the γ = 1 run the gap is smaller (0.066 against 0.08-0.09). EBGAN's hinge
 # pushes every generated sample up to the same m whatever its class, so no class is cheaper for
