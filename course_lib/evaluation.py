@@ -192,9 +192,31 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     return losses
 
 
+@dataclass
+class DigitJudge:
+    """A classifier fitted on real digits, its held-out accuracy and split, and its verdict on the held-out digits.
+
+    ``judge(images)`` is ``judge_digits(judge.model, images)``: how many digits it recognises and how varied they are.
+    """
+
+    model: nn.Module
+    accuracy: float        # on the held-out real digits
+    held: torch.Tensor     # indices of the held-out images
+    train: torch.Tensor    # indices of the images it was trained on
+    real: dict             # judge_digits on the held-out real digits: the scale for generated ones
+
+    def __call__(self, images: torch.Tensor) -> dict:
+        return judge_digits(self.model, images)
+
+    @property
+    def summary(self) -> str:
+        return (f"the judge: a small CNN, {100 * self.accuracy:.1f}% accurate on {len(self.held):,} held-out real digits, "
+                f"which it finds {self.real['text']}")
+
+
 def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: int = 1000, steps: int = 800,
-                         batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True):
-    """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images; returns (model, held-out accuracy, held-out indices)."""
+                         batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True) -> DigitJudge:
+    """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images, as a ``DigitJudge``."""
     if not 0 < n_heldout < len(images):
         raise ValueError(f"n_heldout must lie in (0, {len(images)}), got {n_heldout!r}")
     perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
@@ -203,7 +225,8 @@ def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: 
     model = MnistClassifier().to(device)
     train_classifier(model, images[trn], labels[trn], steps=steps, batch_size=batch_size, seed=seed, progress=progress)
     probs, _ = predict(model, images[held])
-    return model, float((probs.argmax(1) == labels[held]).double().mean()), held
+    accuracy = float((probs.argmax(1) == labels[held]).double().mean())
+    return DigitJudge(model, accuracy, held, trn, judge_digits(model, images[held]))
 
 
 @torch.no_grad()
@@ -245,7 +268,7 @@ def digit_report(probs: torch.Tensor, threshold: float = 0.9) -> dict:
     ok = conf > threshold
     counts = torch.bincount(label[ok], minlength=p.shape[1]).double()
     q = counts / counts.sum().clamp_min(1)
-    entropy = float(-(q[q > 0] * q[q > 0].log2()).sum())
+    entropy = float(-(q[q > 0] * q[q > 0].log2()).sum()) + 0.0  # + 0.0: no '-0.00 bits' for one class or none
     return dict(recognisable=float(ok.double().mean()), classes=int((counts > 0).sum()), entropy_bits=entropy,
                 counts=counts.long().tolist())
 

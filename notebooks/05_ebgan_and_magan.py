@@ -281,18 +281,16 @@ plt.show()
 # is the judge (`evaluation.fit_mnist_classifier`, the classifier of chapter 09): a sample counts as
 # **recognisable** when the classifier gives one class more than 90% probability, and the **class
 # entropy** of the recognisable samples measures variety ($\log_2 10 = 3.32$ bits when all ten
-# digits are equally common; `evaluation.judge_digits`). We also report the pulling-away term of
+# digits are equally common; `evaluation.DigitJudge`). We also report the pulling-away term of
 # the generated codes (lower: codes more spread out).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-clf, clf_accuracy, held_out = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps,
-                                                              device=device, progress=False)
-print(f"the judge: {100 * clf_accuracy:.1f}% accurate on 1,000 held-out real digits")
-print(f"held-out real digits: {evaluation.judge_digits(clf, mnist.images[held_out])['text']}")
+judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=False)
+print(judge.summary)
 for method, r in image_runs.items():
     x = r["G"].sample(S.n_judge, torch.Generator().manual_seed(6))
-    rep = evaluation.judge_digits(clf, x)
+    rep = judge(x)
     with torch.no_grad():
         _, codes = r["D"].energy_and_codes(x[:256].to(device))
     r.update(rep, pt=float(losses.pulling_away_term(codes)))
@@ -369,7 +367,7 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 margins_img = [m for m in hist_mi["margin"] if not math.isnan(m)]
 print("MNIST margin changes (step, m):", [(s, round(m, 4)) for s, m in magan_img.margins])
-magan_report = evaluation.judge_digits(clf, Gm_img.sample(S.n_judge, torch.Generator().manual_seed(6)))
+magan_report = judge(Gm_img.sample(S.n_judge, torch.Generator().manual_seed(6)))
 print(f"MAGAN samples: {magan_report['text']}")
 assert all(b <= a for a, b in zip(margins_img, margins_img[1:]))
 if not is_test():

@@ -207,12 +207,10 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-clf, clf_accuracy, held_out = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps,
-                                                              device=device, progress=False)
-print(f"the judge (chapter 05): {100 * clf_accuracy:.1f}% accurate on 1,000 held-out real digits")
-print(f"held-out real digits: {evaluation.judge_digits(clf, mnist.images[held_out])['text']}")
-report = evaluation.judge_digits(clf, Gi.sample(S.n_judge, torch.Generator().manual_seed(6)))
-print(f"LS-GAN samples:       {report['text']}")
+judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=False)
+print(judge.summary)
+report = judge(Gi.sample(S.n_judge, torch.Generator().manual_seed(6)))
+print(f"LS-GAN samples: {report['text']}")
 print(f"margin violated for {100 * hist_i.last('violated', 50):.0f}% of pairs at the end")
 if not is_test():
     assert report["classes"] == 10 and report["recognisable"] > 0.5

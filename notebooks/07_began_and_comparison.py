@@ -156,7 +156,7 @@ for gm, r in zip(S.gammas, gamma_runs):
 # on real digits (`evaluation.fit_mnist_classifier`): a digit counts as **recognisable** when the
 # classifier gives one class more than 90% probability, and the **class entropy** of the
 # recognisable digits measures variety (log2 10 = 3.32 bits when all classes are equally common;
-# `evaluation.digit_report`).
+# `evaluation.DigitJudge`).
 #
 # Two settings differ from the paper because our runs are a thousand times shorter: $\lambda_k$ is
 # 0.3 instead of 0.001, and the generator learns eight times faster than the discriminator. With
@@ -167,9 +167,8 @@ for gm, r in zip(S.gammas, gamma_runs):
 # %%
 mnist = load_images("mnist")
 print(mnist.note)
-clf, clf_accuracy, held_out = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device,
-                                                    progress=False)
-print(f"the judge: a small CNN, {100 * clf_accuracy:.1f}% accurate on 1,000 held-out real digits")
+judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=False)
+print(judge.summary)
 img = compare.MethodConfig(steps=S.img_steps, batch_size=S.img_batch, z_dim=S.img_z, width=S.img_width,
                            code_dim=S.img_code, lr_d=S.img_lr_d, lr_g=S.img_lr_g, lambda_k=0.3)
 began_runs = {}
@@ -202,17 +201,12 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def report(name, x):
-    """Print and return the classifier's verdict on a batch of digits."""
-    rep = evaluation.judge_digits(clf, x)
-    print(f"{name:>14}: {rep['text']}")
-    return rep
-
-
-real_report = report("held-out real", mnist.images[held_out])
+real_report = judge.real
+print(f"{'held-out real':>14}: {real_report['text']}")
 for gm, r in began_runs.items():
     h = r["history"]
-    r.update(report(f"BEGAN γ = {gm:g}", r["G"].sample(S.n_judge, torch.Generator().manual_seed(6))))
+    r.update(judge(r["G"].sample(S.n_judge, torch.Generator().manual_seed(6))))
+    print(f"{f'BEGAN γ = {gm:g}':>14}: {r['text']}")
     print(f"{'':>16}k_t in [{min(h['k']):.4f}, {max(h['k']):.4f}], M_global first 50 steps "
           f"{sum(h['M_global'][:50]) / 50:.4f}, last 50 {h.last('M_global', 50):.4f}")
     assert all(0.0 <= k <= 1.0 for k in h["k"])

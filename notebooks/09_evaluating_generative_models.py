@@ -30,9 +30,8 @@ from sklearn.mixture import GaussianMixture
 from course_lib import is_test, setup_notebook
 from course_lib.data import load_images
 from course_lib.energy import EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork
-from course_lib.evaluation import (MnistClassifier, bits_per_dim, classifier_score, dequantization_bound,
-                                   frechet_distance, nll_rescaled, pr_auc, pr_curve, predict, roc_auc, roc_curve,
-                                   train_classifier)
+from course_lib.evaluation import (bits_per_dim, classifier_score, dequantization_bound, fit_mnist_classifier,
+                                   frechet_distance, nll_rescaled, pr_auc, pr_curve, predict, roc_auc, roc_curve)
 from course_lib.losses import GANObjective
 from course_lib.metrics import mode_stats
 from course_lib.models import ConvGenerator, Discriminator, Generator
@@ -208,17 +207,13 @@ plt.show()
 #   Lower is better; it compares whole distributions, so it sees missing classes and lack of variety.
 
 # %%
-perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
-held, trn = perm[: S.n_heldout], perm[S.n_heldout:]
-x_trn, y_trn, x_held, y_held = data.images[trn], data.labels[trn], data.images[held], data.labels[held]
-torch.manual_seed(0)
-clf = MnistClassifier().to(device)
-train_classifier(clf, x_trn, y_trn, steps=S.clf_steps, batch_size=S.clf_batch, seed=0)
-p_held, f_held = predict(clf, x_held)
-accuracy = float((p_held.argmax(1) == y_held).float().mean())
-print(f"classifier accuracy on {len(x_held)} held-out digits: {100 * accuracy:.1f}%")
+judge = fit_mnist_classifier(data.images, data.labels, n_heldout=S.n_heldout, steps=S.clf_steps, batch_size=S.clf_batch,
+                             seed=0, device=device)
+clf, x_trn, x_held, y_held = judge.model, data.images[judge.train], data.images[judge.held], data.labels[judge.held]
+f_held = predict(clf, x_held)[1]  # the classifier's features of the held-out digits
+print(f"classifier accuracy on {len(x_held)} held-out digits: {100 * judge.accuracy:.1f}%")
 if not is_test():
-    assert accuracy > 0.95
+    assert judge.accuracy > 0.95
 
 # %% [markdown]
 # Now the course's models, trained on the same training part: a GAN with MLP networks, a GAN with the

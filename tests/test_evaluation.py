@@ -158,6 +158,7 @@ def test_digit_report_counts_confident_samples_and_their_class_entropy():
     assert r["counts"] == [2, 2, 2, 2, 0, 0, 0, 0, 0, 0]
     collapsed = digit_report(torch.eye(10)[[7] * 20])
     assert collapsed["classes"] == 1 and collapsed["entropy_bits"] == 0.0 and collapsed["recognisable"] == 1.0
+    assert f"{collapsed['entropy_bits']:.2f}" == "0.00" and f"{digit_report(vague)['entropy_bits']:.2f}" == "0.00"
     assert digit_report(torch.eye(10).repeat(3, 1))["entropy_bits"] == pytest.approx(math.log2(10))
 
 
@@ -172,8 +173,11 @@ def test_fit_mnist_classifier_learns_separable_digits_and_holds_out_the_requeste
     labels = torch.arange(200) % 2
     images = torch.rand(200, 1, 28, 28, generator=g) * 0.1
     images[labels == 1, :, :14] += 0.9                     # class 1: bright top half
-    model, accuracy, held = fit_mnist_classifier(images, labels, n_heldout=50, steps=60, batch_size=32, progress=False)
-    assert len(held) == 50 and len(set(held.tolist())) == 50
-    assert accuracy == 1.0
+    judge = fit_mnist_classifier(images, labels, n_heldout=50, steps=60, batch_size=32, progress=False)
+    assert len(judge.held) == 50 and len(set(judge.held.tolist()) | set(judge.train.tolist())) == 200
+    assert not set(judge.held.tolist()) & set(judge.train.tolist())
+    assert judge.accuracy == 1.0
+    assert judge.real["recognisable"] == judge(images[judge.held])["recognisable"]
+    assert "100.0% accurate on 50 held-out" in judge.summary
     with pytest.raises(ValueError, match="n_heldout"):
         fit_mnist_classifier(images, labels, n_heldout=200, steps=1, progress=False)
