@@ -4,6 +4,8 @@
   each method (GAN, EBGAN, EBGAN-PT, MAGAN, LS-GAN, BEGAN), built the same way everywhere;
 * ``run_toy`` and ``compare``: train every method on 8-Gaussians and 25-Gaussians over several
   seeds and measure modes covered and the high-quality fraction (``metrics.mode_stats``);
+  ``make_toy_ensemble`` and ``run_toy_ensemble`` train many seeds, settings and targets of one
+  method at once (``course_lib.ensemble``), member i exactly as ``run_toy`` would train it alone;
   ``summarize`` and ``format_table`` turn the runs into the comparison table (mean and spread);
 * small probes used by the notebooks: ``fit_discriminator`` (discriminator steps against fixed
   batches), ``energy_grid`` (an energy surface as numbers), ``latent_interpolation``; which
@@ -15,25 +17,26 @@ arXiv:1701.06264), BEGAN (Berthelot, Schumm, Metz 2017, arXiv:1703.10717).
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from . import losses, metrics, models, toys
-from .runtime import seed_everything
+from . import ensemble, losses, metrics, models, toys
+from .energy import EnergyMLP, MaxEntObjective, StatisticsNetwork
+from .runtime import num_threads, seed_everything
 from .train import TrainConfig, train
 
-METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")
-LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN"}
+METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
+TOY_METHODS = METHODS + ("maxent",)                                  # ... and the maximum-entropy EBM of chapter 08 (toys only)
+LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN",
+          "maxent": "MaxEnt EBM"}
 
 
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+def _check_method(method: str, allowed=TOY_METHODS) -> str:
+    if method not in allowed:
+        raise ValueError(f"unknown method {method!r}; choose one of {allowed}")
     return method
 
 
@@ -59,26 +62,42 @@ class MethodConfig:
     delta_scale: float = 1.0      # LS-GAN's Delta = delta_scale * mean |x - G(z)|
     gamma: float = 0.5            # BEGAN's diversity ratio
     lambda_k: float = 0.01        # BEGAN's learning rate for k_t
+    maxent_lam: float = 0.1       # MaxEnt EBM: weight of the energy's gradient penalty
+    mi_weight: float = 1.0        # MaxEnt EBM: weight of the generator's entropy (mutual-information) term
+    generator_loss: str = "non_saturating"  # GAN: "minimax", "non_saturating" or "maximum_likelihood"
     n_eval: int = 2500            # generated samples for the mode statistics
     sigmoid_output: bool = True   # conv autoencoder ends with a sigmoid (BEGAN's is always linear)
 
 
-def make_objective(method: str, cfg: MethodConfig) -> losses.Objective:
-    """The ``Objective`` of ``method`` with the hyper-parameters of ``cfg``."""
+# settings that may differ between the members of one ensemble (everything else is shared)
+HYPER_FIELDS = ("lr_d", "lr_g", "margin", "pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "gamma",
+                "lambda_k", "maxent_lam", "mi_weight")
+
+
+def make_objective(method: str, cfg: MethodConfig, seed=0) -> losses.Objective:
+    """The ``Objective`` of ``method`` with the hyper-parameters of ``cfg`` (numbers, or one per member for ensembles).
+
+    For the MaxEnt EBM pass its statistics network as ``cfg``'s companion through ``make_toy_method``.
+    """
     _check_method(method)
     if method == "gan":
-        return losses.GANObjective("non_saturating")
+        return losses.GANObjective(cfg.generator_loss)
     if method in ("ebgan", "ebgan_pt"):
         return losses.EBGANObjective(cfg.margin, cfg.pt_weight if method == "ebgan_pt" else 0.0)
     if method == "magan":
         return losses.MAGANObjective(cfg.magan_warmup, cfg.magan_epoch)
     if method == "lsgan":
         return losses.LossSensitiveObjective(cfg.ls_lambda, cfg.lipschitz_weight, cfg.delta_scale)
+    if method == "maxent":
+        raise ValueError("the MaxEnt EBM's objective needs its statistics network: use make_toy_method('maxent', ...)")
     return losses.BEGANObjective(cfg.gamma, cfg.lambda_k)
 
 
-def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int = 2):
+def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int = 2, seed: int = 0):
     """(G, D, objective) for points in R^x_dim: MLP generator; logit D for GAN, an MLP autoencoder's energy otherwise.
+
+    "maxent": D is an energy MLP and the objective holds the statistics network T of the
+    generator's entropy estimate (Kumar et al. 2019); ``seed`` seeds its shuffles.
 
     LS-GAN's loss function is an autoencoder's error too: it must be bounded below, or E[L(x)] falls
     without end and the generator chases the ever lower values off the data (measured: a plain MLP
@@ -86,6 +105,10 @@ def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int 
     """
     _check_method(method)
     G = models.Generator(cfg.z_dim, x_dim, cfg.hidden, cfg.depth)
+    if method == "maxent":
+        D = EnergyMLP((x_dim,), cfg.hidden, cfg.depth)
+        T = StatisticsNetwork((x_dim,), cfg.z_dim, cfg.hidden, cfg.depth)
+        return G, D, MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed)
     if method == "gan":
         D = models.Discriminator(x_dim, cfg.hidden, cfg.depth)
     else:
@@ -96,23 +119,13 @@ def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int 
 def make_image_method(method: str, cfg: MethodConfig, image_size: int = 28):
     """(G, D, objective) for (1, S, S) images: DCGAN-style conv generator, conv autoencoder (or conv critic) discriminator."""
     _check_method(method)
-    if method == "gan":
-        raise ValueError("the image chapters train the energy-based methods only; use 'ebgan', 'ebgan_pt', 'magan', 'lsgan' or 'began'")
+    if method in ("gan", "maxent"):
+        raise ValueError("the image chapters train the energy-based GANs only; use 'ebgan', 'ebgan_pt', 'magan', 'lsgan' or 'began'")
     G = models.ConvGenerator(cfg.z_dim, image_size, 1, cfg.width)
     norm = "l1" if method == "began" else "l2"
     D = models.ConvAutoencoderDiscriminator(image_size, 1, cfg.width, cfg.code_dim, norm=norm,
                                             sigmoid_output=cfg.sigmoid_output and method != "began")
     return G, D, make_objective(method, cfg)
-
-
-@contextlib.contextmanager
-def _threads(n: int):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
@@ -123,10 +136,12 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
     if tgt.centers is None:
         raise ValueError(f"target {target!r} has no modes to count; use 'ring8' or 'grid25'")
     start = time.perf_counter()
-    with _threads(1):
+    with num_threads(1):
         seed_everything(seed)
-        G, D, objective = make_toy_method(method, cfg, tgt.dim)
+        G, D, objective = make_toy_method(method, cfg, tgt.dim, seed=seed)
         G, D = G.to(device), D.to(device)
+        for m in objective.modules():
+            m.to(device)
         tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=False)
         history = train(G, D, tgt.sample, objective, tcfg)
         x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
@@ -138,37 +153,144 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
     return row
 
 
-def _run_toy_job(args):
-    method, target, seed, cfg = args
-    torch.set_num_threads(1)
-    return run_toy(method, target, seed, MethodConfig(**cfg))
+def _check_shared(cfgs: list) -> None:
+    """Members of one ensemble may differ only in HYPER_FIELDS (one architecture, one budget)."""
+    first = asdict(cfgs[0])
+    for i, c in enumerate(cfgs[1:], 1):
+        differ = sorted(k for k, v in asdict(c).items() if k not in HYPER_FIELDS and v != first[k])
+        if differ:
+            raise ValueError(f"members of one ensemble share everything but {HYPER_FIELDS}; member {i} differs from "
+                             f"member 0 in {differ}: train those as separate ensembles")
+
+
+def shared_groups(cfgs: list, max_members: int | None = None) -> list:
+    """Indices of ``cfgs`` that can train as one ensemble (equal in everything but HYPER_FIELDS), in order of first appearance,
+    at most ``max_members`` per group."""
+    groups = {}
+    for i, c in enumerate(cfgs):
+        key = tuple((k, v) for k, v in sorted(asdict(c).items()) if k not in HYPER_FIELDS)
+        groups.setdefault(key, []).append(i)
+    size = max_members or len(cfgs)
+    return [idx[j:j + size] for idx in groups.values() for j in range(0, len(idx), size)]
+
+
+def _per_member(cfgs: list) -> MethodConfig:
+    """One MethodConfig whose HYPER_FIELDS are lists (one value per member) where the members differ."""
+    kw = {}
+    for name in HYPER_FIELDS:
+        values = [getattr(c, name) for c in cfgs]
+        if len(set(values)) > 1:
+            kw[name] = values
+    return replace(cfgs[0], **kw)
+
+
+def _member_list(name: str, value, k: int) -> list:
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * k
+    if len(values) != k:
+        raise ValueError(f"{name}: {len(values)} values for an ensemble of {k} members; give one, or one per member")
+    return values
+
+
+def make_toy_ensemble(method: str, seeds, cfgs=MethodConfig(), x_dim: int = 2):
+    """(G, D, objective) for K = len(seeds) members of ``method``: member i is ``make_toy_method(method, cfgs[i], x_dim)``
+    built after ``seed_everything(seeds[i])``, exactly as ``run_toy`` builds its single run.
+
+    ``cfgs`` is one MethodConfig for all members or one per member; members may differ only in
+    ``HYPER_FIELDS`` (learning rates, m, gamma, lambda_k, PT weight, LS-GAN's weights, MaxEnt's weights).
+    """
+    _check_method(method)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("an ensemble needs at least one member (K >= 1): give at least one seed")
+    cfgs = _member_list("cfgs", cfgs, len(seeds))
+    _check_shared(cfgs)
+    nets = []
+    for seed, cfg in zip(seeds, cfgs):
+        seed_everything(seed)
+        nets.append(make_toy_method(method, cfg, x_dim, seed=seed))
+    G = ensemble.ensemble_of([n[0] for n in nets])
+    D = ensemble.ensemble_of([n[1] for n in nets])
+    merged = _per_member(cfgs)
+    if method == "maxent":
+        T = ensemble.ensemble_of([n[2].T for n in nets])
+        obj = MaxEntObjective(T, lam=merged.maxent_lam, mi_weight=merged.mi_weight, seed=seeds)
+    else:
+        obj = make_objective(method, merged)
+    return G, D, obj
+
+
+def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: str = "cpu",
+                     return_models: bool = False) -> list:
+    """Train K runs of ``method`` at once (one ensemble) and measure each: one row per member, as ``run_toy`` gives.
+
+    ``targets`` is a target name or one per member (e.g. both toys in one ensemble); ``seeds`` one
+    seed per member; ``cfgs`` one MethodConfig or one per member. Row i equals
+    ``run_toy(method, targets[i], seeds[i], cfgs[i])`` up to rounding (exactly, in float64).
+    """
+    seeds = list(seeds)
+    k = len(seeds)
+    if k < 1:
+        raise ValueError("an ensemble needs at least one member (K >= 1): give at least one seed")
+    targets = _member_list("targets", targets, k)
+    cfgs = _member_list("cfgs", cfgs, k)
+    tgts = {name: toys.make_target(name) for name in set(targets)}
+    for name, t in tgts.items():
+        if t.centers is None:
+            raise ValueError(f"target {name!r} has no modes to count; use 'ring8' or 'grid25'")
+    dims = {t.dim for t in tgts.values()}
+    if len(dims) > 1:
+        raise ValueError(f"members of one ensemble must share the data's dimension, got targets {sorted(tgts)}")
+    start = time.perf_counter()
+    G, D, objective = make_toy_ensemble(method, seeds, cfgs, dims.pop())
+    G, D = G.to(device), D.to(device)
+    for m in objective.modules():
+        m.to(device)
+    c0 = cfgs[0]
+    per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
+    tcfg = TrainConfig(steps=c0.steps, batch_size=c0.batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"), seed=tuple(seeds),
+                       progress=False)
+    histories = train(G, D, [tgts[t].sample for t in targets], objective, tcfg)
+    seconds = (time.perf_counter() - start) / k
+    rows = []
+    for i, (target, seed, cfg) in enumerate(zip(targets, seeds, cfgs)):
+        Gi = ensemble.member(G, i).eval()
+        x = Gi.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
+        tgt = tgts[target]
+        stats = metrics.mode_stats(x, tgt.centers, tgt.std)
+        row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
+                   hq=stats.high_quality_fraction, seconds=seconds, cfg=asdict(cfg), diverged=histories[i].diverged)
+        if return_models:
+            row.update(G=Gi, D=ensemble.member(D, i).eval(), objective=objective, history=histories[i], samples=x)
+        rows.append(row)
+    return rows
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),
-            processes: int = 1, per_target: dict | None = None) -> list:
+            per_target: dict | None = None, device: str = "cpu") -> list:
     """Train every (method, target, seed) and return one row per run (modes covered, high-quality fraction, seconds).
 
-    ``per_target`` maps a target to ``MethodConfig`` fields that replace ``cfg``'s for every method on
-    that target (e.g. ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``). ``processes > 1`` runs the jobs in
-    that many worker processes (each on one thread); the numbers are the same as with ``processes=1``
-    because every run is seeded and single-threaded.
+    Each method trains as one ensemble whose members are its (target, seed) runs (``run_toy_ensemble``;
+    targets whose settings differ in more than HYPER_FIELDS get an ensemble of their own); the numbers
+    are those of the single runs. ``per_target`` maps a target to
+    ``MethodConfig`` fields that replace ``cfg``'s for every method on that target (e.g.
+    ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``).
+    To spread a larger sweep over processes or machines, see ``course_lib.sweep`` (torchrun).
     """
     for m in methods:
         _check_method(m)
-    if not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a positive integer, got {processes!r}")
     per_target = per_target or {}
     unknown = sorted(set(per_target) - set(targets))
     if unknown:
         raise ValueError(f"per_target names targets that are not compared: {unknown}; targets: {list(targets)}")
-    cfgs = {t: asdict(with_overrides(cfg, **per_target.get(t, {}))) for t in targets}
-    jobs = [(m, t, s, cfgs[t]) for t in targets for m in methods for s in seeds]
-    if processes == 1:
-        return [_run_toy_job(j) for j in jobs]
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context("spawn")) as pool:
-        return list(pool.map(_run_toy_job, jobs))
+    cfgs = {t: with_overrides(cfg, **per_target.get(t, {})) for t in targets}
+    jobs = [(t, s) for t in targets for s in seeds]
+    rows = []
+    for m in methods:
+        for idx in shared_groups([cfgs[t] for t, _ in jobs]):
+            part = [jobs[i] for i in idx]
+            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t] for t, _ in part], device=device)
+    order = {(t, m, s): i for i, (t, m, s) in enumerate((t, m, s) for t in targets for m in methods for s in seeds)}
+    return sorted(rows, key=lambda r: order[r["target"], r["method"], r["seed"]])
 
 
 def _mean_std(values):

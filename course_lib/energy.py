@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import Objective, _parts
-from .models import ACTIVATIONS, LatentGenerator, mlp
+from .losses import Objective, _check_members, _col, _fmt, _number, _on, _parts, n_members
+from .models import ACTIVATIONS, LatentGenerator, batch_ndim, mlp, to_device
 
 LOG2 = math.log(2.0)
 
@@ -48,10 +48,10 @@ class EnergyMLP(nn.Module):
         self.net = mlp(math.prod(self.x_shape), 1, hidden, depth, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)
-        e = self.net(x).squeeze(-1)  # (B,)
+        x = x.flatten(batch_ndim(self))  # (B, d), (K, B, d) for an ensemble
+        e = self.net(x).squeeze(-1)      # (B,)
         if self.confine:
-            e = e + (x - self.center).pow(2).sum(1) / (2 * self.confine**2)
+            e = e + (x - self.center).pow(2).sum(-1) / (2 * self.confine**2)
         return e
 
 
@@ -64,7 +64,8 @@ class StatisticsNetwork(nn.Module):
         self.net = mlp(math.prod(self.x_shape) + z_dim, 1, hidden, depth, activation)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([x.flatten(1), z.flatten(1)], dim=1)).squeeze(-1)  # (B,)
+        n = batch_ndim(self)
+        return self.net(torch.cat([x.flatten(n), z.flatten(n)], dim=-1)).squeeze(-1)  # (B,)
 
 
 class ImageMLPGenerator(LatentGenerator):
@@ -94,32 +95,43 @@ def grad_norm_sq(E: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     with torch.enable_grad():
         e = E(x)  # (B,)
         (g,) = torch.autograd.grad(e.sum(), x, create_graph=True)  # (B, *x_shape): sample i's gradient only
-    return g.flatten(1).pow(2).sum(1), e
+    return g.flatten(batch_ndim(E)).pow(2).sum(-1), e
 
 
-def energy_loss(e_real: torch.Tensor, e_fake: torch.Tensor, grad_sq_real: torch.Tensor, lam: float, energy_l2: float = 0.0):
+def energy_loss(e_real: torch.Tensor, e_fake: torch.Tensor, grad_sq_real: torch.Tensor, lam=0.1, energy_l2=0.0):
     """L_E = E_data[E(x)] - E_G[E(x)] + lambda E_data[||grad_x E(x)||^2] (Kumar et al. 2019, eq. 3)
     [+ energy_l2 (E_data[E^2] + E_G[E^2]), the optional scale anchor of Du and Mordatch 2019, arXiv:1903.08689]."""
-    lam = _check_lam(lam)
-    if not (isinstance(energy_l2, (int, float)) and math.isfinite(energy_l2) and energy_l2 >= 0):
-        raise ValueError(f"energy_l2 must be a finite number >= 0 (0 = the paper's loss), got {energy_l2!r}")
-    penalty = grad_sq_real.mean()
-    loss = e_real.mean() - e_fake.mean() + lam * penalty
-    if energy_l2:
-        loss = loss + energy_l2 * (e_real.pow(2).mean() + e_fake.pow(2).mean())
-    return loss, _parts(e_loss=loss, e_real=e_real, e_fake=e_fake, grad_penalty=penalty)
+    lam = lam if torch.is_tensor(lam) else _check_lam(lam)  # tensors: one per member, checked by MaxEntObjective
+    energy_l2 = energy_l2 if torch.is_tensor(energy_l2) else _check_energy_l2("energy_l2", energy_l2)
+    penalty = grad_sq_real.mean(-1)
+    loss = e_real.mean(-1) - e_fake.mean(-1) + _col(lam, penalty) * penalty
+    if torch.is_tensor(energy_l2) or energy_l2:
+        loss = loss + _col(energy_l2, penalty) * (e_real.pow(2).mean(-1) + e_fake.pow(2).mean(-1))
+    return loss, _parts(e_loss=loss, e_real=e_real.mean(-1), e_fake=e_fake.mean(-1), grad_penalty=penalty)
+
+
+def _check_energy_l2(name: str, v) -> float:
+    if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 (0 = the paper's loss), got {v!r}")
+    return float(v)
 
 
 # ---------------------------------------------------------------- the generator's entropy
-def shuffle_per_dimension(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def shuffle_per_dimension(z: torch.Tensor, generator=None) -> torch.Tensor:
     """z_tilde[:, j] = z[perm_j, j]: each coordinate permuted across the batch on its own (Kumar et al. 2019, section 3).
 
     The result is a sample of the product of z's marginals, independent of the x = G(z) it is
     paired with (up to the rare fixed points of a permutation); it reuses the batch instead of
-    drawing new codes.
+    drawing new codes. For an ensemble's codes (K, B, d) pass one generator per member: member k
+    is shuffled with ``generator[k]``, as its single run would be.
     """
+    if z.ndim == 3:
+        gens = list(generator) if isinstance(generator, (list, tuple)) else [generator] * len(z)
+        if len(gens) != len(z):
+            raise ValueError(f"codes of {len(z)} members need {len(z)} random generators, got {len(gens)}")
+        return torch.stack([shuffle_per_dimension(zk, g) for zk, g in zip(z, gens)])
     b, d = z.shape
-    idx = torch.stack([torch.randperm(b, generator=generator) for _ in range(d)], dim=1).to(z.device)  # (B, d)
+    idx = to_device(torch.stack([torch.randperm(b, generator=generator) for _ in range(d)], dim=1), z.device)  # (B, d)
     return torch.gather(z, 0, idx)
 
 
@@ -130,10 +142,10 @@ def mi_jsd(t_joint: torch.Tensor, t_marginal: torch.Tensor):
     and z are independent; its supremum over T is 2 JSD(joint || product of marginals), at most
     2 log 2 ~ 1.386 nats, reached when x determines z.
     """
-    joint = -F.softplus(-t_joint).mean()
-    marginal = F.softplus(t_marginal).mean()
+    joint = -F.softplus(-t_joint).mean(-1)
+    marginal = F.softplus(t_marginal).mean(-1)
     mi = joint - marginal + 2 * LOG2
-    return mi, _parts(mi=mi, t_joint=t_joint, t_marginal=t_marginal)
+    return mi, _parts(mi=mi, t_joint=t_joint.mean(-1), t_marginal=t_marginal.mean(-1))
 
 
 def mi_estimate(T: nn.Module, x: torch.Tensor, z: torch.Tensor, generator: torch.Generator | None = None):
@@ -182,33 +194,46 @@ class MaxEntObjective(Objective):
       scale from drifting (Du and Mordatch 2019); 0 is the paper's loss.
 
     ``mi_weight = 0`` switches the entropy term off (then G only chases low energy).
+
+    For an ensemble (``T`` an ensemble of statistics networks), ``lam``, ``mi_weight``, ``energy_l2``
+    and ``seed`` (of the shuffles) may be given per member.
     """
 
-    def __init__(self, T: nn.Module, lam: float = 0.1, mi_weight: float = 1.0, seed: int = 0, energy_l2: float = 0.0):
-        self.T, self.lam, self.energy_l2 = T, _check_lam(lam), energy_l2
-        if not (isinstance(mi_weight, (int, float)) and math.isfinite(mi_weight) and mi_weight >= 0):
-            raise ValueError(f"mi_weight must be a finite number >= 0 (0 turns the entropy term off), got {mi_weight!r}")
-        self.mi_weight = float(mi_weight)
-        self.gen = torch.Generator().manual_seed(seed)  # for the shuffles
-        self.name = f"maxent[lam={self.lam:g}, mi_weight={self.mi_weight:g}]"
+    def __init__(self, T: nn.Module, lam=0.1, mi_weight=1.0, seed=0, energy_l2=0.0):
+        def check_mi(name, v):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0 (0 turns the entropy term off), got {v!r}")
+            return float(v)
+
+        self.T = T
+        self.lam = _check_members("gradient-penalty weight lambda", lam, lambda n, v: _check_lam(v))
+        self.mi_weight = _check_members("mi_weight", mi_weight, check_mi)
+        self.energy_l2 = _check_members("energy_l2", energy_l2, _check_energy_l2)
+        self.members = n_members(lam=self.lam, mi_weight=self.mi_weight, energy_l2=self.energy_l2)
+        seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed]
+        if not seeds or any(not isinstance(s, int) or s < 0 for s in seeds):
+            raise ValueError(f"seed must be a non-negative integer or one per member, got {seed!r}")
+        gens = [torch.Generator().manual_seed(s) for s in seeds]  # for the shuffles
+        self.gen = gens if isinstance(seed, (list, tuple)) else gens[0]
+        self.name = f"maxent[lam={_fmt(self.lam)}, mi_weight={_fmt(self.mi_weight)}]"
 
     def d_loss(self, D, x_real, x_fake):
         grad_sq, e_real = grad_norm_sq(D, x_real)
         return energy_loss(e_real, D(x_fake), grad_sq, self.lam, self.energy_l2)
 
     def g_loss(self, D, x_fake, z):
-        e_fake = D(x_fake).mean()
-        if self.mi_weight == 0:
+        e_fake = D(x_fake).mean(-1)
+        if not _on(self.mi_weight):
             return e_fake, _parts(g_loss=e_fake, g_energy=e_fake)
         mi, parts = mi_estimate(self.T, x_fake, z, self.gen)
-        loss = e_fake - self.mi_weight * mi
+        loss = e_fake - _col(self.mi_weight, mi) * mi
         return loss, {**parts, **_parts(g_loss=loss, g_energy=e_fake)}
 
     def modules(self) -> list:
-        return [self.T] if self.mi_weight > 0 else []
+        return [self.T] if _on(self.mi_weight) else []
 
     def state(self) -> dict:
-        return {"lam": self.lam, "mi_weight": self.mi_weight}
+        return {"lam": _number(self.lam), "mi_weight": _number(self.mi_weight)}
 
 
 # ---------------------------------------------------------------- exact densities in 2-D
@@ -341,3 +366,31 @@ def evaluate_2d(target, G, E, n: int = 1000, grid: int = 400, seed: int = 0, pad
     out.update(log_z=dens.log_z, nll=energy_nll(E, x_test, dens.log_z), density=dens)
     out["true_nll"] = true_nll(target, x_test) if target.has_density else float("nan")
     return out
+
+
+# ---------------------------------------------------------------- many 2-D models at once
+def train_maxent_ensemble(samplers, mi_weights, cfg, hidden: int = 64, depth: int = 2, z_dim: int = 2, lam: float = 0.1,
+                          seed: int = 0, device="cpu") -> list:
+    """Train one 2-D MaxEnt EBM per (sampler, mi_weight) at once, as one ensemble; returns [(G, E, history)], one per member.
+
+    Member i is the single run: ``torch.manual_seed(seed)``, then G (``models.Generator``), E
+    (``EnergyMLP``) and T (``StatisticsNetwork``) of ``hidden`` units x ``depth`` layers, trained with
+    ``MaxEntObjective(T, lam, mi_weights[i], seed)`` on ``samplers[i]`` under ``cfg`` (a TrainConfig).
+    """
+    from . import ensemble
+    from .models import Generator
+    from .train import train
+
+    samplers, mi_weights = list(samplers), list(mi_weights)
+    if not samplers or len(samplers) != len(mi_weights):
+        raise ValueError(f"give one mi_weight per sampler (K >= 1 members), got {len(samplers)} samplers and "
+                         f"{len(mi_weights)} weights")
+    nets = []
+    for _ in samplers:
+        torch.manual_seed(seed)
+        nets.append((Generator(z_dim=z_dim, x_dim=2, hidden=hidden, depth=depth), EnergyMLP((2,), hidden=hidden, depth=depth),
+                     StatisticsNetwork((2,), z_dim=z_dim, hidden=hidden, depth=depth)))
+    G, E, T = (ensemble.ensemble_of([n[j] for n in nets]).to(device) for j in range(3))
+    objective = MaxEntObjective(T, lam=lam, mi_weight=mi_weights, seed=[seed] * len(samplers))
+    histories = train(G, E, samplers, objective, cfg)
+    return [(ensemble.member(G, i).eval(), ensemble.member(E, i).eval(), h) for i, h in enumerate(histories)]

@@ -1,8 +1,15 @@
 """Losses as pure functions of the networks' outputs, plus the objectives the trainer plugs in.
 
 A loss takes discriminator outputs (real first, then fake) and returns ``(loss, parts)``: the
-scalar to minimise and a dict of floats for logging. It never calls ``backward`` or steps an
-optimizer; the one trainer (``course_lib.train``) does that.
+scalar to minimise and a dict of numbers for logging (detached tensors: the trainer brings them
+to the host in bulk, so a GPU never waits). It never calls ``backward`` or steps an optimizer;
+the one trainer (``course_lib.train``) does that.
+
+Many runs at once (``course_lib.ensemble``): outputs may carry a leading member dimension, (K, B)
+instead of (B,). Every loss averages over the last (sample) dimension only, so it returns one
+loss per member, shape (K,), and a hyper-parameter (margin, gamma, ...) may be one number or one
+per member (a sequence of K numbers); the trainer minimises the sum of the members' losses,
+which gives each member exactly the gradient of its own loss.
 
 GAN family (Goodfellow et al. 2014; Goodfellow 2016, NIPS tutorial, section 3.2): ``d`` are
 logits, D(x) = sigmoid(d). Using log sigmoid(d) = -softplus(-d) and log(1 - sigmoid(d)) =
@@ -15,37 +22,65 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .models import batch_ndim
+
 
 def _parts(**kw) -> dict:
-    return {k: float(v.detach().mean()) if torch.is_tensor(v) else float(v) for k, v in kw.items()}
+    """Numbers to log: tensors detached (still on their device; per member for ensembles), anything else a float."""
+    return {k: v.detach() if torch.is_tensor(v) else float(v) for k, v in kw.items()}
+
+
+def _col(v, like: torch.Tensor):
+    """A hyper-parameter (a number, or a tensor with one entry per member) shaped to broadcast against ``like`` (K, ...)."""
+    if not torch.is_tensor(v) or v.ndim == 0:
+        return v
+    return v.to(like.device, like.dtype).reshape(-1, *([1] * (like.ndim - 1)))
+
+
+def _check_members(name: str, value, check):
+    """A hyper-parameter given as one number (checked by ``check``) or one per member (a list/tuple/1-D tensor: each checked)."""
+    if isinstance(value, (list, tuple)) or (torch.is_tensor(value) and value.ndim == 1):
+        values = [check(f"{name} of member {i}", float(v)) for i, v in enumerate(value)]
+        if not values:
+            raise ValueError(f"{name}: an empty list; give one number, or one per ensemble member")
+        return torch.tensor(values, dtype=torch.float64)
+    return check(name, value)
+
+
+def n_members(**hyper) -> int | None:
+    """K when some hyper-parameters are given per member (all such sequences must have one length), else None."""
+    lengths = {k: len(v) for k, v in hyper.items() if torch.is_tensor(v) and v.ndim == 1}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"hyper-parameters given per member must all have one length (the ensemble's K), got {lengths}")
+    return next(iter(lengths.values()), None)
 
 
 # ---------------------------------------------------------------- GAN: discriminator
 def d_loss_cross_entropy(d_real: torch.Tensor, d_fake: torch.Tensor):
     """L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))], D = sigmoid(logit) (Goodfellow et al. 2014, eq. 1)."""
-    loss_real = F.softplus(-d_real).mean()
-    loss_fake = F.softplus(d_fake).mean()
+    loss_real = F.softplus(-d_real).mean(-1)
+    loss_fake = F.softplus(d_fake).mean(-1)
     loss = loss_real + loss_fake
     return loss, _parts(d_loss=loss, d_loss_real=loss_real, d_loss_fake=loss_fake,
-                        D_real=torch.sigmoid(d_real), D_fake=torch.sigmoid(d_fake))
+                        D_real=torch.sigmoid(d_real).mean(-1), D_fake=torch.sigmoid(d_fake).mean(-1))
 
 
 # ---------------------------------------------------------------- GAN: generator
 def g_loss_minimax(d_fake: torch.Tensor):
     """J_G = E_z[log(1 - D(G(z)))]: the minimax (saturating) loss, G minimises the game's value."""
-    loss = -F.softplus(d_fake).mean()
+    loss = -F.softplus(d_fake).mean(-1)
     return loss, _parts(g_loss=loss)
 
 
 def g_loss_non_saturating(d_fake: torch.Tensor):
     """J_G = -E_z[log D(G(z))]: the non-saturating heuristic (Goodfellow et al. 2014, section 3)."""
-    loss = F.softplus(-d_fake).mean()
+    loss = F.softplus(-d_fake).mean(-1)
     return loss, _parts(g_loss=loss)
 
 
 def g_loss_maximum_likelihood(d_fake: torch.Tensor):
     """J_G = -1/2 E_z[exp(sigma^-1(D(G(z))))]: minimising KL(p_data || p_G) when D is optimal (Goodfellow 2016, eq. 16)."""
-    loss = -0.5 * torch.exp(d_fake).mean()
+    loss = -0.5 * torch.exp(d_fake).mean(-1)
     return loss, _parts(g_loss=loss)
 
 
@@ -77,10 +112,20 @@ class Objective:
 
     ``d_loss(D, x_real, x_fake)`` and ``g_loss(D, x_fake, z)`` return ``(loss, parts)``.
     ``update(parts)`` runs once after every generator step (for state such as BEGAN's k_t) and
-    may return more numbers to log. ``modules()`` lists extra networks trained with the generator.
+    may return more numbers to log; it keeps its state in tensors, so it never waits for a GPU.
+    ``modules()`` lists extra networks trained with the generator. ``members`` is K when a
+    hyper-parameter is given per ensemble member, else None; ``to(device, dtype)`` moves such
+    per-member hyper-parameters (the trainer calls it once).
     """
 
     name = "objective"
+    members = None
+
+    def to(self, device, dtype=torch.float32):
+        for k, v in vars(self).items():
+            if torch.is_tensor(v):
+                setattr(self, k, v.to(device, dtype if v.is_floating_point() else v.dtype))
+        return self
 
     def d_loss(self, D, x_real, x_fake):
         raise NotImplementedError
@@ -124,6 +169,8 @@ import math as _math  # noqa: E402  (kept inside this section, which issue 4 app
 
 
 def _check_positive(name: str, value, allow_zero: bool = False):
+    if torch.is_tensor(value):  # one per member, checked when the objective was built, or state kept on the device
+        return value
     ok = isinstance(value, (int, float)) and _math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         want = ">= 0" if allow_zero else "> 0"
@@ -139,10 +186,10 @@ def hinge(a: torch.Tensor) -> torch.Tensor:
 def ebgan_d_loss(e_real: torch.Tensor, e_fake: torch.Tensor, margin: float):
     """L_D = E[D(x)] + E[[m - D(G(z))]+] (Zhao, Mathieu, LeCun 2016, arXiv:1609.03126, eq. 1)."""
     _check_positive("margin m", margin)
-    loss_real = e_real.mean()
-    loss_fake = hinge(margin - e_fake).mean()
+    loss_real = e_real.mean(-1)
+    loss_fake = hinge(_col(margin, e_fake) - e_fake).mean(-1)
     loss = loss_real + loss_fake
-    return loss, _parts(d_loss=loss, d_loss_real=loss_real, d_loss_fake=loss_fake, e_real=e_real, e_fake=e_fake)
+    return loss, _parts(d_loss=loss, d_loss_real=loss_real, d_loss_fake=loss_fake, e_real=e_real.mean(-1), e_fake=e_fake.mean(-1))
 
 
 def pulling_away_term(codes: torch.Tensor) -> torch.Tensor:
@@ -151,85 +198,90 @@ def pulling_away_term(codes: torch.Tensor) -> torch.Tensor:
     The paper squares the cosine (the lecture slide writes it without the square): orthogonal codes
     give 0, identical (or exactly opposite) codes give 1.
     """
-    if codes.ndim != 2 or len(codes) < 2:
+    if codes.ndim < 2 or codes.shape[-2] < 2:
         raise ValueError(f"the pulling-away term needs a batch of at least 2 codes of shape (N, d), got {tuple(codes.shape)}")
-    n = len(codes)
-    unit = codes / codes.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (N, d)
-    cos2 = (unit @ unit.T) ** 2                                       # (N, N)
-    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+    n = codes.shape[-2]  # codes (..., N, d): a leading member dimension gives one term per member
+    unit = codes / codes.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, d)
+    cos2 = (unit @ unit.transpose(-1, -2)) ** 2                       # (N, N)
+    return (cos2.sum((-2, -1)) - cos2.diagonal(dim1=-2, dim2=-1).sum(-1)) / (n * (n - 1))
 
 
 def ebgan_g_loss(e_fake: torch.Tensor, codes: torch.Tensor | None = None, pt_weight: float = 0.0):
     """L_G = E[D(G(z))] + w_PT f_PT(Enc(G(z))) (Zhao et al. 2016, eqs. 2 and 4; w_PT = 0.1 in the paper)."""
     pt_weight = _check_positive("pt_weight (weight of the pulling-away term)", pt_weight, allow_zero=True)
-    loss_energy = e_fake.mean()
-    if pt_weight > 0:
+    loss_energy = e_fake.mean(-1)
+    if torch.is_tensor(pt_weight) or pt_weight > 0:
         if codes is None:
             raise ValueError("pt_weight > 0 needs the generated batch's codes (the autoencoder's energy_and_codes)")
         pt = pulling_away_term(codes)
     else:
-        pt = torch.zeros((), device=e_fake.device)
-    loss = loss_energy + pt_weight * pt
-    return loss, _parts(g_loss=loss, e_fake_g=e_fake, pt=pt)
+        pt = torch.zeros_like(loss_energy)
+    loss = loss_energy + _col(pt_weight, pt) * pt
+    return loss, _parts(g_loss=loss, e_fake_g=loss_energy, pt=pt)
 
 
-def sample_distance(x_real: torch.Tensor, x_fake: torch.Tensor, norm: str = "l1") -> torch.Tensor:
-    """Delta(x, G(z)) = (1/d) sum_d |x_d - G(z)_d| ("l1", Qi 2017) or the mean squared difference ("l2"), per pair (B,)."""
+def sample_distance(x_real: torch.Tensor, x_fake: torch.Tensor, norm: str = "l1", batch_ndim: int = 1) -> torch.Tensor:
+    """Delta(x, G(z)) = (1/d) sum_d |x_d - G(z)_d| ("l1", Qi 2017) or the mean squared difference ("l2"), per pair (B,)
+    ((K, B) for ensembles, ``batch_ndim=2``)."""
     if norm not in ("l1", "l2"):
         raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
     if x_real.shape != x_fake.shape:
         raise ValueError(f"real and generated batches must have the same shape, got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
-    diff = (x_real - x_fake).reshape(len(x_real), -1)
-    return diff.abs().mean(1) if norm == "l1" else diff.pow(2).mean(1)
+    diff = (x_real - x_fake).flatten(batch_ndim)
+    return diff.abs().mean(-1) if norm == "l1" else diff.pow(2).mean(-1)
 
 
 def gradient_norm_penalty(D, x: torch.Tensor) -> torch.Tensor:
-    """R = E_x ||grad_x D(x)||^2, each sample's own gradient norm (Qi 2017, arXiv:1701.06264v1, section 5)."""
+    """R = E_x ||grad_x D(x)||^2, each sample's own gradient norm (Qi 2017, arXiv:1701.06264v1, section 5); one per member for ensembles."""
     x = x.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)  # row i depends only on x_i
-    return grad.reshape(len(x), -1).pow(2).sum(1).mean()
+    return grad.flatten(batch_ndim(D)).pow(2).sum(-1).mean(-1)
 
 
 def lsgan_d_loss(e_real: torch.Tensor, e_fake: torch.Tensor, delta: torch.Tensor, lam: float = 1.0):
     """L_D = E[D(x)] + lambda E[(Delta(x, G(z)) + D(x) - D(G(z)))+] (Qi 2017, Loss-Sensitive GAN, arXiv:1701.06264, eq. 7)."""
     lam = _check_positive("lambda (weight of the margin term)", lam)
-    loss_real = e_real.mean()
+    loss_real = e_real.mean(-1)
     violation = hinge(delta + e_real - e_fake)
-    loss = loss_real + lam * violation.mean()
-    return loss, _parts(d_loss=loss, d_loss_real=loss_real, d_loss_margin=violation, e_real=e_real, e_fake=e_fake,
-                        delta=delta, violated=(violation > 0).float())
+    margin_term = violation.mean(-1)
+    loss = loss_real + _col(lam, margin_term) * margin_term
+    return loss, _parts(d_loss=loss, d_loss_real=loss_real, d_loss_margin=margin_term, e_real=e_real.mean(-1),
+                        e_fake=e_fake.mean(-1), delta=delta.mean(-1), violated=(violation > 0).float().mean(-1))
 
 
 def lsgan_g_loss(e_fake: torch.Tensor):
     """L_G = E[D(G(z))] (Qi 2017, eq. 8)."""
-    loss = e_fake.mean()
-    return loss, _parts(g_loss=loss, e_fake_g=e_fake)
+    loss = e_fake.mean(-1)
+    return loss, _parts(g_loss=loss, e_fake_g=loss)
 
 
 def began_d_loss(e_real: torch.Tensor, e_fake: torch.Tensor, k: float):
     """L_D = L(x) - k_t L(G(z)), L the autoencoder's pixel-wise L1 loss (Berthelot et al. 2017, arXiv:1703.10717, eq. 4)."""
-    if not 0.0 <= k <= 1.0:
+    if not torch.is_tensor(k) and not 0.0 <= k <= 1.0:  # a tensor k (per member) comes clipped from began_k_update
         raise ValueError(f"k_t must lie in [0, 1], got {k!r}")
-    loss_real = e_real.mean()
-    loss_fake = e_fake.mean()
-    loss = loss_real - k * loss_fake
-    return loss, _parts(d_loss=loss, e_real=e_real, e_fake=e_fake)
+    loss_real = e_real.mean(-1)
+    loss_fake = e_fake.mean(-1)
+    loss = loss_real - _col(k, loss_fake) * loss_fake
+    return loss, _parts(d_loss=loss, e_real=loss_real, e_fake=loss_fake)
 
 
 def began_g_loss(e_fake: torch.Tensor):
     """L_G = L(G(z)) (Berthelot et al. 2017, eq. 4)."""
-    loss = e_fake.mean()
-    return loss, _parts(g_loss=loss, e_fake_g=e_fake)
+    loss = e_fake.mean(-1)
+    return loss, _parts(g_loss=loss, e_fake_g=loss)
 
 
 def began_k_update(k: float, e_real: float, e_fake: float, gamma: float, lambda_k: float) -> float:
-    """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1) (Berthelot et al. 2017, eq. 4)."""
+    """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1) (Berthelot et al. 2017, eq. 4); tensors in, tensors out (per member)."""
+    if any(torch.is_tensor(v) for v in (k, e_real, e_fake, gamma, lambda_k)):
+        return (k + lambda_k * (gamma * e_real - e_fake)).clamp(0.0, 1.0)
     return float(min(1.0, max(0.0, k + lambda_k * (gamma * e_real - e_fake))))
 
 
 def began_convergence(e_real: float, e_fake: float, gamma: float) -> float:
     """M_global = L(x) + |gamma L(x) - L(G(z))| (Berthelot et al. 2017, section 3.4.1)."""
-    return float(e_real + abs(gamma * e_real - e_fake))
+    m = e_real + abs(gamma * e_real - e_fake)
+    return m if torch.is_tensor(m) else float(m)
 
 
 def _energy_and_codes(D, x):
@@ -239,29 +291,62 @@ def _energy_and_codes(D, x):
     return D.energy_and_codes(x)
 
 
-@dataclass
+def _fmt(v) -> str:
+    """A hyper-parameter for a name: '0.5', or '[0.5, 1, 2]' when given per member."""
+    if torch.is_tensor(v):
+        return "[" + ", ".join(f"{x:g}" for x in v.tolist()) + "]"
+    return f"{v:g}"
+
+
+def _number(v):
+    """A float, or a list of floats (one per member), for snapshots and printing (brings a tensor to the host)."""
+    if torch.is_tensor(v):
+        return v.item() if v.ndim == 0 else v.tolist()
+    return v
+
+
+def _on(v) -> bool:
+    """True when a weight is switched on: > 0, or given per member (then each member decides by its own value)."""
+    return torch.is_tensor(v) or v > 0
+
+
 class EBGANObjective(Objective):
-    """EBGAN: L_D = D(x) + [m - D(G(z))]+, L_G = D(G(z)) + w_PT f_PT (Zhao et al. 2016); EBGAN-PT when pt_weight > 0."""
+    """EBGAN: L_D = D(x) + [m - D(G(z))]+, L_G = D(G(z)) + w_PT f_PT (Zhao et al. 2016); EBGAN-PT when pt_weight > 0.
 
-    margin: float = 1.0     # m > 0: fakes above m cost the discriminator nothing
-    pt_weight: float = 0.0  # w_PT >= 0, weight of the pulling-away term in the generator loss (0.1 in the paper)
+    ``margin`` (m > 0: fakes above m cost the discriminator nothing) and ``pt_weight`` (w_PT >= 0,
+    0.1 in the paper) are numbers, or sequences with one number per ensemble member.
+    """
 
-    def __post_init__(self):
-        self.margin = _check_positive("margin m", self.margin)
-        self.pt_weight = _check_positive("pt_weight (weight of the pulling-away term)", self.pt_weight, allow_zero=True)
-        self.name = f"ebgan-pt[m={self.margin:g}]" if self.pt_weight > 0 else f"ebgan[m={self.margin:g}]"
+    def __init__(self, margin=1.0, pt_weight=0.0):
+        self.margin = _check_members("margin m", margin, _check_positive)
+        self.pt_weight = _check_members("pt_weight (weight of the pulling-away term)", pt_weight,
+                                        lambda n, v: _check_positive(n, v, allow_zero=True))
+        self.members = n_members(margin=self.margin, pt_weight=self.pt_weight)
+        prefix = "ebgan-pt" if _on(self.pt_weight) else "ebgan"
+        self.name = f"{prefix}[m={_fmt(self.margin)}]"
 
     def d_loss(self, D, x_real, x_fake):
         return ebgan_d_loss(D(x_real), D(x_fake), self.margin)
 
     def g_loss(self, D, x_fake, z):
-        if self.pt_weight > 0:
+        if _on(self.pt_weight):
             e_fake, codes = _energy_and_codes(D, x_fake)
             return ebgan_g_loss(e_fake, codes, self.pt_weight)
         return ebgan_g_loss(D(x_fake))
 
     def state(self):
-        return {"margin": self.margin}
+        return {"margin": _number(self.margin)}
+
+
+def magan_margin_rule(margin, e_real, e_fake, e_fake_prev):
+    """MAGAN's rule (Wang et al. 2017, Algorithm 1): m <- E_real if E_real < m and E_real < E_fake and E_fake_prev <= E_fake.
+
+    Numbers in, a number out; tensors (one entry per member) in, a tensor out.
+    """
+    if any(torch.is_tensor(v) for v in (margin, e_real, e_fake, e_fake_prev)):
+        change = (e_real < margin) & (e_real < e_fake) & (e_fake_prev <= e_fake)
+        return torch.where(change, e_real, torch.as_tensor(margin, dtype=e_real.dtype, device=e_real.device))
+    return float(e_real) if (e_real < margin and e_real < e_fake and e_fake_prev <= e_fake) else margin
 
 
 class MAGANObjective(Objective):
@@ -274,6 +359,9 @@ class MAGANObjective(Objective):
        generator steps, ``adapt_margin`` applies the paper's rule (Algorithm 1): with E_real, E_fake the
        epoch's mean energies and E_fake_prev the previous epoch's, set m <- E_real if E_real < m and
        E_real < E_fake and E_fake_prev <= E_fake (the generator stopped improving). The margin never grows.
+
+    In an ensemble every member keeps its own margin and epoch sums (tensors of K entries); the
+    warm-up and the epochs are counted in generator steps, the same for all.
     """
 
     def __init__(self, warmup_steps: int = 200, epoch_steps: int = 100):
@@ -288,19 +376,32 @@ class MAGANObjective(Objective):
         self.t = 0                        # generator steps seen by update()
         self._sum_real = self._sum_fake = 0.0
         self._prev_fake = float("inf")    # S_G of the previous epoch (infinite at first, as in the paper)
-        self.margins = []                 # (step, margin) after every change
+        self._epochs = []                 # (step, margin) at the end of every epoch from the warm-up's on
 
     @property
     def warming_up(self) -> bool:
         return self.t < self.warmup_steps
+
+    @property
+    def margins(self) -> list:
+        """(step, margin) after every change; for an ensemble, one such list per member."""
+        seen = [(t, _number(m)) for t, m in self._epochs]
+        if not seen or not isinstance(seen[0][1], list):
+            return [(t, m) for i, (t, m) in enumerate(seen) if i == 0 or m != seen[i - 1][1]]
+        per_member = []
+        for k in range(len(seen[0][1])):
+            ms = [(t, m[k]) for t, m in seen]
+            per_member.append([(t, m) for i, (t, m) in enumerate(ms) if i == 0 or m != ms[i - 1][1]])
+        return per_member
 
     def d_loss(self, D, x_real, x_fake):
         e_real = D(x_real)
         if self.warming_up:  # pre-training: reconstruct real data only (generated energies only logged)
             with torch.no_grad():
                 e_fake = D(x_fake)
-            loss = e_real.mean()
-            return loss, _parts(d_loss=loss, d_loss_real=loss, d_loss_fake=0.0, e_real=e_real, e_fake=e_fake)
+            loss = e_real.mean(-1)
+            return loss, _parts(d_loss=loss, d_loss_real=loss, d_loss_fake=torch.zeros_like(loss),
+                                e_real=loss, e_fake=e_fake.mean(-1))
         return ebgan_d_loss(e_real, D(x_fake), self.margin)
 
     def g_loss(self, D, x_fake, z):
@@ -309,33 +410,34 @@ class MAGANObjective(Objective):
             loss = 0.0 * loss
         return loss, parts
 
-    def adapt_margin(self, e_real: float, e_fake: float) -> float:
-        """The paper's rule: m <- E_real if E_real < m and E_real < E_fake and E_fake_prev <= E_fake; returns m (never larger)."""
-        if e_real < self.margin and e_real < e_fake and self._prev_fake <= e_fake:
-            self.margin = float(e_real)
-            self.margins.append((self.t, self.margin))
+    def adapt_margin(self, e_real, e_fake):
+        """The paper's rule (``magan_margin_rule``) on this epoch's mean energies; returns m (never larger)."""
+        self.margin = magan_margin_rule(self.margin, e_real, e_fake, self._prev_fake)
         self._prev_fake = e_fake
+        self._epochs.append((self.t, self.margin))
         return self.margin
 
     def update(self, parts):
         self.t += 1
-        self._sum_real += parts["e_real"]
-        self._sum_fake += parts["e_fake_g"]
+        self._sum_real = self._sum_real + parts["e_real"]
+        self._sum_fake = self._sum_fake + parts["e_fake_g"]
         if self.t % self.epoch_steps == 0:
             e_real, e_fake = self._sum_real / self.epoch_steps, self._sum_fake / self.epoch_steps
             self._sum_real = self._sum_fake = 0.0
             if self.t == self.warmup_steps:  # end of pre-training: the first margin
-                self.margin = float(e_real)
-                self.margins.append((self.t, self.margin))
+                self.margin = e_real.clone() if torch.is_tensor(e_real) else float(e_real)
+                self._epochs.append((self.t, self.margin))
             elif self.t > self.warmup_steps:
                 self.adapt_margin(e_real, e_fake)
-        return {"margin": self.margin}
+        margin = self.margin
+        if not torch.is_tensor(margin) and torch.is_tensor(parts["e_real"]):
+            margin = torch.full_like(parts["e_real"], margin)
+        return {"margin": margin}
 
     def state(self):
-        return {"margin": self.margin, "t": self.t}
+        return {"margin": _number(self.margin), "t": self.t}
 
 
-@dataclass
 class LossSensitiveObjective(Objective):
     """Loss-Sensitive GAN (Qi 2017, arXiv:1701.06264), not least-squares GAN: D is a loss (energy) function.
 
@@ -343,27 +445,29 @@ class LossSensitiveObjective(Objective):
     L_G = E[D(G(z))], Delta the per-pair distance ``sample_distance`` between a real and a generated
     sample (paired by their place in the batch) times ``delta_scale``; R = ``gradient_norm_penalty``,
     the paper's direct gradient-norm regularizer that keeps D Lipschitz.
+    ``lam`` (> 0), ``lipschitz_weight`` (kappa >= 0; 0: no Lipschitz regularization) and
+    ``delta_scale`` (> 0) are numbers or one per ensemble member; ``distance`` is "l1" (the paper) or "l2".
     """
 
-    lam: float = 1.0              # lambda > 0, weight of the margin term
-    lipschitz_weight: float = 1.0  # kappa >= 0, weight of the gradient-norm penalty (0: no Lipschitz regularization)
-    delta_scale: float = 1.0      # Delta = delta_scale * sample_distance(x, G(z))
-    distance: str = "l1"          # "l1" (the paper) or "l2"
-
-    def __post_init__(self):
-        self.lam = _check_positive("lambda (weight of the margin term)", self.lam)
-        self.lipschitz_weight = _check_positive("lipschitz_weight", self.lipschitz_weight, allow_zero=True)
-        self.delta_scale = _check_positive("delta_scale", self.delta_scale)
-        if self.distance not in ("l1", "l2"):
-            raise ValueError(f"distance must be 'l1' or 'l2', got {self.distance!r}")
-        self.name = f"ls-gan[lambda={self.lam:g}, kappa={self.lipschitz_weight:g}]"
+    def __init__(self, lam=1.0, lipschitz_weight=1.0, delta_scale=1.0, distance: str = "l1"):
+        self.lam = _check_members("lambda (weight of the margin term)", lam, _check_positive)
+        self.lipschitz_weight = _check_members("lipschitz_weight", lipschitz_weight,
+                                               lambda n, v: _check_positive(n, v, allow_zero=True))
+        self.delta_scale = _check_members("delta_scale", delta_scale, _check_positive)
+        if distance not in ("l1", "l2"):
+            raise ValueError(f"distance must be 'l1' or 'l2', got {distance!r}")
+        self.distance = distance
+        self.members = n_members(lam=self.lam, lipschitz_weight=self.lipschitz_weight, delta_scale=self.delta_scale)
+        self.name = f"ls-gan[lambda={_fmt(self.lam)}, kappa={_fmt(self.lipschitz_weight)}]"
 
     def d_loss(self, D, x_real, x_fake):
-        delta = self.delta_scale * sample_distance(x_real, x_fake, self.distance)
+        n = batch_ndim(D)
+        distance = sample_distance(x_real, x_fake, self.distance, n)
+        delta = _col(self.delta_scale, distance) * distance
         loss, parts = lsgan_d_loss(D(x_real), D(x_fake), delta, self.lam)
-        if self.lipschitz_weight > 0:
+        if _on(self.lipschitz_weight):
             penalty = gradient_norm_penalty(D, x_real) + gradient_norm_penalty(D, x_fake)
-            loss = loss + self.lipschitz_weight * penalty
+            loss = loss + _col(self.lipschitz_weight, penalty) * penalty
             parts.update(_parts(d_loss=loss, grad_penalty=penalty))
         return loss, parts
 
@@ -377,16 +481,27 @@ class BEGANObjective(Objective):
     After every generator step ``update_k`` sets k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)
     and the convergence measure M_global = L(x) + |gamma L(x) - L(G(z))| is logged. Use an
     autoencoder discriminator with ``norm="l1"`` (pixel-wise L1 loss, as in the paper).
+    ``gamma`` (in (0, 1]), ``lambda_k`` (>= 0) and ``k0`` (in [0, 1]) are numbers or one per
+    ensemble member; every member keeps its own k_t.
     """
 
-    def __init__(self, gamma: float = 0.5, lambda_k: float = 0.001, k0: float = 0.0):
-        if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
-            raise ValueError(f"gamma (the diversity ratio E[L(G(z))]/E[L(x)]) must lie in (0, 1], got {gamma!r}")
-        self.lambda_k = _check_positive("lambda_k (the learning rate of k_t)", lambda_k, allow_zero=True)
-        if not 0 <= k0 <= 1:
-            raise ValueError(f"k0 must lie in [0, 1], got {k0!r}")
-        self.gamma, self.k = float(gamma), float(k0)
-        self.name = f"began[gamma={self.gamma:g}]"
+    def __init__(self, gamma=0.5, lambda_k=0.001, k0=0.0):
+        def check_gamma(name, v):
+            if not (isinstance(v, (int, float)) and 0 < v <= 1):
+                raise ValueError(f"{name} (the diversity ratio E[L(G(z))]/E[L(x)]) must lie in (0, 1], got {v!r}")
+            return float(v)
+
+        def check_k0(name, v):
+            if not (isinstance(v, (int, float)) and 0 <= v <= 1):
+                raise ValueError(f"{name} must lie in [0, 1], got {v!r}")
+            return float(v)
+
+        self.gamma = _check_members("gamma", gamma, check_gamma)
+        self.lambda_k = _check_members("lambda_k (the learning rate of k_t)", lambda_k,
+                                       lambda n, v: _check_positive(n, v, allow_zero=True))
+        self.k = _check_members("k0", k0, check_k0)
+        self.members = n_members(gamma=self.gamma, lambda_k=self.lambda_k, k0=self.k)
+        self.name = f"began[gamma={_fmt(self.gamma)}]"
 
     def d_loss(self, D, x_real, x_fake):
         return began_d_loss(D(x_real), D(x_fake), self.k)
@@ -394,8 +509,8 @@ class BEGANObjective(Objective):
     def g_loss(self, D, x_fake, z):
         return began_g_loss(D(x_fake))
 
-    def update_k(self, e_real: float, e_fake: float) -> float:
-        """k <- clip(k + lambda_k (gamma e_real - e_fake), 0, 1); returns the new k."""
+    def update_k(self, e_real, e_fake):
+        """k <- clip(k + lambda_k (gamma e_real - e_fake), 0, 1); returns the new k (a tensor when the energies are)."""
         self.k = began_k_update(self.k, e_real, e_fake, self.gamma, self.lambda_k)
         return self.k
 
@@ -404,4 +519,4 @@ class BEGANObjective(Objective):
         return {"k": self.update_k(parts["e_real"], parts["e_fake_g"]), "M_global": m_global}
 
     def state(self):
-        return {"k": self.k, "gamma": self.gamma}
+        return {"k": _number(self.k), "gamma": _number(self.gamma)}

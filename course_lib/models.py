@@ -34,10 +34,23 @@ class LatentGenerator(nn.Module):
 
     z_dim: int
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw n codes from the prior on the CPU (same numbers on every device), then move them."""
-        z = torch.randn(n, self.z_dim, generator=generator)
-        return z.to(next(self.parameters()).device)
+    def sample_z(self, n: int, generator=None) -> torch.Tensor:
+        """Draw n codes from the prior on the CPU (same numbers on every device), then move them: (n, z_dim).
+
+        An ensemble of K generators draws (K, n, z_dim): member k's codes from ``generator[k]`` when
+        given one generator per member (as the trainer does), else all from the one ``generator``.
+        """
+        k = getattr(self, "ensemble_size", None)
+        if k is None:
+            z = torch.randn(n, self.z_dim, generator=generator)
+        else:
+            gens = list(generator) if isinstance(generator, (list, tuple)) else [generator] * k
+            if len(gens) != k:
+                raise ValueError(f"an ensemble of {k} generators needs {k} random generators, got {len(gens)}")
+            z = torch.stack([torch.randn(n, self.z_dim, generator=g) for g in gens]) if k > 1 else \
+                torch.randn(n, self.z_dim, generator=gens[0]).unsqueeze(0)
+        p = next(self.parameters())
+        return to_device(z, p.device, p.dtype)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -47,6 +60,20 @@ class LatentGenerator(nn.Module):
         x = self(self.sample_z(n, generator)).cpu()
         self.train(was)
         return x
+
+
+def to_device(x: torch.Tensor, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """x moved to ``device`` (and floating ``dtype``); on CUDA through pinned memory without blocking, so the host never waits."""
+    if dtype is not None and x.is_floating_point() and x.dtype != dtype:
+        x = x.to(dtype)
+    if device.type == "cuda":
+        return x.pin_memory().to(device, non_blocking=True)
+    return x.to(device)
+
+
+def batch_ndim(module: nn.Module) -> int:
+    """Leading dimensions that index samples: 1, (B, ...), for one network; 2, (K, B, ...), for an ensemble."""
+    return 2 if getattr(module, "ensemble_size", None) else 1
 
 
 class Generator(LatentGenerator):
@@ -98,12 +125,12 @@ def device_of(module: nn.Module) -> torch.device:
 ENERGY_NORMS = ("l1", "l2")
 
 
-def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2") -> torch.Tensor:
-    """E(x) = (1/d) sum_d |x_d - x_rec_d|^p per sample, p = 1 ("l1") or 2 ("l2"); returns (B,)."""
+def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2", batch_ndim: int = 1) -> torch.Tensor:
+    """E(x) = (1/d) sum_d |x_d - x_rec_d|^p per sample, p = 1 ("l1") or 2 ("l2"); returns (B,) ((K, B) for ``batch_ndim=2``)."""
     if norm not in ENERGY_NORMS:
         raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
-    diff = (x - x_rec).reshape(len(x), -1)  # (B, d)
-    return diff.abs().mean(1) if norm == "l1" else diff.pow(2).mean(1)
+    diff = (x - x_rec).flatten(batch_ndim)  # (B, d) or (K, B, d)
+    return diff.abs().mean(-1) if norm == "l1" else diff.pow(2).mean(-1)
 
 
 class EnergyAutoencoder(nn.Module):
@@ -128,7 +155,7 @@ class EnergyAutoencoder(nn.Module):
     def energy_and_codes(self, x: torch.Tensor):
         """(D(x) (B,), Enc(x) (B, code_dim)) from one pass through the encoder."""
         e = self.encode(x)
-        return reconstruction_energy(x, self.decode(e, x), self.norm), e
+        return reconstruction_energy(x, self.decode(e, x), self.norm, batch_ndim(self)), e
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.energy_and_codes(x)[0]
@@ -148,7 +175,7 @@ class AutoencoderDiscriminator(EnergyAutoencoder):
         self.sigmoid_output = sigmoid_output  # True for images in [0, 1]
 
     def encode(self, x):
-        return self.encoder(x.reshape(len(x), -1))  # (B, code_dim)
+        return self.encoder(x.flatten(batch_ndim(self)))  # (B, code_dim), (K, B, code_dim) for an ensemble
 
     def decode(self, e, like):
         out = self.decoder(e)

@@ -9,6 +9,7 @@ The profile comes from one environment variable, ``COURSE_PROFILE``:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from types import SimpleNamespace
@@ -65,6 +66,19 @@ def get_device(name: str | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+@contextlib.contextmanager
+def num_threads(n: int):
+    """Within the block torch uses ``n`` CPU threads (e.g. 2 for an ensemble, whose batched products use both cores)."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:

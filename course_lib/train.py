@@ -3,7 +3,9 @@ simultaneous updates, with the method plugged in as an ``Objective`` (``course_l
 
 It keeps a loss history, snapshots of both networks at chosen iterations, stops with a clear
 error when a loss turns NaN/inf or explodes (restoring the last good snapshot), shows tqdm
-progress, and saves checkpoints atomically.
+progress, and saves checkpoints atomically. The same loop trains K runs at once when G and D are
+ensembles (``course_lib.ensemble``). Nothing in the step loop waits for the GPU: logged numbers
+and the divergence check stay on the device and come to the host every ``sync_every`` steps.
 """
 from __future__ import annotations
 
@@ -12,19 +14,27 @@ import hashlib
 import math
 import os
 import tempfile
+import warnings
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import ensemble, models
+
 
 OPTIMIZERS = {
     "adam": lambda params, cfg, lr: torch.optim.Adam(params, lr=lr, betas=cfg.betas),
     "sgd": lambda params, cfg, lr: torch.optim.SGD(params, lr=lr),
 }
+MEMBER_OPTIMIZERS = {  # the same, for an ensemble: one learning rate per member
+    "adam": lambda params, cfg, lr: ensemble.MemberAdam(params, lr=lr, betas=cfg.betas),
+    "sgd": lambda params, cfg, lr: ensemble.MemberSGD(params, lr=lr),
+}
+PER_MEMBER = ("lr_d", "lr_g", "seed")  # TrainConfig fields that may hold one value per ensemble member
 
 
 @dataclass
@@ -32,25 +42,36 @@ class TrainConfig:
     steps: int = 2000             # generator updates
     batch_size: int = 256         # samples per minibatch (real and fake alike)
     n_critic: int = 1             # discriminator updates per generator update (alternating mode)
-    lr_d: float = 1e-3            # discriminator learning rate (Adam)
-    lr_g: float = 1e-3            # generator learning rate (Adam)
+    lr_d: float = 1e-3            # discriminator learning rate (Adam); for an ensemble also one per member
+    lr_g: float = 1e-3            # generator learning rate (Adam); for an ensemble also one per member
     betas: tuple = (0.5, 0.999)   # Adam's betas, as in DCGAN
     optimizer: str = "adam"       # "adam" or "sgd" (plain gradient steps show saturation undisguised)
     simultaneous: bool = False    # True: one minibatch, both gradients, then both steps
     snapshot_at: tuple = ()       # generator steps after which to keep copies of G and D (0 and the last always)
-    seed: int = 0                 # seeds z, the minibatches and nothing else
+    seed: int = 0                 # seeds z, the minibatches and nothing else; for an ensemble also one per member
     max_loss: float = 1e6         # |loss| above this counts as divergence
     progress: bool = True         # tqdm progress bar
+    sync_every: int = 50          # generator steps between bringing logs and the divergence check to the host
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "n_critic"):
+        for name in ("steps", "batch_size", "n_critic", "sync_every"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         for name in ("lr_d", "lr_g", "max_loss"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
-                raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+            for i, x in enumerate(v if isinstance(v, (list, tuple)) and name != "max_loss" else [v]):
+                if not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
+                    where = f" (member {i})" if isinstance(v, (list, tuple)) else ""
+                    raise ValueError(f"{name} must be a positive finite number{where}, got {x!r}")
+        for i, x in enumerate(self.seed if isinstance(self.seed, (list, tuple)) else [self.seed]):
+            if not isinstance(x, int) or x < 0:
+                raise ValueError(f"seed must be a non-negative integer (or one per member), got {x!r}")
+        for name in PER_MEMBER:
+            if isinstance(getattr(self, name), (list, tuple)):
+                if not getattr(self, name):
+                    raise ValueError(f"{name}: an empty list; give one value, or one per ensemble member")
+                setattr(self, name, tuple(getattr(self, name)))
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
         if self.simultaneous and self.n_critic != 1:
@@ -58,6 +79,17 @@ class TrainConfig:
         bad = [s for s in self.snapshot_at if not isinstance(s, int) or not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"snapshot_at must hold steps in [0, {self.steps}], got {bad}")
+
+    def members(self) -> int | None:
+        """K when some field holds one value per member (all such fields must agree), else None."""
+        lengths = {n: len(getattr(self, n)) for n in PER_MEMBER if isinstance(getattr(self, n), tuple)}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"per-member settings must all have one length (the ensemble's K), got {lengths}")
+        return next(iter(lengths.values()), None)
+
+    def member(self, i: int) -> "TrainConfig":
+        """The single run that member i of an ensemble trained with these settings reproduces."""
+        return replace(self, **{n: getattr(self, n)[i] for n in PER_MEMBER if isinstance(getattr(self, n), tuple)})
 
 
 def evenly_spaced(steps: int, frames: int) -> tuple:
@@ -94,11 +126,16 @@ class Snapshot:
 
 @dataclass
 class History:
-    """Per generator step: every logged number; plus the snapshots."""
+    """Per generator step: every logged number; plus the snapshots. For an ensemble, one History per member.
+
+    ``diverged`` is None, or the message that says at which step and in which loss this run (or
+    ensemble member) diverged; its log stops before that step.
+    """
 
     log: dict = field(default_factory=lambda: defaultdict(list))
     snapshots: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    diverged: str | None = None
 
     def __getitem__(self, key):
         return self.log[key]
@@ -121,19 +158,119 @@ def _state(module: nn.Module) -> dict:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
-def _check(loss: torch.Tensor, what: str, step: int, cfg: TrainConfig, history: History, G, D):
-    value = float(loss.detach())
-    if math.isfinite(value) and abs(value) <= cfg.max_loss:
-        return
-    last = history.snapshots[-1]
-    last.load_into(G, D)
-    raise TrainingDiverged(
-        f"training diverged at generator step {step}: {what} = {value} "
-        f"(limit |loss| <= {cfg.max_loss:g}). G and D were restored to the last good snapshot "
-        f"(step {last.step}, in history.snapshots[-1]). Lower the learning rates "
-        f"(lr_d={cfg.lr_d:g}, lr_g={cfg.lr_g:g}), or use a loss that does not blow up.",
-        history, step,
-    )
+def _number(v):
+    return v.item() if torch.is_tensor(v) and v.ndim == 0 else (v.tolist() if torch.is_tensor(v) else v)
+
+
+class _Runs:
+    """What differs between one run and K at once: the random streams, the snapshots, the logs.
+
+    Logged numbers and losses stay on the device, one entry per step; ``flush`` brings them to the
+    host in one transfer every ``cfg.sync_every`` steps, checks every loss for NaN/inf or
+    ``|loss| > max_loss`` and appends to the histories. A GPU never waits for the host in between.
+    """
+
+    def __init__(self, G, D, objective, cfg: TrainConfig):
+        self.k = ensemble.ensemble_size(G)
+        if ensemble.ensemble_size(D) != self.k:
+            raise ValueError(f"G and D must both be single networks or ensembles of one size; got "
+                             f"{self.k or 'a single network'} and {ensemble.ensemble_size(D) or 'a single network'}")
+        sizes = {"TrainConfig": cfg.members(), "the objective's hyper-parameters": getattr(objective, "members", None)}
+        sizes.update({f"objective network {type(m).__name__}": ensemble.ensemble_size(m) for m in objective.modules()})
+        for what, k in sizes.items():
+            if k is not None and k != self.k:
+                raise ValueError(f"{what} give {k} members, but the networks are "
+                                 f"{'an ensemble of ' + str(self.k) if self.k else 'a single run'}: "
+                                 f"build the networks with ensemble.ensemble_of (K = {k}) or give one value per setting")
+        self.cfg, self.G, self.D, self.objective = cfg, G, D, objective
+        n = self.k or 1
+        self.cfgs = [cfg.member(i) for i in range(n)] if cfg.members() else [cfg] * n
+        self.gens = [torch.Generator().manual_seed(c.seed) for c in self.cfgs]
+        self.histories = [History(config=asdict(c)) for c in self.cfgs]
+        self.active = [True] * n
+        self.pending, self.checks = [], []    # per step: (step, parts); per loss: (step, what, loss)
+        self.extra = [p for m in objective.modules() for p in m.parameters()]
+
+    # ---- random streams: member i draws exactly what its single run draws
+    def z(self, n: int):
+        return self.G.sample_z(n, self.gens if self.k else self.gens[0])
+
+    def real(self, sample_real, n: int, device, dtype):
+        if not self.k:
+            return models.to_device(sample_real(n, self.gens[0]), device, dtype)
+        samplers = sample_real if isinstance(sample_real, (list, tuple)) else [sample_real] * self.k
+        if len(samplers) != self.k:
+            raise ValueError(f"{len(samplers)} real-data samplers for an ensemble of {self.k}; give one, or one per member")
+        x = torch.stack([s(n, g) for s, g in zip(samplers, self.gens)]) if self.k > 1 else samplers[0](n, self.gens[0]).unsqueeze(0)
+        return models.to_device(x, device, dtype)
+
+    def optimizers(self):
+        cfg = self.cfg
+        if not self.k:
+            return (OPTIMIZERS[cfg.optimizer](self.D.parameters(), cfg, cfg.lr_d),
+                    OPTIMIZERS[cfg.optimizer](list(self.G.parameters()) + self.extra, cfg, cfg.lr_g))
+        lr_d, lr_g = [c.lr_d for c in self.cfgs], [c.lr_g for c in self.cfgs]
+        return (MEMBER_OPTIMIZERS[cfg.optimizer](self.D.parameters(), cfg, lr_d),
+                MEMBER_OPTIMIZERS[cfg.optimizer](list(self.G.parameters()) + self.extra, cfg, lr_g))
+
+    # ---- snapshots
+    def snapshot(self, step: int):
+        g, d, extra = _state(self.G), _state(self.D), self.objective.state()
+        for i, h in enumerate(self.histories):
+            if not self.active[i]:
+                continue
+            if self.k:
+                mine = {k: (v[i] if isinstance(v, list) and len(v) == self.k else v) for k, v in extra.items()}
+                h.snapshots.append(Snapshot(step, ensemble.member_state(self.G, i, g), ensemble.member_state(self.D, i, d), mine))
+            else:
+                h.snapshots.append(Snapshot(step, g, d, extra))
+
+    # ---- logs and the divergence check, one transfer per flush
+    def check(self, step: int, what: str, loss: torch.Tensor):
+        self.checks.append((step, what, loss.detach()))
+
+    def log(self, step: int, parts: dict):
+        self.pending.append((step, parts))
+
+    def flush(self):
+        """Bring pending logs and checks to the host; returns [(member, step, what, value)] for newly diverged members."""
+        if not self.pending and not self.checks:
+            return []
+        tensors = [v for _, parts in self.pending for v in parts.values() if torch.is_tensor(v)]
+        tensors += [loss for _, _, loss in self.checks]
+        n = self.k or 1
+        host = torch.stack([t.double().reshape(-1).expand(n) for t in tensors]).cpu().tolist() if tensors else []  # the one sync
+        it = iter(host)
+        rows = [(step, {k: (next(it) if torch.is_tensor(v) else [float(v)] * n) for k, v in parts.items()})
+                for step, parts in self.pending]
+        first_bad = {}
+        for step, what, _ in self.checks:
+            values = next(it)
+            for i, v in enumerate(values):
+                if self.active[i] and i not in first_bad and not (math.isfinite(v) and abs(v) <= self.cfg.max_loss):
+                    first_bad[i] = (step, what, v)
+        for step, parts in rows:
+            for i, h in enumerate(self.histories):
+                if self.active[i] and (i not in first_bad or step < first_bad[i][0]):
+                    for k, v in parts.items():
+                        h.log[k].append(v[i])
+        self.pending, self.checks = [], []
+        return [(i, *first_bad[i]) for i in sorted(first_bad)]
+
+    def message(self, i, step, what, value):
+        c = self.cfgs[i]
+        who = f"member {i} of {self.k} (seed {c.seed})" if self.k else "training"
+        last = self.histories[i].snapshots[-1].step
+        then = ("it was stopped, restored to its last good snapshot" if self.k
+                else "G and D were restored to the last good snapshot")
+        return (f"{who} diverged at generator step {step}: {what} = {value} (limit |loss| <= {self.cfg.max_loss:g}). "
+                f"{then} (step {last}, in history.snapshots[-1]). Lower the learning rates "
+                f"(lr_d={c.lr_d:g}, lr_g={c.lr_g:g}), or use a loss that does not blow up.")
+
+
+def _total(loss: torch.Tensor) -> torch.Tensor:
+    """The scalar to differentiate: the loss, or for an ensemble the sum of the members' losses (each member gets its own gradient)."""
+    return loss if loss.ndim == 0 else loss.sum()
 
 
 def train(
@@ -143,38 +280,59 @@ def train(
     objective,
     cfg: TrainConfig = TrainConfig(),
     callback: Callable | None = None,
-) -> History:
+):
     """Train G against D with ``objective``; ``sample_real(n, generator)`` gives real minibatches.
 
     Alternating mode: ``n_critic`` discriminator steps, then one generator step on fresh z.
     Simultaneous mode: one minibatch; both gradients from it; then both steps.
-    ``callback(step, G, D, history)`` runs after every generator step.
+    ``callback(step, G, D, history)`` runs after every generator step (the history is brought up
+    to date before each call).
+
+    Many runs at once: when G and D are ensembles of K members (``ensemble.ensemble_of``), every
+    member trains as its own run, with its own seed and learning rates where ``cfg`` gives one per
+    member, its own hyper-parameters and state where the objective does, and its own real data
+    where ``sample_real`` is a list of K samplers; member i draws the same z and minibatches as
+    the single run with its settings. Returns one ``History`` per member. A member that diverges
+    is restored to its last good snapshot and stopped (a warning names it); the others go on.
+    A single run that diverges raises ``TrainingDiverged``.
     """
+    runs = _Runs(G, D, objective, cfg)
     device = next(G.parameters()).device
-    gen = torch.Generator().manual_seed(cfg.seed)
-    extra = [p for m in objective.modules() for p in m.parameters()]
-    opt_d = OPTIMIZERS[cfg.optimizer](D.parameters(), cfg, cfg.lr_d)
-    opt_g = OPTIMIZERS[cfg.optimizer](list(G.parameters()) + extra, cfg, cfg.lr_g)
-    history = History(config=asdict(cfg))
-    history.snapshots.append(Snapshot(0, _state(G), _state(D), objective.state()))
+    dtype = next(G.parameters()).dtype
+    if hasattr(objective, "to"):
+        objective.to(device, dtype)
+    opt_d, opt_g = runs.optimizers()
+    g_params = list(G.parameters()) + runs.extra
+    runs.snapshot(0)
     keep = set(cfg.snapshot_at) | {cfg.steps}
 
-    def real_batch():
-        return sample_real(cfg.batch_size, gen).to(device)
+    def sync(step):
+        for i, bad_step, what, value in runs.flush():
+            message = runs.message(i, bad_step, what, value)
+            history = runs.histories[i]
+            if not runs.k:
+                history.snapshots[-1].load_into(G, D)
+                history.diverged = message
+                raise TrainingDiverged(message, history, bad_step)
+            runs.active[i] = False
+            history.diverged = message
+            last = history.snapshots[-1]
+            ensemble.load_member(G, i, last.G), ensemble.load_member(D, i, last.D)
+            opt_d.stop(i), opt_g.stop(i)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     G.train(), D.train()
     for step in tqdm(range(1, cfg.steps + 1), disable=not cfg.progress, desc=getattr(objective, "name", "train")):
         if cfg.simultaneous:
-            z = G.sample_z(cfg.batch_size, gen)
+            z = runs.z(cfg.batch_size)
             x_fake = G(z)
-            d_loss, d_parts = objective.d_loss(D, real_batch(), x_fake.detach())
-            _check(d_loss, "discriminator loss", step, cfg, history, G, D)
+            d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake.detach())
+            runs.check(step, "discriminator loss", d_loss)
             g_loss, g_parts = objective.g_loss(D, x_fake, z)
-            _check(g_loss, "generator loss", step, cfg, history, G, D)
+            runs.check(step, "generator loss", g_loss)
             opt_d.zero_grad(set_to_none=True), opt_g.zero_grad(set_to_none=True)
-            d_grads = torch.autograd.grad(d_loss, list(D.parameters()), retain_graph=True, allow_unused=True)
-            g_params = list(G.parameters()) + extra
-            g_grads = torch.autograd.grad(g_loss, g_params, allow_unused=True)
+            d_grads = torch.autograd.grad(_total(d_loss), list(D.parameters()), retain_graph=True, allow_unused=True)
+            g_grads = torch.autograd.grad(_total(g_loss), g_params, allow_unused=True)
             for p, g in zip(D.parameters(), d_grads):
                 p.grad = g
             for p, g in zip(g_params, g_grads):
@@ -183,28 +341,30 @@ def train(
         else:
             for _ in range(cfg.n_critic):
                 with torch.no_grad():
-                    x_fake = G(G.sample_z(cfg.batch_size, gen))
-                d_loss, d_parts = objective.d_loss(D, real_batch(), x_fake)
-                _check(d_loss, "discriminator loss", step, cfg, history, G, D)
+                    x_fake = G(runs.z(cfg.batch_size))
+                d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake)
+                runs.check(step, "discriminator loss", d_loss)
                 opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
+                _total(d_loss).backward()
                 opt_d.step()
-            z = G.sample_z(cfg.batch_size, gen)
+            z = runs.z(cfg.batch_size)
             g_loss, g_parts = objective.g_loss(D, G(z), z)
-            _check(g_loss, "generator loss", step, cfg, history, G, D)
+            runs.check(step, "generator loss", g_loss)
             opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
+            _total(g_loss).backward()
             opt_g.step()
         parts = {**d_parts, **g_parts}
         parts.update(objective.update(parts))
-        for k, v in parts.items():
-            history.log[k].append(v)
+        runs.log(step, parts)
+        if step in keep or step % cfg.sync_every == 0 or callback is not None:
+            sync(step)
         if step in keep:
-            history.snapshots.append(Snapshot(step, _state(G), _state(D), objective.state()))
+            runs.snapshot(step)
         if callback is not None:
-            callback(step, G, D, history)
+            callback(step, G, D, runs.histories if runs.k else runs.histories[0])
+    sync(cfg.steps)
     G.eval(), D.eval()
-    return history
+    return runs.histories if runs.k else runs.histories[0]
 
 
 # ---------------------------------------------------------------- checkpoints

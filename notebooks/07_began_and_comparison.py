@@ -42,6 +42,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, evaluation, is_test, metrics, plots, setup_notebook, toys
+from course_lib.runtime import num_threads
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
 from course_lib.widgets import energy_playground
@@ -52,12 +53,12 @@ S, device = setup_notebook(
               img_width=4, img_z=8, img_code=8, n_show=16, n_interp=6, n_judge=100, img_gammas=(0.5, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=30,
               cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
-              cmp_warmup=10, cmp_epoch=5, processes=1, widget_steps=30),
+              cmp_warmup=10, cmp_epoch=5, cmp_threads=1, widget_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
               img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 0.75, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
               cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
-              cmp_warmup=200, cmp_epoch=100, processes=2, widget_steps=1500),
+              cmp_warmup=200, cmp_epoch=100, cmp_threads=2, widget_steps=1500),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden)
 
@@ -121,11 +122,13 @@ if not is_test():
 #
 # Berthelot et al. describe γ as a knob between diversity (high γ) and quality (low γ). In the
 # plane both can be counted: diversity as modes covered, quality as the share of samples within
-# three standard deviations of a mode (`metrics.mode_stats`). One seed per γ:
+# three standard deviations of a mode (`metrics.mode_stats`). One seed per γ, all γ trained at once
+# as one ensemble (`compare.run_toy_ensemble`: member i is the run `compare.run_toy` would train
+# alone, each with its own γ and its own $k_t$):
 
 # %%
-gamma_runs = [compare.run_toy("began", "ring8", seed=0, cfg=compare.with_overrides(toy, gamma=gm), return_models=True)
-              for gm in S.gammas]
+gamma_runs = compare.run_toy_ensemble("began", "ring8", seeds=[0] * len(S.gammas),
+                                      cfgs=[compare.with_overrides(toy, gamma=gm) for gm in S.gammas], return_models=True)
 fig, axes = plt.subplots(1, len(gamma_runs), figsize=(4.3 * len(gamma_runs), 4))
 for ax, gm, r in zip(axes, S.gammas, gamma_runs):
     plots.plot_samples(ax, ring, r["samples"][:1000])
@@ -143,7 +146,8 @@ for gm, r in zip(S.gammas, gamma_runs):
 # %% [markdown]
 # In the plane the controller saturates for every γ ($k_t$ ends at 0, the ratio $L(G(z))/L(x)$ stays
 # above γ), so the sweep shows the failure above rather than a trade-off: in our real run only
-# γ = 1 put its samples on a mode (one mode, 97% high quality). The trade-off does show on MNIST.
+# γ = 1 put its samples on a mode (one mode, nearly all of its samples on it; the printout above).
+# The trade-off does show on MNIST.
 #
 # ## 3. BEGAN on MNIST, and γ again
 #
@@ -255,13 +259,13 @@ for gm, e in class_energy.items():
     print(f"γ = {gm:g}: lowest energy class {low} ({e[low]:.4f}), the other classes {min(others):.4f} to {max(others):.4f}")
 
 # %% [markdown]
-# In our real run (1,200 steps, one seed per γ) the picture is the paper's trade-off, measured:
-# with γ = 0.5 the generator drew mostly clean "1"s (92% recognisable, but only 4 classes and a
-# class entropy of 1.2 bits), γ = 0.75 all ten classes (83%, 2.0 bits) and γ = 1 all ten with the
-# most variety and the fewest clean samples (73%, 2.8 bits; held-out real digits: 96%, 3.32 bits).
-# Quality falls and variety rises step by step with γ (asserted above). The bar chart says why: in the γ = 0.5
-# run's autoencoder a real "1" costs about half the energy of any other digit (0.035 against
-# 0.05-0.07); in the γ = 1 run the gap is smaller (0.066 against 0.08-0.09). EBGAN's hinge
+# The printout above is the paper's trade-off, measured (1,200 steps, one seed per γ): with γ = 0.5
+# the generator draws mostly clean "1"s (the largest recognisable share, but the fewest classes and
+# the lowest class entropy), γ = 0.75 and γ = 1 all ten classes, γ = 1 with the most variety and the
+# fewest clean samples; held-out real digits set the ceiling for both. Quality falls and variety
+# rises step by step with γ (asserted above). The bar chart says why: in the γ = 0.5 run's
+# autoencoder a real "1" costs about half to two thirds of the energy of any other digit (the
+# printed ranges); in the γ = 1 run the gap is smaller. EBGAN's hinge
 # pushes every generated sample up to the same m whatever its class, so no class is cheaper for
 # the generator; BEGAN's push $k_t L(G(z))$ has no ceiling and keeps the differences between
 # classes, and a low γ lets the generator settle where the energy is lowest.
@@ -282,7 +286,8 @@ plt.show()
 #
 # Every method of chapters 04-07, the same MLP sizes, the same number of generator steps (3,000,
 # batch 128) and the same learning rates, on 8 Gaussians and 25 Gaussians, three seeds each
-# (`compare.compare`; the runs are independent, so they go to two worker processes). Reported:
+# (`compare.compare`: each method's six runs, two targets times three seeds, train at once as one
+# ensemble, on two CPU threads or the GPU; member i is exactly the run it would be alone). Reported:
 # modes covered and the high-quality fraction (`metrics.mode_stats`: within 3 standard deviations
 # of a centre; a mode counts when it holds a fifth of its fair share), mean ± standard deviation
 # over seeds.
@@ -294,8 +299,9 @@ plt.show()
 # %%
 cmp_cfg = compare.MethodConfig(steps=S.cmp_steps, batch_size=S.cmp_batch, hidden=S.cmp_hidden,
                                magan_warmup=S.cmp_warmup, magan_epoch=S.cmp_epoch)
-rows = compare.compare(methods=S.cmp_methods, targets=("ring8", "grid25"), seeds=S.cmp_seeds, cfg=cmp_cfg,
-                       per_target={t: dict(lr_d=lr, lr_g=lr) for t, lr in S.cmp_lr.items()}, processes=S.processes)
+with num_threads(S.cmp_threads):
+    rows = compare.compare(methods=S.cmp_methods, targets=("ring8", "grid25"), seeds=S.cmp_seeds, cfg=cmp_cfg,
+                           per_target={t: dict(lr_d=lr, lr_g=lr) for t, lr in S.cmp_lr.items()}, device=str(device))
 summary = compare.summarize(rows)
 display(Markdown(compare.format_table(summary)))
 
@@ -323,19 +329,31 @@ for r in rows:
           f"high-quality {100 * r['hq']:5.1f}%")
 
 # %%
-print(f"total training time {sum(r['seconds'] for r in rows):.0f} s of worker time")
+print(f"total training time {sum(r['seconds'] for r in rows):.0f} s for {len(rows)} runs, trained as "
+      f"{len(S.cmp_methods)} ensembles of {len(rows) // len(S.cmp_methods)}")
 
 # %% [markdown]
 # How to read the table: it ranks the methods under one modest budget on two CPU cores with shared
-# hyper-parameters, not at their best. In our real run:
-#
-# * **8 Gaussians**: the plain GAN covers the most modes (7.0 ± 1.0 of 8). Of the energy-based
-#   GANs, EBGAN-PT covers 4.3 ± 0.6 against EBGAN's 2.7 ± 1.2: here the pulling-away term does
-#   what it promises. LS-GAN finds 2 modes, BEGAN one (with 99% of its samples on it: quality
-#   without diversity, as in section 2), MAGAN none (its first margin is tiny in 2-D, chapter 05).
-# * **25 Gaussians**: nothing covers the grid in 3,000 steps; EBGAN is best with 5.0 ± 1.0 modes,
-#   ahead of the GAN (3.0 ± 1.7), and BEGAN again collapses.
-#
+# hyper-parameters, not at their best. What this run shows (the sentences are built from the table
+# above, and the claims are asserted below):
+
+# %%
+by = {(r["target"], r["method"]): r for r in summary}
+ms = lambda t, m: f"{by[t, m]['modes_mean']:.1f} ± {by[t, m]['modes_std']:.1f}"  # noqa: E731
+best = {t: max((m for m in S.cmp_methods), key=lambda m: by[t, m]["modes_mean"]) for t in ("ring8", "grid25")}
+lines = [f"* **8 Gaussians**: {compare.LABELS[best['ring8']]} covers the most modes ({ms('ring8', best['ring8'])} of 8)."]
+if "ebgan_pt" in S.cmp_methods:
+    lines.append(f"  EBGAN-PT covers {ms('ring8', 'ebgan_pt')} against EBGAN's {ms('ring8', 'ebgan')}"
+                 + (": the pulling-away term does what it promises." if by["ring8", "ebgan_pt"]["modes_mean"] > by["ring8", "ebgan"]["modes_mean"]
+                    else "."))
+    lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 05).")
+lines.append(f"  BEGAN finds {ms('ring8', 'began')} with {100 * by['ring8', 'began']['hq_mean']:.0f}% of its samples on them: "
+             "quality without diversity, as in section 2.")
+lines.append(f"* **25 Gaussians**: nothing covers the grid in {S.cmp_steps:,} steps; {compare.LABELS[best['grid25']]} is best with "
+             f"{ms('grid25', best['grid25'])} modes; the GAN finds {ms('grid25', 'gan')}, BEGAN {ms('grid25', 'began')}.")
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
 # The autoencoder energies that give recognisable digits on MNIST are easy to flatten in two
 # dimensions: an autoencoder whose code is larger than its 2-D input can learn to reconstruct
 # every point, and the methods that trust its energy most (MAGAN's margin, BEGAN's controller)
@@ -346,6 +364,8 @@ print(f"total training time {sum(r['seconds'] for r in rows):.0f} s of worker ti
 modes = {(r["target"], r["method"]): r["modes_mean"] for r in summary}
 if not is_test():
     assert modes["ring8", "gan"] >= 6 and modes["ring8", "ebgan_pt"] > modes["ring8", "ebgan"]
+    assert max(modes["grid25", m] for m in S.cmp_methods) < 12  # nobody covers the grid at this budget
+    assert modes["ring8", "began"] <= 1.5 and by["ring8", "began"]["hq_mean"] > 0.9  # BEGAN: one mode, sharply
 
 # %% [markdown]
 # ## 5. Try it yourself
