@@ -236,16 +236,13 @@ class _Runs:
         """Bring pending logs and checks to the host; returns [(member, step, what, value)] for newly diverged members."""
         if not self.pending and not self.checks:
             return []
-        tensors = [v for _, parts in self.pending for v in parts.values() if torch.is_tensor(v)]
-        tensors += [loss for _, _, loss in self.checks]
         n = self.k or 1
-        host = torch.stack([t.double().reshape(-1).expand(n) for t in tensors]).cpu().tolist() if tensors else []  # the one sync
-        it = iter(host)
-        rows = [(step, {k: (next(it) if torch.is_tensor(v) else [float(v)] * n) for k, v in parts.items()})
-                for step, parts in self.pending]
+        host = self._to_host(n)
+        rows = [(step, {k: (host[("part", j, k)] if torch.is_tensor(v) else [float(v)] * n) for k, v in parts.items()})
+                for j, (step, parts) in enumerate(self.pending)]
         first_bad = {}
-        for step, what, _ in self.checks:
-            values = next(it)
+        for j, (step, what, _) in enumerate(self.checks):
+            values = host[("check", j, None)]
             for i, v in enumerate(values):
                 if self.active[i] and i not in first_bad and not (math.isfinite(v) and abs(v) <= self.cfg.max_loss):
                     first_bad[i] = (step, what, v)
@@ -256,6 +253,26 @@ class _Runs:
                         h.log[k].append(v[i])
         self.pending, self.checks = [], []
         return [(i, *first_bad[i]) for i in sorted(first_bad)]
+
+    def _to_host(self, n: int) -> dict:
+        """Every pending tensor as a list of n floats, keyed (kind, index, name): one stack per logged name, one transfer."""
+        columns = {}  # (kind, name) -> [(index, tensor)]
+        for j, (_, parts) in enumerate(self.pending):
+            for k, v in parts.items():
+                if torch.is_tensor(v):
+                    columns.setdefault(("part", k), []).append((j, v))
+        for j, (_, _, loss) in enumerate(self.checks):
+            columns.setdefault(("check", None), []).append((j, loss))
+        if not columns:
+            return {}
+        blocks = [torch.stack([t.reshape(-1).expand(n) for _, t in col]).double() for col in columns.values()]
+        values = torch.cat(blocks).cpu().tolist()  # the one transfer (and the one wait for the GPU)
+        out, row = {}, 0
+        for (kind, name), col in columns.items():
+            for j, _ in col:
+                out[(kind, j, name)] = values[row]
+                row += 1
+        return out
 
     def message(self, i, step, what, value):
         c = self.cfgs[i]
