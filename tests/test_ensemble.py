@@ -111,7 +111,7 @@ def test_a_diverging_member_is_stopped_and_the_others_go_on():
     def poison(step, G, D, histories):
         if step == 5:
             with torch.no_grad():
-                D.encoder[0].weight[1].fill_(float("nan"))
+                D.encoder[0].weight_t[1].fill_(float("nan"))
 
     with pytest.warns(RuntimeWarning, match=r"member 1 of 3 \(seed 1\) diverged at generator step 6"):
         G, D, _, hs = _ensemble(method, cfgs, steps=30, callback=poison)
@@ -167,6 +167,16 @@ def test_member_optimizers_are_torch_optimizers_with_one_learning_rate_per_membe
     assert torch.equal(ens[1].detach(), before[1])
 
 
+def test_a_bare_linear_layer_stacks_too():
+    layers = [torch.nn.Linear(3, 2) for _ in range(4)]
+    ens = ensemble.ensemble_of(layers)
+    x = torch.randn(4, 5, 3)
+    for k in range(4):
+        plain = ensemble.member(ens, k)
+        assert type(plain) is torch.nn.Linear
+        torch.testing.assert_close(plain(x[k]), ens(x)[k].detach(), rtol=0, atol=1e-6)
+
+
 def test_member_gives_back_a_plain_network():
     nets = []
     for s in (3, 4):
@@ -195,6 +205,9 @@ def test_bad_ensembles_are_rejected_with_a_clear_message():
         ensemble.ensemble_of([models.Generator(2, 2, 8, 1), models.Generator(2, 2, 16, 1)])
     with pytest.raises(ValueError, match="MLPs"):
         ensemble.ensemble_of([models.ConvGenerator(4, 8, 1, 2)] * 2)
+    with pytest.raises(ValueError, match="ensembles already"):
+        twice = ensemble.ensemble_of([models.Generator(2, 2, 8, 1)] * 2)
+        ensemble.ensemble_of([twice, twice])
     with pytest.raises(ValueError, match=r"differs from member 0 in \['hidden'\]"):
         compare.make_toy_ensemble("gan", [0, 1], [BASE, compare.with_overrides(BASE, hidden=8)])
     with pytest.raises(ValueError, match="cfgs: 2 values for an ensemble of 3"):
