@@ -105,8 +105,8 @@ plots.animate(hist.snapshots, lambda snap, ax: draw_loss(snap, ax, colorbar=Fals
 # For pairs of a real sample and a generated one, plot the gap $L_\theta(G(z)) - L_\theta(x)$ against
 # their distance Δ. The constraint holds above the diagonal; the hinge only pays for pairs below it.
 #
-# What our real run measured: before training no pair meets the margin; after training still only
-# about 1% do (mean Δ ≈ 1.6, mean gap ≈ 0.02). With its slope bounded by the Lipschitz penalty the
+# What the run measures (printed below): before training no pair meets the margin; after training
+# still only about 1% do, with a mean gap far below the mean Δ. With its slope bounded by the Lipschitz penalty the
 # loss function cannot rise by Δ over a distance of that size, so the hinge stays active for
 # almost every pair and keeps pushing generated samples up, much like EBGAN with a large margin.
 
@@ -140,6 +140,9 @@ for title, (delta, gap) in pairs.items():
     print(f"{title:16s}: margin satisfied for {100 * float((gap >= delta).float().mean()):5.1f}% of pairs, "
           f"mean Δ {float(delta.mean()):.3f}, mean gap {float(gap.mean()):.3f}")
 print(metrics.mode_stats(G.sample(2500, torch.Generator().manual_seed(2)), ring.centers, ring.std))
+if not is_test():
+    delta, gap = pairs["after training"]
+    assert float((gap >= delta).float().mean()) < 0.05 and float(gap.mean()) < 0.5 * float(delta.mean())
 
 # %% [markdown]
 # ## 3. What the Lipschitz penalty does
@@ -172,11 +175,12 @@ for name, s in slopes.items():
     print(f"{name:20s}: max slope {float(s.max()):8.2f}, median {float(s.median()):6.2f}")
 print("κ = 0:", metrics.mode_stats(free["samples"], ring.centers, ring.std))
 if not is_test():
-    assert float(slopes["κ = 0.1 (penalised)"].max()) < float(slopes["κ = 0 (no penalty)"].max())
+    assert 10 * float(slopes["κ = 0.1 (penalised)"].max()) < float(slopes["κ = 0 (no penalty)"].max())
 
 # %% [markdown]
-# Without the penalty the loss function is free to become as steep as it likes near the data (in
-# our real run the largest slope was about 430 against 2.5 with κ = 0.1): the margin is then met by
+# Without the penalty the loss function is free to become as steep as it likes near the data (the
+# largest slope printed above is far above the penalised one's, at least ten times, asserted): the
+# margin is then met by
 # a cliff rather than by distance, and the slope that the generator follows says little about how
 # far it is from the data. The penalty keeps the slopes small and smooth.
 #
@@ -216,9 +220,9 @@ if not is_test():
     assert report["classes"] == 10 and report["recognisable"] > 0.5
 
 # %% [markdown]
-# In our real run the classifier recognised 68% of the LS-GAN's samples, drawn from all ten classes
-# (class entropy 2.94 bits; held-out real digits: 96% and 3.32 bits), about as many as for EBGAN
-# in chapter 05 (71%).
+# The classifier recognises about two thirds of the LS-GAN's samples, drawn from all ten classes
+# (the printout above; held-out real digits set the ceiling), about as many as for EBGAN in
+# chapter 05.
 #
 # ## Summary
 #

@@ -25,6 +25,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 from sklearn.mixture import GaussianMixture
 
 from course_lib import is_test, setup_notebook
@@ -186,10 +187,21 @@ for ax, (name, G) in zip(axes, {"GAN (non-saturating)": G_gan, "MaxEnt EBM gener
 plt.tight_layout()
 plt.show()
 
+# %%
+gan, me = toy_stats["GAN (non-saturating)"], toy_stats["MaxEnt EBM generator"]
+text = (f"The GAN covers {gan.modes_covered}/8 modes with {100 * gan.high_quality_fraction:.0f}% high-quality samples, "
+        f"the maximum-entropy generator {me.modes_covered}/8 with {100 * me.high_quality_fraction:.0f}%. ")
+d_modes, d_hq = gan.modes_covered - me.modes_covered, gan.high_quality_fraction - me.high_quality_fraction
+if d_modes * d_hq < 0:
+    text += "The two numbers disagree on which model is better: one counts the modes found, the other how tightly the samples sit on them."
+else:
+    text += ("Here the two numbers do not contradict each other, but they can: one counts the modes found, the other how "
+             "tightly the samples sit on them, and a generator can trade one for the other (chapter 07's BEGAN on the ring: "
+             "one mode, nearly all of its samples on it).")
+display(Markdown(text))
+
 # %% [markdown]
-# The two numbers disagree on which model is better: in our real run the GAN had the higher
-# high-quality fraction but dropped a mode, the maximum-entropy generator covered all eight modes with
-# more samples between them. Both numbers need the true modes, so they exist only for synthetic targets. For images, the next
+# Both numbers need the true modes, so they exist only for synthetic targets. For images, the next
 # best thing is a classifier that knows the classes.
 #
 # ## 5. Classifier-based scores on MNIST
