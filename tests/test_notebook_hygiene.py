@@ -40,3 +40,12 @@ def test_notebook_starts_with_setup_and_checks_some_output(path):
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert any("setup_notebook(" in s for s in code[:2]), f"{path.name}: the first code cells must call setup_notebook"
     assert any("# NBVAL_CHECK_OUTPUT" in s for s in code), f"{path.name}: mark deterministic cells with # NBVAL_CHECK_OUTPUT"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_and_its_twin_name_a_kernel(path):
+    """JupyterLab opens a notebook without asking only when it names its kernel (the course's: python3)."""
+    for name, meta in ((path.name, nbformat.read(path, as_version=4).metadata),
+                       (path.with_suffix(".py").name, jupytext.read(path.with_suffix(".py")).metadata)):
+        spec = meta.get("kernelspec", {})
+        assert spec.get("name") == "python3", f"{name} names no python3 kernel: run `jupytext --set-kernel python3` on the .py, then `make sync`"
