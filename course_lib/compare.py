@@ -74,12 +74,17 @@ HYPER_FIELDS = ("lr_d", "lr_g", "margin", "pt_weight", "ls_lambda", "lipschitz_w
                 "lambda_k", "maxent_lam", "mi_weight")
 
 
-def make_objective(method: str, cfg: MethodConfig, seed=0) -> losses.Objective:
+def make_objective(method: str, cfg: MethodConfig, T=None, seed=0) -> losses.Objective:
     """The ``Objective`` of ``method`` with the hyper-parameters of ``cfg`` (numbers, or one per member for ensembles).
 
-    For the MaxEnt EBM pass its statistics network as ``cfg``'s companion through ``make_toy_method``.
+    The MaxEnt EBM's objective holds its statistics network ``T`` and seeds its shuffles with ``seed``
+    (one per member for ensembles).
     """
     _check_method(method)
+    if method == "maxent":
+        if T is None:
+            raise ValueError("the MaxEnt EBM's objective needs its statistics network T (make_toy_method builds one)")
+        return MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed)
     if method == "gan":
         return losses.GANObjective(cfg.generator_loss)
     if method in ("ebgan", "ebgan_pt"):
@@ -88,8 +93,6 @@ def make_objective(method: str, cfg: MethodConfig, seed=0) -> losses.Objective:
         return losses.MAGANObjective(cfg.magan_warmup, cfg.magan_epoch)
     if method == "lsgan":
         return losses.LossSensitiveObjective(cfg.ls_lambda, cfg.lipschitz_weight, cfg.delta_scale)
-    if method == "maxent":
-        raise ValueError("the MaxEnt EBM's objective needs its statistics network: use make_toy_method('maxent', ...)")
     return losses.BEGANObjective(cfg.gamma, cfg.lambda_k)
 
 
@@ -108,7 +111,7 @@ def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int 
     if method == "maxent":
         D = EnergyMLP((x_dim,), cfg.hidden, cfg.depth)
         T = StatisticsNetwork((x_dim,), cfg.z_dim, cfg.hidden, cfg.depth)
-        return G, D, MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed)
+        return G, D, make_objective(method, cfg, T, seed)
     if method == "gan":
         D = models.Discriminator(x_dim, cfg.hidden, cfg.depth)
     else:
@@ -128,13 +131,30 @@ def make_image_method(method: str, cfg: MethodConfig, image_size: int = 28):
     return G, D, make_objective(method, cfg)
 
 
+def _measure(method, target, seed, cfg, G, D, objective, history, seconds, return_models) -> dict:
+    """The row of one trained run: its mode statistics on ``n_eval`` samples drawn with seed 10,000 + seed."""
+    tgt = toys.make_target(target)
+    x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
+    stats = metrics.mode_stats(x, tgt.centers, tgt.std)
+    row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
+               hq=stats.high_quality_fraction, seconds=seconds, cfg=asdict(cfg), diverged=history.diverged)
+    if return_models:
+        row.update(G=G, D=D, objective=objective, history=history, samples=x)
+    return row
+
+
+def _mode_target(target: str) -> toys.Target:
+    tgt = toys.make_target(target)
+    if tgt.centers is None:
+        raise ValueError(f"target {target!r} has no modes to count; use 'ring8' or 'grid25'")
+    return tgt
+
+
 def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
             return_models: bool = False) -> dict:
     """Train ``method`` on the toy ``target`` from ``seed`` (one CPU thread) and measure its mode statistics."""
     _check_method(method)
-    tgt = toys.make_target(target)
-    if tgt.centers is None:
-        raise ValueError(f"target {target!r} has no modes to count; use 'ring8' or 'grid25'")
+    tgt = _mode_target(target)
     start = time.perf_counter()
     with num_threads(1):
         seed_everything(seed)
@@ -144,20 +164,19 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
             m.to(device)
         tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=False)
         history = train(G, D, tgt.sample, objective, tcfg)
-        x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
-    stats = metrics.mode_stats(x, tgt.centers, tgt.std)
-    row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
-               hq=stats.high_quality_fraction, seconds=time.perf_counter() - start, cfg=asdict(cfg))
-    if return_models:
-        row.update(G=G, D=D, objective=objective, history=history, samples=x)
-    return row
+        return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
+
+
+def _shared(cfg: MethodConfig) -> dict:
+    """The settings every member of one ensemble must share: all but HYPER_FIELDS (architecture, budget)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in HYPER_FIELDS}
 
 
 def _check_shared(cfgs: list) -> None:
-    """Members of one ensemble may differ only in HYPER_FIELDS (one architecture, one budget)."""
-    first = asdict(cfgs[0])
+    """Members of one ensemble may differ only in HYPER_FIELDS."""
+    first = _shared(cfgs[0])
     for i, c in enumerate(cfgs[1:], 1):
-        differ = sorted(k for k, v in asdict(c).items() if k not in HYPER_FIELDS and v != first[k])
+        differ = sorted(k for k, v in _shared(c).items() if v != first[k])
         if differ:
             raise ValueError(f"members of one ensemble share everything but {HYPER_FIELDS}; member {i} differs from "
                              f"member 0 in {differ}: train those as separate ensembles")
@@ -168,7 +187,7 @@ def shared_groups(cfgs: list, max_members: int | None = None) -> list:
     at most ``max_members`` per group."""
     groups = {}
     for i, c in enumerate(cfgs):
-        key = tuple((k, v) for k, v in sorted(asdict(c).items()) if k not in HYPER_FIELDS)
+        key = tuple(sorted(_shared(c).items()))
         groups.setdefault(key, []).append(i)
     size = max_members or len(cfgs)
     return [idx[j:j + size] for idx in groups.values() for j in range(0, len(idx), size)]
@@ -210,13 +229,29 @@ def make_toy_ensemble(method: str, seeds, cfgs=MethodConfig(), x_dim: int = 2):
         nets.append(make_toy_method(method, cfg, x_dim, seed=seed))
     G = ensemble.ensemble_of([n[0] for n in nets])
     D = ensemble.ensemble_of([n[1] for n in nets])
-    merged = _per_member(cfgs)
-    if method == "maxent":
-        T = ensemble.ensemble_of([n[2].T for n in nets])
-        obj = MaxEntObjective(T, lam=merged.maxent_lam, mi_weight=merged.mi_weight, seed=seeds)
-    else:
-        obj = make_objective(method, merged)
-    return G, D, obj
+    T = ensemble.ensemble_of([n[2].T for n in nets]) if method == "maxent" else None
+    return G, D, make_objective(method, _per_member(cfgs), T, seeds)
+
+
+def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_cfg: TrainConfig | None = None,
+                       device="cpu", x_dim: int = 2):
+    """Build ``make_toy_ensemble(method, seeds, cfgs)`` on ``device`` and train it: returns (G, D, objective, histories).
+
+    ``samplers`` is one ``sample(n, generator)`` or one per member. ``train_cfg`` defaults to the
+    members' own budget and learning rates (``steps``, ``batch_size``, ``lr_d``, ``lr_g`` of ``cfgs``)
+    with their seeds; give one to train otherwise (e.g. other Adam betas).
+    """
+    seeds = list(seeds)
+    cfgs = _member_list("cfgs", cfgs, max(1, len(seeds)))
+    G, D, objective = make_toy_ensemble(method, seeds, cfgs, x_dim)
+    G, D = G.to(device), D.to(device)
+    for m in objective.modules():
+        m.to(device)
+    if train_cfg is None:
+        per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
+        train_cfg = TrainConfig(steps=cfgs[0].steps, batch_size=cfgs[0].batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"),
+                                seed=tuple(seeds), progress=False)
+    return G, D, objective, train(G, D, samplers, objective, train_cfg)
 
 
 def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: str = "cpu",
@@ -233,36 +268,17 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
         raise ValueError("an ensemble needs at least one member (K >= 1): give at least one seed")
     targets = _member_list("targets", targets, k)
     cfgs = _member_list("cfgs", cfgs, k)
-    tgts = {name: toys.make_target(name) for name in set(targets)}
-    for name, t in tgts.items():
-        if t.centers is None:
-            raise ValueError(f"target {name!r} has no modes to count; use 'ring8' or 'grid25'")
+    tgts = {name: _mode_target(name) for name in set(targets)}
     dims = {t.dim for t in tgts.values()}
     if len(dims) > 1:
         raise ValueError(f"members of one ensemble must share the data's dimension, got targets {sorted(tgts)}")
     start = time.perf_counter()
-    G, D, objective = make_toy_ensemble(method, seeds, cfgs, dims.pop())
-    G, D = G.to(device), D.to(device)
-    for m in objective.modules():
-        m.to(device)
-    c0 = cfgs[0]
-    per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
-    tcfg = TrainConfig(steps=c0.steps, batch_size=c0.batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"), seed=tuple(seeds),
-                       progress=False)
-    histories = train(G, D, [tgts[t].sample for t in targets], objective, tcfg)
+    G, D, objective, histories = train_toy_ensemble(method, [tgts[t].sample for t in targets], seeds, cfgs,
+                                                    device=device, x_dim=dims.pop())
     seconds = (time.perf_counter() - start) / k
-    rows = []
-    for i, (target, seed, cfg) in enumerate(zip(targets, seeds, cfgs)):
-        Gi = ensemble.member(G, i).eval()
-        x = Gi.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
-        tgt = tgts[target]
-        stats = metrics.mode_stats(x, tgt.centers, tgt.std)
-        row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
-                   hq=stats.high_quality_fraction, seconds=seconds, cfg=asdict(cfg), diverged=histories[i].diverged)
-        if return_models:
-            row.update(G=Gi, D=ensemble.member(D, i).eval(), objective=objective, history=histories[i], samples=x)
-        rows.append(row)
-    return rows
+    return [_measure(method, target, seed, cfg, ensemble.member(G, i).eval(), ensemble.member(D, i).eval(), objective,
+                     histories[i], seconds, return_models)
+            for i, (target, seed, cfg) in enumerate(zip(targets, seeds, cfgs))]
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),

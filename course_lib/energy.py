@@ -367,30 +367,3 @@ def evaluate_2d(target, G, E, n: int = 1000, grid: int = 400, seed: int = 0, pad
     out["true_nll"] = true_nll(target, x_test) if target.has_density else float("nan")
     return out
 
-
-# ---------------------------------------------------------------- many 2-D models at once
-def train_maxent_ensemble(samplers, mi_weights, cfg, hidden: int = 64, depth: int = 2, z_dim: int = 2, lam: float = 0.1,
-                          seed: int = 0, device="cpu") -> list:
-    """Train one 2-D MaxEnt EBM per (sampler, mi_weight) at once, as one ensemble; returns [(G, E, history)], one per member.
-
-    Member i is the single run: ``torch.manual_seed(seed)``, then G (``models.Generator``), E
-    (``EnergyMLP``) and T (``StatisticsNetwork``) of ``hidden`` units x ``depth`` layers, trained with
-    ``MaxEntObjective(T, lam, mi_weights[i], seed)`` on ``samplers[i]`` under ``cfg`` (a TrainConfig).
-    """
-    from . import ensemble
-    from .models import Generator
-    from .train import train
-
-    samplers, mi_weights = list(samplers), list(mi_weights)
-    if not samplers or len(samplers) != len(mi_weights):
-        raise ValueError(f"give one mi_weight per sampler (K >= 1 members), got {len(samplers)} samplers and "
-                         f"{len(mi_weights)} weights")
-    nets = []
-    for _ in samplers:
-        torch.manual_seed(seed)
-        nets.append((Generator(z_dim=z_dim, x_dim=2, hidden=hidden, depth=depth), EnergyMLP((2,), hidden=hidden, depth=depth),
-                     StatisticsNetwork((2,), z_dim=z_dim, hidden=hidden, depth=depth)))
-    G, E, T = (ensemble.ensemble_of([n[j] for n in nets]).to(device) for j in range(3))
-    objective = MaxEntObjective(T, lam=lam, mi_weight=mi_weights, seed=[seed] * len(samplers))
-    histories = train(G, E, samplers, objective, cfg)
-    return [(ensemble.member(G, i).eval(), ensemble.member(E, i).eval(), h) for i, h in enumerate(histories)]

@@ -22,12 +22,7 @@ import math
 import torch
 from torch import nn
 
-from .models import batch_ndim  # noqa: F401  (re-exported: the trainer and the losses ask it)
-
-
-def ensemble_size(module: nn.Module) -> int | None:
-    """K for an ensemble built by ``ensemble_of``, None for a single network."""
-    return getattr(module, "ensemble_size", None)
+from .models import ensemble_size  # noqa: F401  (part of this module's interface: K of an ensemble, None for one network)
 
 
 class EnsembleLinear(nn.Module):

@@ -220,14 +220,14 @@ def ebgan_g_loss(e_fake: torch.Tensor, codes: torch.Tensor | None = None, pt_wei
     return loss, _parts(g_loss=loss, e_fake_g=loss_energy, pt=pt)
 
 
-def sample_distance(x_real: torch.Tensor, x_fake: torch.Tensor, norm: str = "l1", batch_ndim: int = 1) -> torch.Tensor:
+def sample_distance(x_real: torch.Tensor, x_fake: torch.Tensor, norm: str = "l1", n_batch_dims: int = 1) -> torch.Tensor:
     """Delta(x, G(z)) = (1/d) sum_d |x_d - G(z)_d| ("l1", Qi 2017) or the mean squared difference ("l2"), per pair (B,)
-    ((K, B) for ensembles, ``batch_ndim=2``)."""
+    ((K, B) for ensembles, ``n_batch_dims=2``)."""
     if norm not in ("l1", "l2"):
         raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
     if x_real.shape != x_fake.shape:
         raise ValueError(f"real and generated batches must have the same shape, got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
-    diff = (x_real - x_fake).flatten(batch_ndim)
+    diff = (x_real - x_fake).flatten(n_batch_dims)
     return diff.abs().mean(-1) if norm == "l1" else diff.pow(2).mean(-1)
 
 

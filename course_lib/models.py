@@ -40,15 +40,14 @@ class LatentGenerator(nn.Module):
         An ensemble of K generators draws (K, n, z_dim): member k's codes from ``generator[k]`` when
         given one generator per member (as the trainer does), else all from the one ``generator``.
         """
-        k = getattr(self, "ensemble_size", None)
+        k = ensemble_size(self)
         if k is None:
             z = torch.randn(n, self.z_dim, generator=generator)
         else:
             gens = list(generator) if isinstance(generator, (list, tuple)) else [generator] * k
             if len(gens) != k:
                 raise ValueError(f"an ensemble of {k} generators needs {k} random generators, got {len(gens)}")
-            z = torch.stack([torch.randn(n, self.z_dim, generator=g) for g in gens]) if k > 1 else \
-                torch.randn(n, self.z_dim, generator=gens[0]).unsqueeze(0)
+            z = torch.stack([torch.randn(n, self.z_dim, generator=g) for g in gens])
         p = next(self.parameters())
         return to_device(z, p.device, p.dtype)
 
@@ -71,9 +70,14 @@ def to_device(x: torch.Tensor, device: torch.device, dtype: torch.dtype | None =
     return x.to(device)
 
 
+def ensemble_size(module: nn.Module) -> int | None:
+    """K for an ensemble of K networks (``ensemble.ensemble_of`` marks every submodule), None for a single network."""
+    return getattr(module, "ensemble_size", None)
+
+
 def batch_ndim(module: nn.Module) -> int:
     """Leading dimensions that index samples: 1, (B, ...), for one network; 2, (K, B, ...), for an ensemble."""
-    return 2 if getattr(module, "ensemble_size", None) else 1
+    return 2 if ensemble_size(module) else 1
 
 
 class Generator(LatentGenerator):
@@ -125,11 +129,11 @@ def device_of(module: nn.Module) -> torch.device:
 ENERGY_NORMS = ("l1", "l2")
 
 
-def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2", batch_ndim: int = 1) -> torch.Tensor:
-    """E(x) = (1/d) sum_d |x_d - x_rec_d|^p per sample, p = 1 ("l1") or 2 ("l2"); returns (B,) ((K, B) for ``batch_ndim=2``)."""
+def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2", n_batch_dims: int = 1) -> torch.Tensor:
+    """E(x) = (1/d) sum_d |x_d - x_rec_d|^p per sample, p = 1 ("l1") or 2 ("l2"); returns (B,) ((K, B) for ``n_batch_dims=2``)."""
     if norm not in ENERGY_NORMS:
         raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
-    diff = (x - x_rec).flatten(batch_ndim)  # (B, d) or (K, B, d)
+    diff = (x - x_rec).flatten(n_batch_dims)  # (B, d) or (K, B, d)
     return diff.abs().mean(-1) if norm == "l1" else diff.pow(2).mean(-1)
 
 

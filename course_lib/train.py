@@ -158,10 +158,6 @@ def _state(module: nn.Module) -> dict:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
-def _number(v):
-    return v.item() if torch.is_tensor(v) and v.ndim == 0 else (v.tolist() if torch.is_tensor(v) else v)
-
-
 class _Runs:
     """What differs between one run and K at once: the random streams, the snapshots, the logs.
 
@@ -201,8 +197,7 @@ class _Runs:
         samplers = sample_real if isinstance(sample_real, (list, tuple)) else [sample_real] * self.k
         if len(samplers) != self.k:
             raise ValueError(f"{len(samplers)} real-data samplers for an ensemble of {self.k}; give one, or one per member")
-        x = torch.stack([s(n, g) for s, g in zip(samplers, self.gens)]) if self.k > 1 else samplers[0](n, self.gens[0]).unsqueeze(0)
-        return models.to_device(x, device, dtype)
+        return models.to_device(torch.stack([s(n, g) for s, g in zip(samplers, self.gens)]), device, dtype)
 
     def optimizers(self):
         cfg = self.cfg

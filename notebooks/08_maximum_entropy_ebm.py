@@ -34,10 +34,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib import is_test, setup_notebook
+from course_lib import compare, is_test, setup_notebook
 from course_lib.data import load_images
 from course_lib.energy import (EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies,
-                               evaluate_2d, fit_mi_estimator, log_partition_2d, toy_pairs, train_maxent_ensemble)
+                               evaluate_2d, fit_mi_estimator, log_partition_2d, toy_pairs)
+from course_lib.ensemble import member
 from course_lib.evaluation import pr_auc, pr_curve, roc_auc, roc_curve
 from course_lib.metrics import mode_stats
 from course_lib.plots import plot_history, plot_samples, plot_surface_2d, show_images
@@ -126,9 +127,10 @@ cfg = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-
 keys = [(name, w) for name in targets for w in (1.0, 0.0)]
 # the six runs train at once as one ensemble: member i is the single run on its target with its mi_weight
 with num_threads(S.ens_threads):  # one batched ensemble keeps both cores busy, unlike one tiny run
-    fits = train_maxent_ensemble([targets[name].sample for name, _ in keys], [w for _, w in keys], cfg,
-                                 hidden=S.hidden, depth=2, lam=0.1, seed=0, device=device)
-runs = dict(zip(keys, fits))
+    G6, E6, _, hists = compare.train_toy_ensemble(
+        "maxent", [targets[name].sample for name, _ in keys], seeds=[0] * len(keys), train_cfg=cfg, device=device,
+        cfgs=[compare.MethodConfig(hidden=S.hidden, depth=2, maxent_lam=0.1, mi_weight=w) for _, w in keys])
+runs = {key: (member(G6, i).eval(), member(E6, i).eval(), hists[i]) for i, key in enumerate(keys)}
 
 # %%
 results = {}
