@@ -28,15 +28,17 @@ course: $(STAMP)
 	COURSE_PROFILE=real $(PY) -m course_lib.build --out build/html $(NOTEBOOKS)
 
 ## Run every test: unit tests of course_lib, notebook hygiene, and every notebook under nbval (test profile).
+# (tests train into a fresh, temporary run store: every run is trained, none is served from an earlier one)
 test: $(STAMP)
-	COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 --durations=15 -q
+	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
+	COURSE_STORE=$$store COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax \
+		--nbval-current-env --nbval-cell-timeout=300 --durations=15 -q
 
 unit: $(STAMP)
-	COURSE_PROFILE=test $(PY) -m pytest tests -q
+	COURSE_STORE=off COURSE_PROFILE=test $(PY) -m pytest tests -q
 
 notebooks: $(STAMP)
-	COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
+	COURSE_STORE=off COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -151,7 +151,7 @@ def _mode_target(target: str) -> toys.Target:
 
 
 def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
-            return_models: bool = False) -> dict:
+            return_models: bool = False, progress: bool = True) -> dict:
     """Train ``method`` on the toy ``target`` from ``seed`` (one CPU thread) and measure its mode statistics."""
     _check_method(method)
     tgt = _mode_target(target)
@@ -162,7 +162,8 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
         G, D = G.to(device), D.to(device)
         for m in objective.modules():
             m.to(device)
-        tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=False)
+        tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=progress,
+                           desc=f"{LABELS[method]} on {target}")
         history = train(G, D, tgt.sample, objective, tcfg)
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
 
@@ -234,12 +235,13 @@ def make_toy_ensemble(method: str, seeds, cfgs=MethodConfig(), x_dim: int = 2):
 
 
 def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_cfg: TrainConfig | None = None,
-                       device="cpu", x_dim: int = 2):
+                       device="cpu", x_dim: int = 2, progress: bool = True):
     """Build ``make_toy_ensemble(method, seeds, cfgs)`` on ``device`` and train it: returns (G, D, objective, histories).
 
     ``samplers`` is one ``sample(n, generator)`` or one per member. ``train_cfg`` defaults to the
     members' own budget and learning rates (``steps``, ``batch_size``, ``lr_d``, ``lr_g`` of ``cfgs``)
-    with their seeds; give one to train otherwise (e.g. other Adam betas).
+    with their seeds; give one to train otherwise (e.g. other Adam betas). ``progress``: one tqdm bar
+    over the generator steps of the whole ensemble (for the default ``train_cfg``).
     """
     seeds = list(seeds)
     cfgs = _member_list("cfgs", cfgs, max(1, len(seeds)))
@@ -250,12 +252,12 @@ def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_
     if train_cfg is None:
         per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
         train_cfg = TrainConfig(steps=cfgs[0].steps, batch_size=cfgs[0].batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"),
-                                seed=tuple(seeds), progress=False)
+                                seed=tuple(seeds), progress=progress, desc=f"{LABELS[method]} x{len(seeds)} runs")
     return G, D, objective, train(G, D, samplers, objective, train_cfg)
 
 
 def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: str = "cpu",
-                     return_models: bool = False) -> list:
+                     return_models: bool = False, progress: bool = True) -> list:
     """Train K runs of ``method`` at once (one ensemble) and measure each: one row per member, as ``run_toy`` gives.
 
     ``targets`` is a target name or one per member (e.g. both toys in one ensemble); ``seeds`` one
@@ -274,7 +276,7 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
         raise ValueError(f"members of one ensemble must share the data's dimension, got targets {sorted(tgts)}")
     start = time.perf_counter()
     G, D, objective, histories = train_toy_ensemble(method, [tgts[t].sample for t in targets], seeds, cfgs,
-                                                    device=device, x_dim=dims.pop())
+                                                    device=device, x_dim=dims.pop(), progress=progress)
     seconds = (time.perf_counter() - start) / k
     return [_measure(method, target, seed, cfg, ensemble.member(G, i).eval(), ensemble.member(D, i).eval(), objective,
                      histories[i], seconds, return_models)
@@ -282,7 +284,7 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),
-            per_target: dict | None = None, device: str = "cpu") -> list:
+            per_target: dict | None = None, device: str = "cpu", progress: bool = True) -> list:
     """Train every (method, target, seed) and return one row per run (modes covered, high-quality fraction, seconds).
 
     Each method trains as one ensemble whose members are its (target, seed) runs (``run_toy_ensemble``;
@@ -304,7 +306,8 @@ def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: 
     for m in methods:
         for idx in shared_groups([cfgs[t] for t, _ in jobs]):
             part = [jobs[i] for i in idx]
-            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t] for t, _ in part], device=device)
+            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t] for t, _ in part], device=device,
+                                     progress=progress)
     order = {(t, m, s): i for i, (t, m, s) in enumerate((t, m, s) for t in targets for m in methods for s in seeds)}
     return sorted(rows, key=lambda r: order[r["target"], r["method"], r["seed"]])
 

@@ -3,10 +3,15 @@ Bengio 2019, "Maximum Entropy Generators for Energy-Based Models", arXiv:1901.08
 
 The energy E_theta(x) defines a density p_theta(x) = exp(-E_theta(x)) / Z_theta. Its negative
 phase (samples of the model) is supplied by a generator G, which must be trained to *cover* the
-low-energy regions, not just to find one of them: it minimises E[E(G(z))] - H[G(Z)], and for a
-deterministic G the entropy equals the mutual information I(X; Z) between the sample x = G(z) and
-its code z, estimated with the Jensen-Shannon estimator of Deep InfoMax (Hjelm et al. 2019,
-arXiv:1808.06670).
+low-energy regions, not just to find one of them: it should minimise E[E(G(z))] - H[G(Z)].
+H[G(Z)] has no closed form. The motivation for a mutual information is H[X] = I(X; Z) + H[X | Z],
+where H[X | Z] would be a constant if x were G(z) plus a noise of fixed law. Our G adds no noise:
+x = G(z) is deterministic and z continuous, so I(X; Z) is infinite as soon as G(z) takes a continuum
+of values, and the identity is only a heuristic. What is really maximised is a bounded proxy for the
+dependence between z and G(z): the Jensen-Shannon estimate of Deep InfoMax (Hjelm et al. 2019,
+arXiv:1808.06670), whose value at the best critic T is 2 JSD(p(x, z) || p(x) p(z)) <= 2 log 2. The
+generator raises it by mapping distinct codes to distinguishable samples, i.e. by spreading out.
+(MINE, Belghazi et al. 2018, arXiv:1801.04062, uses the Donsker-Varadhan bound for the same purpose.)
 
 Glossary: ``e_real`` / ``e_fake`` energies of data / generated samples, shape (B,); ``T`` the
 statistics network T_phi(x, z) -> (B,); ``lam`` the gradient-penalty weight lambda.
@@ -154,11 +159,15 @@ def mi_estimate(T: nn.Module, x: torch.Tensor, z: torch.Tensor, generator: torch
     return mi_jsd(T(x, z), T(x, z_tilde))
 
 
+TOY_A = torch.tensor([[1.0, -0.5], [0.5, 1.0]])  # the fixed matrix of toy_pairs' x = tanh(A z): a rotation by 26.6 degrees times 1.118
+
+
 def toy_pairs(dependent: bool):
-    """A sampler of (x, z) in 2-D: x = tanh(A z) when ``dependent`` (high I(X; Z)), else x independent of z (I = 0)."""
+    """A sampler of (x, z) in 2-D, z ~ N(0, I): x = tanh(A z) with A = ``TOY_A`` when ``dependent``
+    (x determines z: the largest I_JSD), else x ~ N(0, I) independent of z (I = 0)."""
     def sample(n: int, g: torch.Generator | None = None):
-        z = torch.randn(n, 2, generator=g)
-        x = torch.tanh(z @ torch.tensor([[1.0, 0.5], [-0.5, 1.0]])) if dependent else torch.randn(n, 2, generator=g)
+        z = torch.randn(n, 2, generator=g)                                               # (n, 2)
+        x = torch.tanh(z @ TOY_A.T) if dependent else torch.randn(n, 2, generator=g)  # rows: tanh(A z_i)
         return x, z
     return sample
 
@@ -189,7 +198,7 @@ class MaxEntObjective(Objective):
     * energy step: L_E = E_data[E(x)] - E_G[E(x)] + lam E_data[||grad_x E(x)||^2];
     * generator step: L_G = E_z[E(G(z))] - mi_weight * I_JSD(G(z); z). ``T`` is listed in
       ``modules()``, so the trainer updates it with G on the same loss: T is trained to
-      *maximise* the estimate (a tighter bound) and G to make the estimate large (more entropy).
+      *maximise* the estimate (a tighter bound) and G to make the estimate large (the entropy proxy).
     * ``energy_l2 > 0`` adds energy_l2 (E_data[E^2] + E_G[E^2]) to L_E, which keeps the energy's
       scale from drifting (Du and Mordatch 2019); 0 is the paper's loss.
 

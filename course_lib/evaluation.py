@@ -18,14 +18,16 @@ likely positive" (for an energy-based detector the score is the energy).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import linalg
 from torch import nn
 from tqdm.auto import tqdm
+
+from . import store
 
 
 # ---------------------------------------------------------------- likelihoods
@@ -114,7 +116,8 @@ def pr_curve(scores, labels, interpolation: str = "davis_goadrich", max_points: 
     ``interpolation="davis_goadrich"``: between operating points A and B, each extra true
     positive brings (FP_B - FP_A) / (TP_B - TP_A) false positives, giving the points
     (TP_A + x) / P, (TP_A + x) / (TP_A + x + FP_A + x (FP_B - FP_A) / (TP_B - TP_A)) for
-    x = 1, 2, ..., TP_B - TP_A (Davis and Goadrich 2006, section 4). ``"linear"``: only the
+    x = 1, 2, ..., TP_B - TP_A (Davis and Goadrich 2006, section 4), starting from the last point with
+    TP = 0 (all-negative top groups) or from (0, 0). ``"linear"``: only the
     operating points, to be joined by straight lines (which overstates the area when precision
     falls between them). ``max_points`` keeps only that many evenly spaced thresholds, as when a
     detector was run at a few settings.
@@ -128,10 +131,13 @@ def pr_curve(scores, labels, interpolation: str = "davis_goadrich", max_points: 
             raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
         keep = np.unique(np.linspace(0, len(tp) - 1, max_points).round().astype(int))
         tp, fp = tp[keep], fp[keep]
-    keep = tp > 0  # precision is undefined before the first true positive
-    tp, fp = tp[keep], fp[keep]
     if interpolation == "davis_goadrich":
-        rt, rf = [tp[0]], [fp[0]]
+        # precision is undefined while TP = 0, but the last such point (or (0, 0) when the top-scored
+        # group already holds a positive) anchors the interpolation to the first point with TP > 0
+        tp, fp = np.r_[0.0, tp], np.r_[0.0, fp]
+        first = int(np.argmax(tp > 0))
+        tp, fp = tp[first - 1:], fp[first - 1:]
+        rt, rf = [], []
         for a in range(len(tp) - 1):
             dtp, dfp = tp[a + 1] - tp[a], fp[a + 1] - fp[a]
             if dtp == 0:  # only negatives added: a vertical drop at constant recall
@@ -140,6 +146,9 @@ def pr_curve(scores, labels, interpolation: str = "davis_goadrich", max_points: 
             x = np.arange(1, int(dtp) + 1, dtype=float)
             rt.extend(tp[a] + x), rf.extend(fp[a] + x * dfp / dtp)
         tp, fp = np.asarray(rt), np.asarray(rf)
+    else:
+        keep = tp > 0  # precision is undefined before the first true positive
+        tp, fp = tp[keep], fp[keep]
     recall, precision = tp / op.n_pos, tp / (tp + fp)
     return np.r_[0.0, recall], np.r_[precision[0], precision]
 
@@ -216,14 +225,32 @@ class DigitJudge:
 
 def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: int = 1000, steps: int = 800,
                          batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True) -> DigitJudge:
-    """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images, as a ``DigitJudge``."""
+    """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images, as a ``DigitJudge``.
+
+    Kept in the run store (``course_lib.store``): the same images, labels and settings load the
+    trained weights instead of training again (a line on stderr says so).
+    """
     if not 0 < n_heldout < len(images):
         raise ValueError(f"n_heldout must lie in (0, {len(images)}), got {n_heldout!r}")
     perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
     held, trn = perm[:n_heldout], perm[n_heldout:]
     torch.manual_seed(seed)
     model = MnistClassifier().to(device)
-    train_classifier(model, images[trn], labels[trn], steps=steps, batch_size=batch_size, seed=seed, progress=progress)
+
+    def fit():
+        train_classifier(model, images[trn], labels[trn], steps=steps, batch_size=batch_size, seed=seed,
+                         progress=progress)
+        return dict(model={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+
+    spec = dict(what="mnist classifier", model=model, images=images, labels=labels, n_heldout=n_heldout, steps=steps,
+                batch_size=batch_size, seed=seed)
+    payload, how, seconds = store.remember(spec, fit)
+    if how == "loaded":
+        model.load_state_dict(payload["model"])
+        if progress:
+            print(f"classifier: loaded from the run store in {seconds:.1f} s ({steps:,} steps not retrained)",
+                  file=sys.stderr)
+    model.eval()
     probs, _ = predict(model, images[held])
     accuracy = float((probs.argmax(1) == labels[held]).double().mean())
     return DigitJudge(model, accuracy, held, trn, judge_digits(model, images[held]))
@@ -291,7 +318,10 @@ def frechet_distance(feat_a: torch.Tensor, feat_b: torch.Tensor) -> float:
         raise ValueError("features contain NaN or inf")
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = linalg.sqrtm(s_a @ s_b)
-    if np.iscomplexobj(root):
-        root = root.real  # imaginary parts are numerical noise for PSD products
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * root))
+    # Tr (S_a S_b)^{1/2} = Tr (S_a^{1/2} S_b S_a^{1/2})^{1/2}: a symmetric PSD matrix, so its root comes from
+    # eigenvalues and stays exact when a covariance is singular (dead ReLU features, collapsed samples)
+    w, v = np.linalg.eigh(s_a)
+    root_a = (v * np.sqrt(w.clip(min=0))) @ v.T
+    m = root_a @ s_b @ root_a
+    tr_root = np.sqrt(np.linalg.eigvalsh((m + m.T) / 2).clip(min=0)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * tr_root)

@@ -86,7 +86,8 @@ def e_step(x, params: FAParams) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def m_step(x, Ez: torch.Tensor, Ezz: torch.Tensor, mu: torch.Tensor) -> FAParams:
-    """W = [sum_i (x_i - mu) E[z_i]^T] [sum_i E[z_i z_i^T]]^-1,  psi = diag(1/N sum_i (x_i - mu)(x_i - mu)^T - W E[z_i](x_i - mu)^T) (Bishop eq. 12.69-12.70)."""
+    """W = [sum_i (x_i - mu) E[z_i]^T] [sum_i E[z_i z_i^T]]^-1,  psi = diag(1/N sum_i [(x_i - mu)(x_i - mu)^T - W E[z_i] (x_i - mu)^T])
+    with the new W in the second term (Bishop eq. 12.69-12.70: Psi = diag(S - W 1/N sum_i E[z_i](x_i - mu)^T))."""
     x = _x(x)
     xc = x - mu                                                         # (N, D)
     W = torch.linalg.solve(Ezz.sum(0), (xc.T @ Ez).T).T               # (D, K); sum E[zz^T] is symmetric
@@ -133,6 +134,26 @@ def align_rotation(W_hat, W_true) -> tuple[torch.Tensor, torch.Tensor]:
     U, _, Vh = torch.linalg.svd(W_hat.T @ W_true)
     R = U @ Vh
     return W_hat @ R, R
+
+
+def decompose_orthogonal_2d(R) -> tuple[int | None, float]:
+    """Write a 2x2 orthogonal R as R = F Rot(theta), Rot(theta) = [[cos, -sin], [sin, cos]]; returns (flipped, theta in degrees).
+
+    det R = +1: F = I and ``flipped`` is None (a pure rotation). det R = -1 (R is a reflection): F flips the
+    sign of one factor, ``flipped`` = 0 or 1, chosen so that |theta| <= 90. So W_hat R is W_hat with factor
+    ``flipped``'s column negated, then rotated by theta."""
+    R = torch.as_tensor(R, dtype=torch.float64)
+    if R.shape != (2, 2) or not torch.allclose(R @ R.T, torch.eye(2, dtype=torch.float64), atol=1e-8):
+        raise ValueError(f"R must be a 2x2 orthogonal matrix (R R^T = I), got shape {tuple(R.shape)}")
+    flipped = None
+    if float(torch.det(R)) < 0:
+        F1 = torch.diag(torch.tensor([1.0, -1.0], dtype=torch.float64))    # flips factor 1 (0-based)
+        rot = F1 @ R                                                       # F is its own inverse
+        flipped = 1
+        if float(rot[0, 0]) < 0:     # flipping factor 0 instead (F0 = -F1) turns the rotation by 180 degrees
+            rot, flipped = -rot, 0
+        R = rot
+    return flipped, math.degrees(math.atan2(float(R[1, 0]), float(R[0, 0])))
 
 
 def gaussian_kl(m1, S1, m2, S2) -> torch.Tensor:

@@ -232,7 +232,13 @@ def sample_distance(x_real: torch.Tensor, x_fake: torch.Tensor, norm: str = "l1"
 
 
 def gradient_norm_penalty(D, x: torch.Tensor) -> torch.Tensor:
-    """R = E_x ||grad_x D(x)||^2, each sample's own gradient norm (Qi 2017, arXiv:1701.06264v1, section 5); one per member for ensembles."""
+    """R = E_x ||grad_x D(x)||^2, each sample's own gradient norm; one per member for ensembles.
+
+    The course's own soft Lipschitz penalty for LS-GAN's loss function (Qi 2017, arXiv:1701.06264, asks for a
+    Lipschitz L_theta; its revised version discusses gradient penalties for that purpose). It is in the spirit
+    of WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028), which penalises (||grad_x D(x)|| - 1)^2 at random
+    points between real and generated samples; this one penalises the squared norm at the samples themselves.
+    """
     x = x.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)  # row i depends only on x_i
     return grad.flatten(batch_ndim(D)).pow(2).sum(-1).mean(-1)
@@ -444,7 +450,8 @@ class LossSensitiveObjective(Objective):
     L_D = E[D(x)] + lambda E[(Delta(x, G(z)) + D(x) - D(G(z)))+] + kappa (R(x) + R(G(z))),
     L_G = E[D(G(z))], Delta the per-pair distance ``sample_distance`` between a real and a generated
     sample (paired by their place in the batch) times ``delta_scale``; R = ``gradient_norm_penalty``,
-    the paper's direct gradient-norm regularizer that keeps D Lipschitz.
+    the course's own penalty on the squared gradient norm, which keeps D's slope small (LS-GAN asks for
+    a Lipschitz D; see ``gradient_norm_penalty`` for where the penalty comes from).
     ``lam`` (> 0), ``lipschitz_weight`` (kappa >= 0; 0: no Lipschitz regularization) and
     ``delta_scale`` (> 0) are numbers or one per ensemble member; ``distance`` is "l1" (the paper) or "l2".
     """

@@ -30,8 +30,9 @@ def _as_np(x):
     return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
 
-def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 1000, title: str | None = None):
-    """Real samples (blue) against generated ones (orange) in the plane."""
+def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 1000, title: str | None = None,
+                 bounds=None):
+    """Real samples (blue) against generated ones (orange) in the plane (``bounds``: default the target's box)."""
     if x_real is None:
         x_real = target.sample(n_real, torch.Generator().manual_seed(1))
     xr = _as_np(x_real)
@@ -39,7 +40,7 @@ def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 100
     if x_fake is not None:
         xf = _as_np(x_fake)
         ax.scatter(xf[:, 0], xf[:, 1], **FAKE_STYLE)
-    (x0, x1), (y0, y1) = target.bounds
+    (x0, x1), (y0, y1) = bounds or target.bounds
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     if title:
         ax.set_title(title)
@@ -48,17 +49,21 @@ def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 100
 
 
 def plot_surface_2d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", squash: bool = True,
-                    n: int = 150, vmin=None, vmax=None, cmap: str = "viridis", n_real: int = 500, colorbar: bool = True):
-    """Heat map of ``fn`` over the plane (``sigmoid(fn)`` when ``squash``) with real and generated samples on top."""
-    xs, ys, pts = grid_2d(target.bounds, n)
+                    n: int = 150, vmin=None, vmax=None, cmap: str = "viridis", n_real: int = 500, colorbar: bool = True,
+                    bounds=None):
+    """Heat map of ``fn`` over the plane (``sigmoid(fn)`` when ``squash``) with real and generated samples on top.
+
+    ``bounds`` ((x0, x1), (y0, y1)) zooms in or out; default the target's own box.
+    """
+    xs, ys, pts = grid_2d(bounds or target.bounds, n)
     v = _values(fn, pts)
     if squash:
-        v = 1 / (1 + np.exp(-v))
+        v = np.exp(-np.logaddexp(0.0, -v))  # sigmoid without overflow
         vmin, vmax = (0.0 if vmin is None else vmin), (1.0 if vmax is None else vmax)
     im = ax.pcolormesh(xs.numpy(), ys.numpy(), v.reshape(n, n), shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     if colorbar:
         plt.colorbar(im, ax=ax, label=label, fraction=0.046)
-    plot_samples(ax, target, x_fake, n_real=n_real)
+    plot_samples(ax, target, x_fake, n_real=n_real, bounds=bounds)
     return im
 
 
@@ -68,7 +73,7 @@ def plot_surface_1d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", sq
     xs = torch.linspace(x0, x1, n)[:, None]
     v = _values(fn, xs)
     if squash:
-        v = 1 / (1 + np.exp(-v))
+        v = np.exp(-np.logaddexp(0.0, -v))  # sigmoid without overflow
     ax.plot(xs[:, 0], v, c="tab:green", lw=2, label=label)
     if target.has_density:
         ax.plot(xs[:, 0], target.log_prob(xs).exp(), c="tab:blue", lw=2, label="$p_{data}(x)$")

@@ -68,13 +68,28 @@ def get_device(name: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def free_cores() -> int:
+    """CPU cores not busy with other work: the core count less the 1-minute load beyond our own thread (at least 1)."""
+    cores = os.cpu_count() or 1
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):  # no load average on this system (Windows)
+        return cores
+    return max(1, min(cores, int(cores - others + 0.5)))
+
+
 @contextlib.contextmanager
 def num_threads(n: int):
-    """Within the block torch uses ``n`` CPU threads (e.g. 2 for an ensemble, whose batched products use both cores)."""
+    """Within the block torch uses ``n`` CPU threads (e.g. 2 for an ensemble), or fewer when other work holds the cores.
+
+    OpenMP threads that must wait for a busy core slow a run down many times over (measured on 2
+    cores with one other busy process: 186 s on two threads against 9 s on one), so the block asks
+    for at most ``free_cores()``. The numbers do not depend on the thread count.
+    """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
     before = torch.get_num_threads()
-    torch.set_num_threads(n)
+    torch.set_num_threads(min(n, free_cores()))
     try:
         yield
     finally:

@@ -13,9 +13,17 @@ so q(z' | z) = N(z'; z - alpha grad U(z), 2 alpha I). MALA accepts z' with proba
 
 which makes exp(-U) exactly invariant; ULA always accepts and is biased by O(alpha).
 
-Latent energy (our choice, explained in the notebook): the chain targets
-p(z) proportional to N(z; 0, I) exp(-E_theta(G(z))), i.e. U(z) = E_theta(G(z)) + ||z||^2 / 2: the prior
-keeps z where G was trained, and without it exp(-E(G(z))) need not be normalisable in z.
+Latent energy (our choice, explained in the notebook): U(z) = E_theta(G(z)) + ||z||^2 / 2, so the
+chain targets pi(z) proportional to N(z; 0, I) exp(-E_theta(G(z))): the prior keeps z where G was
+trained, and without it exp(-E(G(z))) need not be normalisable in z. Because the tilt exp(-E(G(z)))
+depends on z only through x = G(z), the samples x = G(z) of pi follow
+
+    p_G(x) exp(-E_theta(x)) / C,
+
+the generator's own density p_G reweighted by exp(-E_theta): NOT p_theta = exp(-E_theta) / Z_theta.
+It equals p_theta only where p_G is flat; where G has learned p_G ~ p_theta it is ~ p_theta^2 / C',
+the model at half its temperature (sharper). (For an invertible G, U(z) = E_theta(G(z)) -
+log |det dG/dz| would target p_theta itself.)
 """
 from __future__ import annotations
 
@@ -103,7 +111,11 @@ def ula(U, z0, step, n_steps, generator=None, keep_every: int = 0) -> ChainResul
 
 
 def latent_energy(E, G, prior: bool = True):
-    """U(z) = E_theta(G(z)) + ||z||^2 / 2 (``prior=True``; the N(0, I) prior's energy), or E_theta(G(z)) alone."""
+    """U(z) = E_theta(G(z)) + ||z||^2 / 2 (``prior=True``; the N(0, I) prior's energy), or E_theta(G(z)) alone.
+
+    With the prior, G(z) of z ~ exp(-U) follows p_G(x) exp(-E_theta(x)) / C (the generator's density
+    tilted by the energy; see the module docstring), not p_theta.
+    """
     def U(z: torch.Tensor) -> torch.Tensor:
         u = E(G(z))
         return u + 0.5 * z.flatten(1).pow(2).sum(1) if prior else u

@@ -196,8 +196,8 @@ class PerceptronResult:
 
     w: np.ndarray                                          # final weights
     w_avg: np.ndarray                                      # averaged weights (Collins 2002, section 2.5)
-    mistakes: list = field(default_factory=list)           # per epoch: examples whose arg max was wrong
-    updates: list = field(default_factory=list)            # per epoch: updates made (= mistakes for "viterbi")
+    mistakes: list = field(default_factory=list)           # per epoch: examples whose exact arg max, with w at the end of the epoch, is wrong
+    updates: list = field(default_factory=list)            # per epoch: updates made during the epoch (w changes as it goes)
     heldout_accuracy: list = field(default_factory=list)   # per epoch: token accuracy of exact decoding with w_avg
     converged_epoch: int | None = None                     # first epoch with zero mistakes (None if never)
 

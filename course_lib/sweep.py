@@ -74,14 +74,15 @@ def plan(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members:
 
 
 def run_sweep(runs, base: compare.MethodConfig = compare.MethodConfig(), device: str = "cpu",
-              max_members: int = 256) -> list:
+              max_members: int = 256, progress: bool = True) -> list:
     """Train every run here, grouped into ensembles; one row per run (as ``compare.run_toy`` gives), in the sweep's order."""
     runs = _check(runs, base)
     rows = [None] * len(runs)
     for idx in plan(runs, base, max_members):
         group = [runs[i] for i in idx]
         out = compare.run_toy_ensemble(group[0].method, [r.target for r in group], [r.seed for r in group],
-                                       [r.config(base) for r in group], device=device)
+                                       [r.config(base) for r in group], device=device,
+                                       progress=progress)
         for i, r, row in zip(idx, group, out):
             rows[i] = dict(row, index=i, overrides=dict(r.overrides))
     return rows
@@ -109,7 +110,7 @@ def run_distributed(runs, base: compare.MethodConfig = compare.MethodConfig(), m
     try:
         rank, world = dist.get_rank(), dist.get_world_size()
         mine = list(range(rank, len(runs), world))
-        rows = run_sweep([runs[i] for i in mine], base, device, max_members) if mine else []
+        rows = run_sweep([runs[i] for i in mine], base, device, max_members, progress=rank == 0) if mine else []
         for i, row in zip(mine, rows):
             row.update(index=i, rank=rank, device=device)
         gathered = [None] * world if rank == 0 else None

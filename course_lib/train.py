@@ -13,6 +13,7 @@ import copy
 import hashlib
 import math
 import os
+import sys
 import tempfile
 import warnings
 from collections import defaultdict
@@ -51,6 +52,8 @@ class TrainConfig:
     seed: int = 0                 # seeds z, the minibatches and nothing else; for an ensemble also one per member
     max_loss: float = 1e6         # |loss| above this counts as divergence
     progress: bool = True         # tqdm progress bar
+    desc: str = ""                # the progress bar's label (default: the objective's name)
+    store: bool = True            # keep the trained run in the run store and load it next time (course_lib.store)
     sync_every: int = 50          # generator steps between bringing logs and the divergence check to the host
 
     def __post_init__(self):
@@ -307,7 +310,69 @@ def train(
     the single run with its settings. Returns one ``History`` per member. A member that diverges
     is restored to its last good snapshot and stopped (a warning names it); the others go on.
     A single run that diverges raises ``TrainingDiverged``.
+
+    The run store (``course_lib.store``): when ``cfg.store`` is on (the default; ``COURSE_STORE=off``
+    turns it off everywhere) and no callback is given, a run trained before with the same networks,
+    initial weights, objective, settings, data and training code is loaded instead of trained:
+    G, D, the objective's state and the histories (snapshots included) come back as training left
+    them, and a line on stderr says so.
     """
+    if cfg.store and callback is None:
+        return _train_or_load(G, D, sample_real, objective, cfg)
+    return _train(G, D, sample_real, objective, cfg, callback)
+
+
+def _history_payload(h: History) -> dict:
+    return dict(log={k: list(v) for k, v in h.log.items()}, config=h.config, diverged=h.diverged,
+                snapshots=[dict(step=s.step, G=s.G, D=s.D, extra=s.extra) for s in h.snapshots])
+
+
+def _history_from(p: dict) -> History:
+    log = defaultdict(list)
+    log.update({k: list(v) for k, v in p["log"].items()})
+    return History(log=log, snapshots=[Snapshot(s["step"], s["G"], s["D"], s["extra"]) for s in p["snapshots"]],
+                   config=p["config"], diverged=p["diverged"])
+
+
+def _train_or_load(G, D, sample_real, objective, cfg):
+    from . import store
+
+    extra = objective.modules() if hasattr(objective, "modules") else []
+    spec = dict(what="train", G=G, D=D, data=sample_real, objective=type(objective).__qualname__,
+                objective_state=store.objective_state(objective), modules=extra,
+                cfg={k: v for k, v in asdict(cfg).items() if k not in ("progress", "desc", "store")})
+    trained = {}
+
+    def fit():
+        trained["histories"] = out = _train(G, D, sample_real, objective, cfg)
+        histories = out if isinstance(out, list) else [out]
+        return dict(G=_state(G), D=_state(D), modules=[_state(m) for m in extra],
+                    objective=store.objective_state(objective), histories=[_history_payload(h) for h in histories],
+                    ensemble=isinstance(out, list))
+
+    payload, how, seconds = store.remember(spec, fit)
+    if how == "trained":
+        return trained["histories"]
+    device = next(G.parameters()).device
+    G.load_state_dict(payload["G"]), D.load_state_dict(payload["D"])
+    for m, state in zip(extra, payload["modules"]):
+        m.load_state_dict(state)
+    if hasattr(objective, "to"):
+        objective.to(device, next(G.parameters()).dtype)
+    store.load_objective_state(objective, payload["objective"], device)
+    histories = [_history_from(p) for p in payload["histories"]]
+    G.eval(), D.eval()
+    for h in histories:
+        if h.diverged:
+            warnings.warn(h.diverged, RuntimeWarning, stacklevel=3)
+    if cfg.progress:
+        label = cfg.desc or getattr(objective, "name", "train")
+        print(f"{label}: loaded from the run store in {seconds:.1f} s ({cfg.steps:,} generator steps not retrained)",
+              file=sys.stderr)
+    return histories if payload["ensemble"] else histories[0]
+
+
+def _train(G, D, sample_real, objective, cfg, callback=None):
     runs = _Runs(G, D, objective, cfg)
     device = next(G.parameters()).device
     dtype = next(G.parameters()).dtype
@@ -334,7 +399,7 @@ def train(
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     G.train(), D.train()
-    for step in tqdm(range(1, cfg.steps + 1), disable=not cfg.progress, desc=getattr(objective, "name", "train")):
+    for step in tqdm(range(1, cfg.steps + 1), disable=not cfg.progress, desc=cfg.desc or getattr(objective, "name", "train")):
         if cfg.simultaneous:
             z = runs.z(cfg.batch_size)
             x_fake = G(z)

@@ -42,7 +42,8 @@ def run_gan(target: str = "ring8", generator_loss: str = "non_saturating", n_cri
     D = models.Discriminator(x_dim=t.dim, hidden=hidden, depth=depth)
     if device is not None:
         G, D = G.to(device), D.to(device)
-    cfg = TrainConfig(steps=steps, n_critic=n_critic, lr_d=lr, lr_g=lr, batch_size=256, seed=seed, progress=False)
+    cfg = TrainConfig(steps=steps, n_critic=n_critic, lr_d=lr, lr_g=lr, batch_size=256, seed=seed,
+                      desc=f"{generator_loss} GAN on {target}")
     history = train(G, D, t.sample, losses.GANObjective(generator_loss), cfg)
     return t, G, D, history
 
@@ -85,7 +86,7 @@ def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 15
                    gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu") -> dict:
     """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history."""
     cfg = energy_config(steps, lr, margin, gamma, pt_weight)
-    return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True)
+    return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True, progress=True)
 
 
 def energy_config(steps: int, lr: float, margin: float, gamma: float, pt_weight: float) -> compare.MethodConfig:

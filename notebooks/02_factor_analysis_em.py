@@ -33,18 +33,23 @@
 #
 # Plan: (1) sample data from a known model; (2) verify the identity for a $q$ that is *not* the
 # posterior; (3) run EM from several random starts and assert that the log-likelihood never
-# drops; (4) compare $\hat W \hat W^\top + \hat\Psi$ with the truth and $\hat W$ with $W$ up to a
-# rotation; (5) compare with scikit-learn's `FactorAnalysis`.
+# drops; (4) compare $\hat W \hat W^\top + \hat\Psi$ with the truth and $\hat W$ with $W$ up to an
+# orthogonal transformation (a rotation, possibly with a reflection); (5) compare with scikit-learn's
+# `FactorAnalysis`.
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 from sklearn.decomposition import FactorAnalysis
 
 from course_lib import factor_analysis as fa
 from course_lib import is_test, setup_notebook
 
+t_notebook = time.perf_counter()
 S, device = setup_notebook(
     seed=0,
     threads=1,  # small models: one thread is as fast, and avoids contention on shared cores
@@ -69,6 +74,7 @@ W_true += 0.3 * torch.randn(D, K, generator=g, dtype=torch.float64)
 truth = fa.FAParams(W_true, torch.linspace(-1, 1, D, dtype=torch.float64), torch.linspace(0.2, 1.0, D, dtype=torch.float64))
 x, z = fa.sample_fa(truth, S.n_points, g)               # x: (n, D), z: (n, K)
 print(f"data: {tuple(x.shape)}")
+assert (W_true[:5, 0].abs() > W_true[:5, 1].abs()).all() and (W_true[5:, 1].abs() > W_true[5:, 0].abs()).all()
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
 C_sample = torch.cov(x.T)
@@ -79,10 +85,14 @@ for ax, M, title in zip(axes, [W_true @ W_true.T, torch.diag(truth.psi), C_sampl
     ax.set_title(title), ax.set_xlabel("variable j"), ax.set_ylabel("variable i")
 fig.colorbar(im, ax=axes, shrink=0.8, label="covariance")
 plt.show()
+sample_err = float((C_sample - truth.covariance()).abs().max() / truth.covariance().abs().max())
+print(f"max |sample covariance - (W W^T + Psi)| / max |W W^T + Psi| = {sample_err:.3f}")
+if not is_test():
+    assert sample_err < 0.06
 
 # %% [markdown]
-# The sample covariance is the sum of the two left panels (up to sampling noise): the blocks come
-# from the shared factors, the extra diagonal from the private noise.
+# The sample covariance is the sum of the two left panels up to sampling noise (the printed relative
+# difference): the blocks come from the shared factors, the extra diagonal from the private noise.
 #
 # ## 2. The ELBO identity, checked with numbers
 #
@@ -142,8 +152,12 @@ assert torch.allclose(elbos, log_p - kls, atol=1e-9)
 # $\mathbb E[z_i z_i^\top] = \Sigma + m_i m_i^\top$. That is all the E step has to compute.
 # Setting the derivatives to zero,
 #
-# $$W = \Big(\sum_i (x_i-\mu)\,\mathbb E[z_i]^\top\Big)\Big(\sum_i \mathbb E[z_i z_i^\top]\Big)^{-1},\qquad
-# \Psi = \operatorname{diag}\Big(\tfrac1N\sum_i (x_i-\mu)(x_i-\mu)^\top - W\,\mathbb E[z_i](x_i-\mu)^\top\Big).$$
+# $$W_{new} = \Big(\sum_i (x_i-\mu)\,\mathbb E[z_i]^\top\Big)\Big(\sum_i \mathbb E[z_i z_i^\top]\Big)^{-1},\qquad
+# \Psi_{new} = \operatorname{diag}\Big(\tfrac1N\sum_i \big[(x_i-\mu)(x_i-\mu)^\top - W_{new}\,\mathbb E[z_i]\,(x_i-\mu)^\top\big]\Big),$$
+#
+# both sums over all $N$ points, with the *new* $W$ inside $\Psi$'s update (Bishop 2006, eqs. 12.69-12.70,
+# written there as $\Psi_{new} = \operatorname{diag}\{S - W_{new}\tfrac1N\sum_i \mathbb E[z_i](x_i-\mu)^\top\}$ with
+# $S$ the sample covariance). This is what `fa.m_step` computes.
 #
 # Since the E step makes the bound tight and the M step can only raise it, the log-likelihood
 # cannot go down (Neal & Hinton 1998 view EM as coordinate ascent on the ELBO). We check that
@@ -162,14 +176,23 @@ ax.set_title("EM never decreases the likelihood"), ax.legend()
 plt.show()
 best, hist = max(runs, key=lambda r: r[1][-1])
 finals = [r[1][-1] for r in runs]
+min_step = min(np.diff(h).min() for _, h in runs)
 print("final mean log-likelihood per start:", [round(f, 4) for f in finals])
-print(f"smallest single-step change over all starts: {min(np.diff(h).min() for _, h in runs):.2e}")
+print(f"spread of the final values over the starts: {max(finals) - min(finals):.1e} nats")
+print(f"smallest single-step change over all starts: {min_step:.2e}")
+if not is_test():
+    assert max(finals) - min(finals) < 1e-6
+
+# %%
+display(Markdown(
+    ("Every curve climbs and flattens at the same value (largest difference between the starts' final values: "
+     f"{max(finals) - min(finals):.1e} nats): here the likelihood has one peak up to the symmetries of the model, "
+     "and all starts find it. " if max(finals) - min(finals) < 1e-6 else
+     "The starts do not all end at the same value (see the printout): more iterations, or another peak. ")
+    + (f"The smallest step printed above, {min_step:.1e} nats, is zero up to floating-point rounding: "
+       "no step goes down by more than rounding error." if min_step > -1e-10 else "")))
 
 # %% [markdown]
-# Every curve climbs and flattens at the same value: here the likelihood has one peak up to the
-# symmetries of the model, and all starts find it. The smallest step printed above is zero up to
-# floating-point rounding (about $10^{-14}$ nats once EM has converged); no step goes down.
-#
 # ## 4. What EM recovered
 #
 # The likelihood only sees the covariance $W W^\top + \Psi$, so that is what we can hope to
@@ -191,9 +214,12 @@ assert cov_err < (0.3 if is_test() else 0.1)
 
 # %% [markdown]
 # The loadings themselves are another matter. For any orthogonal $R$ ($R R^\top = I$: a rotation,
-# possibly combined with a reflection), $(WR)(WR)^\top = W W^\top$: the factors can be rotated
-# without changing $p(x)$, so EM returns *some* rotation of $W$. We find the best one by orthogonal Procrustes
-# ($R = U V^\top$ from the SVD of $\hat W^\top W$, Schönemann 1966) and compare after aligning.
+# possibly combined with a reflection), $(WR)(WR)^\top = W W^\top$: the factors can be rotated, or
+# have their signs flipped, without changing $p(x)$, so EM returns *some* such transform of $W$. We
+# find the best $R$ by orthogonal Procrustes ($R = U V^\top$ from the SVD of $\hat W^\top W$, Schönemann
+# 1966) and compare after aligning. With two factors $R$ is easy to read: if $\det R = +1$ it is a
+# rotation by some angle; if $\det R = -1$ it is a reflection, which `fa.decompose_orthogonal_2d`
+# writes as a sign flip of one factor followed by a rotation.
 
 # %%
 W_aligned, R = fa.align_rotation(best.W, W_true)
@@ -205,18 +231,26 @@ for k, ax in enumerate(axes):
     ax.set_xlabel("variable"), ax.set_title(f"loadings on factor {k + 1}")
 axes[0].set_ylabel("loading"), axes[0].legend()
 plt.show()
-angle = float(torch.rad2deg(torch.atan2(R[1, 0], R[0, 0])))
+flipped, theta = fa.decompose_orthogonal_2d(R)
 w_err = float((W_aligned - W_true).norm() / W_true.norm())
-kind = "rotation" if float(torch.det(R)) > 0 else "rotation combined with a reflection"
-print(f"Procrustes found a {kind}: angle {angle:.1f} degrees, det R = {float(torch.det(R)):+.0f}")
-print(f"||W_hat R - W|| / ||W|| = {w_err:.3f}")
+w_err_raw = float((best.W - W_true).norm() / W_true.norm())
+what_R = (f"a rotation by {abs(theta):.1f} degrees" if flipped is None else
+          f"a reflection: the sign of EM's factor {flipped + 1} flipped, then a rotation by {abs(theta):.1f} degrees")
+print(f"det R = {float(torch.det(R)):+.0f}; Procrustes found {what_R}")
+print(f"||W_hat - W|| / ||W||   = {w_err_raw:.3f}   (as returned)")
+print(f"||W_hat R - W|| / ||W|| = {w_err:.3f}   (aligned)")
 assert w_err < (0.3 if is_test() else 0.1)
 
+# %%
+display(Markdown(
+    (f"As returned, the learned loadings are far from the truth (relative error {w_err_raw:.2f}); after aligning with "
+     f"$R$ ({what_R}) they sit on top of it (error {w_err:.3f}). " if w_err_raw > 3 * w_err else
+     f"In this run EM happened to return loadings close to the truth's orientation (relative error {w_err_raw:.2f} "
+     f"before, {w_err:.3f} after aligning), but another start could return any other orientation. ")
+    + "Statements about \"which variable loads on which factor\" therefore depend on a choice of rotation (and signs) "
+      "that the data cannot make."))
+
 # %% [markdown]
-# As returned, the learned loadings look unlike the truth; after one rotation they sit on top of
-# it. Statements about "which variable loads on which factor" therefore depend on a choice of
-# rotation that the data cannot make.
-#
 # ## 5. An outside reference: scikit-learn
 #
 # scikit-learn's `FactorAnalysis` maximises the same likelihood with a different algorithm (an
@@ -232,9 +266,12 @@ print(f"EM (ours), final mean log-likelihood : {ll_ours:.6f}")
 print(f"scikit-learn FactorAnalysis.score    : {ll_sk:.6f}")
 print(f"sklearn's parameters, our formula     : {ll_sk_ours:.6f}")
 print(f"difference (ours - sklearn)          : {ll_ours - ll_sk:.1e} nats per point")
-print(f"max |C_ours - C_sklearn|              : {float((best.covariance() - sk_params.covariance()).abs().max()):.4f}")
+print(f"max |C_ours - C_sklearn|              : {float((best.covariance() - sk_params.covariance()).abs().max()):.1e}")
+cov_diff_sk = float((best.covariance() - sk_params.covariance()).abs().max())
 assert abs(ll_sk - ll_sk_ours) < 1e-6          # same likelihood formula
 assert abs(ll_ours - ll_sk) < (0.05 if is_test() else 1e-3)
+if not is_test():
+    assert cov_diff_sk < 1e-3                   # the same fitted covariance, not just the same score
 
 # %% [markdown]
 # Both reach the same maximum of the likelihood, and scikit-learn's parameters evaluated with our
@@ -248,9 +285,14 @@ assert abs(ll_ours - ll_sk) < (0.05 if is_test() else 1e-3)
 #   **variational autoencoder** (next notebook) keeps the ELBO as its objective but lets a second
 #   network propose $q(z\mid x)$, so the gap no longer closes; that has visible consequences.
 # * GANs (notebook 4 on) keep the generator $z \mapsto x$ but drop the likelihood altogether.
-#
-# **Measured** in the real profile (5,000 points, 400 EM iterations from 5 random starts; about
-# 30-50 s for the whole notebook on 2 shared CPU cores): every start ends at a mean log-likelihood
-# of -13.568336 nats per point, and scikit-learn's `FactorAnalysis` scores -13.568336 (difference
-# below $10^{-13}$); $\hat W\hat W^\top + \hat\Psi$ is within 2.7 % of the true covariance and the
-# aligned $\hat W$ within 2.7 % of the true loadings.
+
+# %%
+display(Markdown(
+    f"**Measured** in this run (`{'test' if is_test() else 'real'}` profile: {S.n_points:,} points, {S.em_iters} EM "
+    f"iterations from {S.n_starts} random starts; {time.perf_counter() - t_notebook:.0f} s for the whole notebook): "
+    + (f"every start ends at a mean log-likelihood of {max(finals):.6f} nats per point" if f"{min(finals):.6f}" == f"{max(finals):.6f}"
+       else f"the starts end at mean log-likelihoods from {min(finals):.6f} to {max(finals):.6f} nats per point")
+    + ", and "
+    f"scikit-learn's `FactorAnalysis` scores {ll_sk:.6f} (difference {abs(ll_ours - ll_sk):.0e}); "
+    f"$\\hat W\\hat W^\\top + \\hat\\Psi$ is within {100 * cov_err:.1f} % of the true covariance (largest entry "
+    f"error over largest entry) and the aligned $\\hat W$ within {100 * w_err:.1f} % of the true loadings (Frobenius norm)."))

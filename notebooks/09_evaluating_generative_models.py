@@ -21,9 +21,14 @@
 # *A note on the evaluation of generative models*, arXiv:1511.01844); Davis and Goadrich (2006, *The
 # relationship between precision-recall and ROC curves*, ICML); Salimans et al. (2016, arXiv:1606.03498)
 # and Heusel et al. (2017, arXiv:1706.08500) for the classifier-based scores.
+#
+# Three of these tools were already met briefly where earlier chapters first needed them: mode
+# statistics in chapter 04, the classifier judge of MNIST samples in chapter 05 and PR-AUC in
+# chapter 08. This chapter goes deeper: what each one measures, how to compute it, and where it misleads.
 
 # %%
 import math
+import time
 import warnings
 
 import matplotlib.pyplot as plt
@@ -44,6 +49,7 @@ from course_lib.plots import plot_samples, show_images
 from course_lib.toys import ring8
 from course_lib.train import TrainConfig, train
 
+t_notebook = time.perf_counter()
 S, device = setup_notebook(
     seed=0,
     threads=1,  # these networks are tiny: one thread is faster than two fighting over shared cores
@@ -52,15 +58,17 @@ S, device = setup_notebook(
     real=dict(n_toy=5000, toy_steps=2000, toy_batch=256, n_pixels=200000, clf_steps=800, clf_batch=128,
               gan_steps=3000, conv_steps=1500, maxent_steps=3000, img_batch=64, img_hidden=256, n_heldout=2000, n_score=1000),
 )
+Z_DIM = 16  # latent size of every image generator below
+print(f"image generators in this chapter: z of {Z_DIM} dimensions -> x of 28 x 28 = 784 pixels")
 
 # %% [markdown]
 # ## 1. Why likelihood is hard for GANs — and not the whole story
 #
 # A GAN's generator defines $p_G$ only implicitly: we can sample $x = G(z)$ but not evaluate $p_G(x)$.
-# Worse, when $z$ has fewer dimensions than $x$ (100 versus 784 for MNIST), $p_G$ lives on a
-# lower-dimensional surface and has no density at all: almost every real image has likelihood zero, NLL
-# $=+\infty$. Energy-based models have a density, but only up to the intractable $Z_\theta$ (notebook 08
-# computed it on a 2-D grid; in 784 dimensions no grid exists).
+# Worse, when $z$ has fewer dimensions than $x$ (here `Z_DIM`, printed above, against 784 pixels for
+# MNIST), $p_G$ lives on a lower-dimensional surface and has no density at all: almost every real
+# image has likelihood zero, NLL $=+\infty$. Energy-based models have a density, but only up to the
+# intractable $Z_\theta$ (notebook 08 computed it on a 2-D grid; in 784 dimensions no grid exists).
 #
 # Even where likelihood is available it can disagree with sample quality (Theis et al. 2016). Two
 # exactly computable models of the ring of eight Gaussians make the point: a "memoriser" (a narrow
@@ -81,10 +89,13 @@ def nll_memoriser(x, width):
 
 mu, var = x_train.mean(0), x_train.var(0)
 nll_broad = float(-torch.distributions.Normal(mu, var.sqrt()).log_prob(x_test).sum(1).mean())
-for width in (0.001, 0.01, 0.1):
-    print(f"memoriser, width {width:<5}: test NLL {nll_memoriser(x_test, width):8.3f} nats   (samples: copies of training points)")
+nll_mem = {width: nll_memoriser(x_test, width) for width in (0.001, 0.01, 0.1)}
+for width, nll in nll_mem.items():
+    print(f"memoriser, width {width:<5}: test NLL {nll:8.3f} nats   (samples: copies of training points)")
 print(f"one broad Gaussian      : test NLL {nll_broad:8.3f} nats   (samples: a blurry disc)")
 print(f"true mixture            : test NLL {float(-target.log_prob(x_test).mean()):8.3f} nats")
+assert nll_mem[0.001] > 10 * nll_broad                          # the sharpest memoriser loses badly
+assert nll_mem[0.001] > nll_mem[0.01] > nll_mem[0.1]             # widening helps
 
 # %% [markdown]
 # The narrowest memoriser produces perfect-looking samples yet has a far *worse* test NLL than the
@@ -149,18 +160,22 @@ def spike_model(s):
     return log_p, discrete_nll
 
 print(f"entropy of the pixel values (the best possible discrete NLL): {entropy:.3f} nats = {bits_per_dim(entropy, 1):.3f} bits")
+raw, deq = [], []
 for s in (0.3, 0.1, 0.01, 0.001):
     log_p, discrete_nll = spike_model(s)
     on_integers = float(-log_p(pix).mean())
     bound = dequantization_bound(log_p, pix, n_draws=2, generator=torch.Generator().manual_seed(1))
+    raw.append(on_integers), deq.append(bound)
     print(f"width {s:<6}: NLL on raw integers {on_integers:9.3f}   dequantised (bound) {bound:7.3f}   "
           f"discrete NLL {discrete_nll(pix):6.3f}")
     assert bound >= discrete_nll(pix) >= entropy - 1e-6
     assert s > 0.1 or on_integers < entropy  # the cheat beats the best honest discrete model
+assert all(a > b for a, b in zip(raw, raw[1:])) and raw[-1] < 0   # narrower spikes: lower raw NLL, even negative
+assert all(a < b for a, b in zip(deq, deq[1:]))                   # ... and a worse honest bound
 
 # %% [markdown]
-# On the raw integers the NLL falls without limit as the spikes narrow (it goes negative: a density
-# can exceed 1) — a continuous model "wins" by cheating. On dequantised data the same models are
+# On the raw integers the NLL falls with every narrowing of the spikes, without limit (it goes negative:
+# a density can exceed 1) — a continuous model "wins" by cheating. On dequantised data the same models are
 # judged honestly: the bound always stays above the discrete NLL, which stays above the entropy, and
 # narrow spikes now *hurt*, because most of each unit interval gets almost no density. (Divide nats by $k \log 2$ for the "bits per dimension" papers report.)
 #
@@ -170,7 +185,8 @@ for s in (0.3, 0.1, 0.01, 0.001):
 # covered) and what share of samples lies near some mode (high-quality fraction; Srivastava et al.
 # 2017, arXiv:1705.07761). They separate a generator that drops modes from one that spreads between
 # them. We train a GAN and a maximum-entropy EBM generator (notebook 08) on the ring for the same number
-# of steps.
+# of steps. (This ring is wider, std 0.1, than the std-0.02 rings of chapters 04-07, so its counts do not
+# compare with theirs.)
 
 # %%
 cfg_toy = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
@@ -192,16 +208,29 @@ plt.tight_layout()
 plt.show()
 
 # %%
+# NBVAL_CHECK_OUTPUT
+# two hand-made samplers at the extremes: one mode drawn exactly, and every mode blurred
+g_demo = torch.Generator().manual_seed(4)
+demo = {"one mode, exactly": target.centers[:1] + target.std * torch.randn(2500, 2, generator=g_demo),
+        "all modes, blurred": target.sample(2500, g_demo) + 3 * target.std * torch.randn(2500, 2, generator=g_demo)}
+demo_stats = {name: mode_stats(x, target.centers, target.std) for name, x in demo.items()}
+for name, st in demo_stats.items():
+    print(f"{name:22s}: {st}")
+one, blur = demo_stats.values()
+assert one.modes_covered < blur.modes_covered and one.high_quality_fraction > blur.high_quality_fraction
+
+# %%
 gan, me = toy_stats["GAN (non-saturating)"], toy_stats["MaxEnt EBM generator"]
 text = (f"The GAN covers {gan.modes_covered}/8 modes with {100 * gan.high_quality_fraction:.0f}% high-quality samples, "
         f"the maximum-entropy generator {me.modes_covered}/8 with {100 * me.high_quality_fraction:.0f}%. ")
 d_modes, d_hq = gan.modes_covered - me.modes_covered, gan.high_quality_fraction - me.high_quality_fraction
 if d_modes * d_hq < 0:
-    text += "The two numbers disagree on which model is better: one counts the modes found, the other how tightly the samples sit on them."
+    text += "The two numbers disagree on which model is better: one counts the modes found, the other how tightly the samples sit on them. "
 else:
-    text += ("Here the two numbers do not contradict each other, but they can: one counts the modes found, the other how "
-             "tightly the samples sit on them, and a generator can trade one for the other (chapter 07's BEGAN on the ring: "
-             "one mode, nearly all of its samples on it).")
+    text += "Here the two numbers do not contradict each other. "
+text += (f"They can: the sampler that draws one mode exactly covers {one.modes_covered}/8 modes with "
+         f"{100 * one.high_quality_fraction:.0f}% high-quality samples, the one that blurs every mode {blur.modes_covered}/8 "
+         f"with {100 * blur.high_quality_fraction:.0f}%. Each number alone would call a different one the better generator.")
 display(Markdown(text))
 
 # %% [markdown]
@@ -243,19 +272,19 @@ def sample_trn(n, gen):
 img_cfg = lambda steps: TrainConfig(steps=steps, batch_size=S.img_batch, lr_d=5e-4, lr_g=5e-4, betas=(0.5, 0.9))
 models = {}
 torch.manual_seed(0)
-G = ImageMLPGenerator(z_dim=16, hidden=S.img_hidden).to(device)
+G = ImageMLPGenerator(z_dim=Z_DIM, hidden=S.img_hidden).to(device)
 D = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)  # an MLP critic: one logit per image
 train(G, D, sample_trn, GANObjective("non_saturating"), img_cfg(S.gan_steps))
 models["GAN (MLP)"] = G
 torch.manual_seed(0)
-G = ConvGenerator(z_dim=16).to(device)
+G = ConvGenerator(z_dim=Z_DIM).to(device)
 D = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)
 train(G, D, sample_trn, GANObjective("non_saturating"), img_cfg(S.conv_steps))
 models["GAN (conv generator)"] = G
 torch.manual_seed(0)
-G = ImageMLPGenerator(z_dim=16, hidden=S.img_hidden).to(device)
+G = ImageMLPGenerator(z_dim=Z_DIM, hidden=S.img_hidden).to(device)
 E = EnergyMLP((1, 28, 28), hidden=S.img_hidden, depth=2).to(device)
-T = StatisticsNetwork((1, 28, 28), z_dim=16, hidden=S.img_hidden, depth=2).to(device)
+T = StatisticsNetwork((1, 28, 28), z_dim=Z_DIM, hidden=S.img_hidden, depth=2).to(device)
 train(G, E, sample_trn, MaxEntObjective(T, lam=1.0), img_cfg(S.maxent_steps))
 models["MaxEnt EBM generator"] = G
 
@@ -267,12 +296,13 @@ samples = {"held-out real digits": x_held[: S.n_score],
            "training images (a memoriser)": x_trn[: S.n_score],
            "uniform noise": torch.rand(S.n_score, 1, 28, 28, generator=gen)}
 samples.update({name: G.sample(S.n_score, gen) for name, G in models.items()})
-scores = {}
-print(f"{'samples':32s} {'IS-analogue':>11s} {'FD':>9s}")
+scores, spread = {}, {}
+print(f"{'samples':32s} {'IS-analogue':>11s} {'FD':>9s} {'pixel spread':>13s}")
 for name, x in samples.items():
     p, f = predict(clf, x)
     scores[name] = (classifier_score(p), frechet_distance(f_ref, f))
-    print(f"{name:32s} {scores[name][0]:11.3f} {scores[name][1]:9.3f}")
+    spread[name] = float(x.cpu().flatten(1).std(0).mean())  # per-pixel std over the samples: ~0 when all look alike
+    print(f"{name:32s} {scores[name][0]:11.3f} {scores[name][1]:9.3f} {spread[name]:13.3f}")
 if not is_test():
     for name in models:
         assert scores[name][1] < scores["uniform noise"][1] and scores[name][1] > scores["held-out real digits"][1]
@@ -284,18 +314,40 @@ for ax, (name, G) in zip(axes[1:], models.items()):
 plt.tight_layout()
 plt.show()
 
+# %%
+real, mem, noise = scores["held-out real digits"], scores["training images (a memoriser)"], scores["uniform noise"]
+failed = [n for n in models if scores[n][1] > (noise[1] + real[1]) / 2]  # FD closer to noise's than to real digits'
+working = [n for n in models if n not in failed]
+if not is_test():
+    assert mem[0] > 0.9 * real[0] and mem[1] < 0.5 * min(scores[n][1] for n in models)
+text = (f"The real held-out digits set the scale (IS {real[0]:.2f}; their FD, {real[1]:.1f}, is not zero because two "
+        f"disjoint sets of real digits differ by sampling noise), uniform noise the other end (IS {noise[0]:.2f}, "
+        f"FD {noise[1]:.0f}). ")
+for n in failed:
+    alike = spread[n] < 0.5 * spread["held-out real digits"]
+    text += (f"The {n} failed: its FD ({scores[n][1]:.0f}) is closer to that of noise than to real digits, and its IS is "
+             f"{scores[n][0]:.2f}" + (f"; its samples look alike (pixel spread, the standard deviation of each pixel over "
+                                      f"the samples averaged over pixels, {spread[n]:.3f} against "
+                                      f"{spread['held-out real digits']:.3f} for real digits): a collapsed generator. " if alike else ". "))
+if len(working) >= 2:
+    by_is, by_fd = max(working, key=lambda n: scores[n][0]), min(working, key=lambda n: scores[n][1])
+    text += f"Of the other models ({', '.join(working)}), "
+    if by_is != by_fd:
+        text += (f"the two scores *rank them differently*: IS prefers the {by_is} ({scores[by_is][0]:.2f} against "
+                 f"{scores[by_fd][0]:.2f}), FD the {by_fd} ({scores[by_fd][1]:.0f} against {scores[by_is][1]:.0f}). One "
+                 "number hides a trade-off between confident samples and matching the whole distribution. ")
+    else:
+        text += (f"both scores prefer the {by_is} here; they need not agree, since IS rewards confident, balanced "
+                 "classes and FD the match of the whole feature distribution. ")
+far_below = mem[1] < 0.5 * min(scores[n][1] for n in models)
+text += (f"Two warnings: copies of the training images (the memoriser) score like real data (IS {mem[0]:.2f}, FD "
+         f"{mem[1]:.1f}" + (", far below any model's)" if far_below else ")") + (f"; their FD is higher than held-out digits' ({real[1]:.1f}), plausibly because the "
+         "classifier was trained on those very images" if mem[1] > real[1] else "") + ": these scores cannot detect "
+         "memorisation, exactly like the likelihood example above; and both depend on the classifier, so numbers from "
+         "different classifiers (or from Inception on MNIST) are not comparable.")
+display(Markdown(text))
+
 # %% [markdown]
-# The real held-out digits set the scale (the FD between two disjoint sets of real digits is not zero,
-# because of sampling noise), uniform noise the other end. In our real run the MLP GAN collapsed — the
-# same noisy blob for every $z$ — and both scores see it (IS near 1, FD near that of noise). The
-# convolutional GAN and the maximum-entropy generator both draw digits, and the two scores *rank them
-# differently* (IS preferred one, FD the other): one number hides a trade-off between confident
-# samples and matching the whole distribution. Two warnings: copies of the training images (the
-# memoriser) score about as well as real data (their FD is a little higher only because the classifier
-# was trained on those very images) — these scores cannot detect memorisation, exactly like the
-# likelihood example above; and both depend on the classifier, so numbers from different classifiers
-# (or from Inception on MNIST) are not comparable.
-#
 # ## 6. ROC and precision-recall curves, and how to interpolate them
 #
 # A detector gives each example a score and flags those above a threshold. Each threshold is an
@@ -322,12 +374,13 @@ ink = x_held.flatten(1).mean(1)
 is_zero = (y_held == 0).long()
 print(f"ROC-AUC {roc_auc(ink, is_zero):.4f}; prevalence of zeros {float(is_zero.float().mean()):.4f}")
 print(f"{'operating points':>16s} {'PR-AUC Davis-Goadrich':>22s} {'PR-AUC linear':>14s} {'overstated by':>14s}")
-overstated = {}
+overstated, auc_dg, auc_lin = {}, {}, {}
 for k in (3, 5, 10, 20, None):
-    right, wrong = pr_auc(ink, is_zero, "davis_goadrich", k), pr_auc(ink, is_zero, "linear", k)
-    overstated[k] = wrong - right
-    print(f"{'all' if k is None else k:>16} {right:22.4f} {wrong:14.4f} {wrong - right:14.4f}")
+    auc_dg[k], auc_lin[k] = pr_auc(ink, is_zero, "davis_goadrich", k), pr_auc(ink, is_zero, "linear", k)
+    overstated[k] = auc_lin[k] - auc_dg[k]
+    print(f"{'all' if k is None else k:>16} {auc_dg[k]:22.4f} {auc_lin[k]:14.4f} {overstated[k]:14.4f}")
 assert all(v >= -1e-12 for v in overstated.values())
+assert abs(overstated[None]) < 1e-3   # with every threshold kept the two areas agree
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -348,14 +401,26 @@ axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
+# %%
+ks = [3, 5, 10, 20, None]
+monotone = all(overstated[a] > overstated[b] for a, b in zip(ks, ks[1:]))
+closer = abs(auc_dg[5] - auc_dg[None]) < abs(auc_lin[5] - auc_dg[None])
+assert overstated[5] > 0
+if not is_test():
+    assert closer and monotone, (auc_dg, auc_lin)
+display(Markdown(
+    f"With five operating points the straight lines (red) lie above the correct curves (green): the linear area is "
+    f"{auc_lin[5]:.3f} against {auc_dg[5]:.3f}. The green curve is what the five points actually support (the precision "
+    "expected when one interpolates between two thresholds by randomising); "
+    + (f"its area is closer to the full curve's ({auc_dg[None]:.3f}, grey) than the linear one. " if closer else
+       f"here, though, it is not closer to the full curve's area ({auc_dg[None]:.3f}) than the linear one. ")
+    + ("The table shows the linear area overstated more the fewer points there are "
+       f"(by {overstated[3]:.3f} with 3 points, {overstated[20]:.3f} with 20). " if monotone else
+       "The table shows how much the linear area is overstated for each number of points. ")
+    + "One caveat, which our tests check: between two points where precision *rises* (it can, at low recall), the "
+    "correct curve bends above the chord; the overstatement is a property of the usual, falling part of the curve."))
+
 # %% [markdown]
-# With five operating points the straight lines (red) lie above the correct curves (green). The green
-# curve is what the five points actually support (the precision expected when one interpolates
-# between two thresholds by randomising); its area is much closer to the full curve's (grey) than the
-# linear one, which the table shows is overstated more the fewer points there are. One caveat, which our tests check: between two points where precision
-# *rises* (it can, at low recall), the correct curve bends above the chord; the overstatement is a
-# property of the usual, falling part of the curve.
-#
 # ## What we saw
 # * GANs have no usable likelihood; where likelihood exists it can disagree with sample quality.
 # * NLLs are only comparable on the same data scale: $\mathrm{NLL} = \mathrm{NLL}_{scaled} + k\log\sigma$.
@@ -363,7 +428,11 @@ plt.show()
 # * Mode coverage and high-quality fraction need known modes; classifier-based scores need a
 #   classifier and cannot see memorisation.
 # * ROC areas use straight lines, PR areas the Davis-Goadrich curve.
-#
+
+# %%
+print(f"profile {'test' if is_test() else 'real'}: {time.perf_counter() - t_notebook:.0f} s for the whole notebook")
+
+# %% [markdown]
 # **References.** L. Theis, A. van den Oord, M. Bethge (2016), arXiv:1511.01844. J. Davis, M. Goadrich
 # (2006), ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
 # GANs*, arXiv:1606.03498. M. Heusel et al. (2017), *GANs trained by a two time-scale update rule

@@ -5,7 +5,7 @@ import warnings
 import pytest
 import torch
 
-from course_lib.energy import (toy_pairs, EnergyMLP, GridDensity, MaxEntObjective, StatisticsNetwork, energy_loss, energy_nll,
+from course_lib.energy import (TOY_A, toy_pairs, EnergyMLP, GridDensity, MaxEntObjective, StatisticsNetwork, energy_loss, energy_nll,
                                fit_mi_estimator, grad_norm_sq, log_partition_2d, mi_jsd, shuffle_per_dimension, true_nll)
 from course_lib.models import Generator
 from course_lib.toys import ring8
@@ -161,3 +161,8 @@ def test_evaluate_2d_reports_modes_w1_and_nlls():
     assert {"modes", "n_modes", "hq", "w1", "nll", "true_nll", "log_z"} <= set(r)
     assert r["n_modes"] == 8 and r["w1"] > 0
     assert r["log_z"] == pytest.approx(math.log(2 * math.pi / 0.5), abs=1e-3)
+
+
+def test_dependent_toy_pairs_are_tanh_of_the_documented_matrix_times_z():
+    x, z = toy_pairs(True)(5, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(x, torch.tanh((TOY_A @ z.T).T))

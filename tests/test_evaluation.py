@@ -67,6 +67,29 @@ def test_davis_goadrich_points_hand_computed():
     np.testing.assert_allclose(p, [1, 1, 2 / 4, 3 / 7])
 
 
+def test_davis_goadrich_starts_from_the_last_all_negative_point_when_the_first_positives_tie():
+    # Two negatives score highest (operating point TP 0, FP 2), then a tie of 3 positives and 4 negatives
+    # (TP 3, FP 6), then 3 positives and 1 negative (TP 6, FP 7); P = 6. From (0, 2) to (3, 6) each true
+    # positive brings 4/3 false positives: (1, 10/3), (2, 14/3), (3, 6); from (3, 6) to (6, 7), 1/3 each.
+    s = torch.tensor([9.0, 9] + [5.0] * 7 + [1.0] * 4)
+    y = torch.tensor([0, 0] + [1, 1, 1, 0, 0, 0, 0] + [1, 1, 1, 0])
+    r, p = pr_curve(s, y, "davis_goadrich")
+    tp = np.array([1, 2, 3, 4, 5, 6.0])
+    fp = np.array([10 / 3, 14 / 3, 6, 19 / 3, 20 / 3, 7])
+    np.testing.assert_allclose(r, np.r_[0, tp / 6])
+    np.testing.assert_allclose(p, np.r_[3 / 13, tp / (tp + fp)])
+    assert p[1] == pytest.approx(0.2308, abs=1e-4)  # not 1/3, the precision of the tied group as a whole
+    area = np.trapezoid(np.r_[3 / 13, tp / (tp + fp)], np.r_[0, tp / 6])
+    assert pr_auc(s, y) == pytest.approx(area, abs=1e-12)
+    # the area over recall [0, 1/2], by hand: 1/6 * (3/13 + (3/13 + 3/10) / 2 + (3/10 + 1/3) / 2)
+    r_half = r <= 0.5 + 1e-12
+    assert np.trapezoid(p[r_half], r[r_half]) == pytest.approx((3 / 13 + (3 / 13 + 3 / 10) / 2 + (3 / 10 + 1 / 3) / 2) / 6)
+    # the linear curve has no point before TP 3: it starts at (recall 0.5, precision 1/3)
+    r_lin, p_lin = pr_curve(s, y, "linear")
+    np.testing.assert_allclose(r_lin, [0, 0.5, 1])
+    np.testing.assert_allclose(p_lin, [1 / 3, 1 / 3, 6 / 13])
+
+
 def _segment_scores(tp_a, fp_a, tp_b, fp_b, n_pos):
     """Scores whose only operating points are A = (tp_a, fp_a) and B = (tp_b, fp_b) (plus 'all'), n_pos positives."""
     n_neg = fp_b + 1
@@ -128,6 +151,19 @@ def test_frechet_distance_matches_closed_form_for_gaussians():
     # ||mu||^2 + sum_i (s_a,i - s_b,i)^2 for diagonal covariances: 1 + (1 - 2)^2 + 0 = 2
     assert frechet_distance(a, b) == pytest.approx(2.0, abs=0.03)
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_is_exact_and_silent_when_a_covariance_is_singular():
+    """Dead features (zero variance) make S_a S_b singular; the distance must still match the closed form."""
+    import warnings
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(50000, 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 3.0, 0.0])  # third unit dead
+    b = torch.randn(50000, 3, generator=g, dtype=torch.float64) * torch.tensor([2.0, 0.0, 0.0]) + 1.0
+    # diagonal covariances: ||mu_a - mu_b||^2 + sum_i (sigma_a,i - sigma_b,i)^2 = 3 + (1 + 9 + 0) = 13
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frechet_distance(a, b) == pytest.approx(13.0, abs=0.15)
+        assert frechet_distance(b, b) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_classifier_features_and_logits_have_the_stated_shapes():

@@ -91,6 +91,33 @@ def test_align_rotation_undoes_a_known_rotation():
     torch.testing.assert_close(R_hat, R.T, rtol=1e-10, atol=1e-10)
 
 
+def _rot(deg):
+    a = math.radians(deg)
+    return torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("deg", [0.0, 11.4, -80.0, 150.0])
+def test_decompose_orthogonal_2d_reads_a_rotation_angle(deg):
+    flipped, theta = fa.decompose_orthogonal_2d(_rot(deg))
+    assert flipped is None and theta == pytest.approx(deg, abs=1e-9)
+
+
+@pytest.mark.parametrize("k, deg", [(0, 11.4), (1, -30.0), (0, 0.0), (1, 89.0)])
+def test_decompose_orthogonal_2d_splits_a_reflection_into_a_sign_flip_and_a_small_rotation(k, deg):
+    F = torch.eye(2, dtype=torch.float64)
+    F[k, k] = -1.0
+    flipped, theta = fa.decompose_orthogonal_2d(F @ _rot(deg))
+    assert flipped == k and theta == pytest.approx(deg, abs=1e-9)
+    F_back = torch.eye(2, dtype=torch.float64)
+    F_back[flipped, flipped] = -1.0
+    torch.testing.assert_close(F_back @ _rot(theta), F @ _rot(deg), rtol=0, atol=1e-12)
+
+
+def test_decompose_orthogonal_2d_rejects_a_matrix_that_is_not_orthogonal():
+    with pytest.raises(ValueError, match="orthogonal"):
+        fa.decompose_orthogonal_2d(torch.tensor([[1.0, 0.5], [0.0, 1.0]]))
+
+
 def test_log_p_equals_elbo_plus_kl_for_a_q_that_is_not_the_posterior():
     p, x = _data(n=3)
     m, S = fa.posterior(x, p)

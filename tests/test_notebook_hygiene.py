@@ -49,3 +49,21 @@ def test_notebook_and_its_twin_name_a_kernel(path):
                        (path.with_suffix(".py").name, jupytext.read(path.with_suffix(".py")).metadata)):
         spec = meta.get("kernelspec", {})
         assert spec.get("name") == "python3", f"{name} names no python3 kernel: run `jupytext --set-kernel python3` on the .py, then `make sync`"
+
+
+def test_a_warning_from_course_lib_in_a_cell_output_fails_the_cell(pytester):
+    """The root conftest's hook fails a cell that prints a course_lib warning, and only that cell."""
+    root_conftest = Path(__file__).resolve().parents[1] / "conftest.py"
+    pytester.makeconftest(root_conftest.read_text())
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                             "language": "python"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell("import warnings\nwarnings.simplefilter('always')\nprint('quiet')"),
+        nbformat.v4.new_code_cell("warnings.warn_explicit('overflow in exp', RuntimeWarning, "
+                                  "'/somewhere/course_lib/plots.py', 12)"),
+        nbformat.v4.new_code_cell("warnings.warn_explicit('not ours', UserWarning, '/somewhere/else/lib.py', 3)"),
+    ]
+    nbformat.write(nb, pytester.path / "probe.ipynb")
+    result = pytester.runpytest_subprocess("--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "probe.ipynb")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*course_lib/plots.py:12: RuntimeWarning: overflow in exp*"])

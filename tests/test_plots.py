@@ -18,6 +18,20 @@ def test_surface_2d_squashes_logits_into_probabilities_and_labels_axes():
     plt.close(fig)
 
 
+def test_surface_2d_is_silent_for_huge_logits_and_zooms_to_given_bounds():
+    """sigmoid of logits of +-1e4 is 0 or 1 without an overflow warning; ``bounds`` sets the grid and the axes."""
+    import warnings
+    t = toys.make_target("origin")
+    fig, ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        im = plots.plot_surface_2d(ax, lambda x: 1e4 * x[:, :1], t, n=10, bounds=((-0.1, 0.1), (-0.2, 0.2)))
+    v = im.get_array()
+    assert v.min() == 0.0 and v.max() == 1.0
+    assert ax.get_xlim() == (-0.1, 0.1) and ax.get_ylim() == (-0.2, 0.2)
+    plt.close(fig)
+
+
 def test_surface_1d_draws_discriminator_density_and_histogram():
     t = toys.gaussian1d()
     fig, ax = plt.subplots()

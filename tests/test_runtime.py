@@ -42,3 +42,27 @@ def test_seeding_makes_draws_repeatable():
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     with pytest.raises(ValueError):
         runtime.seed_everything(-1)
+
+
+def test_num_threads_sets_and_restores_and_yields_to_busy_cores(monkeypatch):
+    import os
+
+    import torch
+
+    from course_lib import runtime
+    before = torch.get_num_threads()
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))    # only us: all four cores free
+    assert runtime.free_cores() == 4
+    with runtime.num_threads(3):
+        assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == before
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.2, 4.0, 4.0))    # three other busy threads
+    assert runtime.free_cores() == 1
+    with runtime.num_threads(3):
+        assert torch.get_num_threads() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))    # overloaded: never below one thread
+    assert runtime.free_cores() == 1
+    with pytest.raises(ValueError, match="positive integer"):
+        with runtime.num_threads(0):
+            pass

@@ -77,3 +77,17 @@ def test_latent_energy_adds_the_prior_energy():
 def test_non_positive_step_is_rejected(step):
     with pytest.raises(ValueError, match="step size"):
         mala(gaussian_energy(MEAN, COV), torch.zeros(2, 2), step=step, n_steps=1)
+
+
+def test_latent_mala_with_prior_samples_the_generator_density_tilted_by_the_energy():
+    # G(z) = 2z makes p_G = N(0, 4 I); E(x) = ||x - m||^2 / 2 makes p_theta = N(m, I). The chain on
+    # U(z) = E(G(z)) + ||z||^2 / 2 puts x = G(z) on p_G(x) e^{-E(x)} / C = N(m / 1.25, I / 1.25)
+    # (precisions add: 1/4 + 1), not on p_theta: mean 1.6 and variance 0.8 instead of 2 and 1.
+    m = torch.tensor([2.0, 0.0])
+    E = lambda x: 0.5 * (x - m).pow(2).sum(1)
+    G = lambda z: 2 * z
+    z0 = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0))
+    res = mala(latent_energy(E, G, prior=True), z0, step=0.1, n_steps=200, generator=torch.Generator().manual_seed(1))
+    x = G(res.z)
+    torch.testing.assert_close(x.mean(0), m / 1.25, atol=0.06, rtol=0)
+    torch.testing.assert_close(x.var(0), torch.full((2,), 1 / 1.25), atol=0.06, rtol=0)

@@ -81,6 +81,30 @@ def test_perceptron_update_adds_phi_of_label_and_subtracts_phi_of_prediction():
     np.testing.assert_array_equal(res.w, expected)
 
 
+def test_update_happens_only_when_the_negative_scores_at_least_as_high_as_the_label():
+    # one epoch with random negatives, replayed by hand with the same generator draws: w changes only
+    # when y~ != y^ and F(x, y~) >= F(x, y^); negatives that already score lower are skipped
+    hmm = st.random_hmm(K, V, stay=0.8, seed=0)
+    X, Y = st.sample_hmm(hmm, 30, 6, torch.Generator().manual_seed(3))
+    X, Y = X.numpy(), Y.numpy()
+    res = st.structured_perceptron(X, Y, K, V, epochs=1, negatives="random", seed=4)
+    g = torch.Generator().manual_seed(4)
+    order = torch.randperm(len(X), generator=g).numpy()
+    Y_rand = torch.randint(K, X.shape, generator=g).numpy()
+    w, n_upd, n_skipped = np.zeros(st.n_features(K, V)), 0, 0
+    for i in order:
+        if np.array_equal(Y_rand[i], Y[i]):
+            continue
+        if st.score(w, X[i], Y_rand[i], K, V) >= st.score(w, X[i], Y[i], K, V):
+            w = w + st.features(X[i], Y[i], K, V) - st.features(X[i], Y_rand[i], K, V)
+            n_upd += 1
+        else:
+            n_skipped += 1
+    assert n_skipped > 0 and n_upd > 0        # both branches of the condition are exercised
+    assert res.updates == [n_upd]
+    np.testing.assert_array_equal(res.w, w)
+
+
 def test_random_negatives_stop_updating_while_the_argmax_is_still_wrong():
     hmm = st.random_hmm(K, V, stay=0.8, seed=0)
     X, Y = st.separable_hmm_data(hmm, 100, 10, torch.Generator().manual_seed(1), min_margin=1.0)
