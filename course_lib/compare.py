@@ -151,8 +151,10 @@ def _mode_target(target: str) -> toys.Target:
 
 
 def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
-            return_models: bool = False, progress: bool = True) -> dict:
-    """Train ``method`` on the toy ``target`` from ``seed`` (one CPU thread) and measure its mode statistics."""
+            return_models: bool = False, progress: bool = True, callback=None) -> dict:
+    """Train ``method`` on the toy ``target`` from ``seed`` (one CPU thread) and measure its mode statistics.
+
+    ``callback(step, G, D, history)`` runs after every generator step (as in ``train.train``)."""
     _check_method(method)
     tgt = _mode_target(target)
     start = time.perf_counter()
@@ -164,7 +166,7 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
             m.to(device)
         tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=progress,
                            desc=f"{LABELS[method]} on {target}")
-        history = train(G, D, tgt.sample, objective, tcfg)
+        history = train(G, D, tgt.sample, objective, tcfg, callback=callback)
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
 
 

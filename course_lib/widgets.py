@@ -9,42 +9,51 @@ from .train import TrainConfig, TrainingDiverged, train
 
 
 def _panel(rows, train_and_draw):
-    """Rows of controls, a "train and draw" button and an output area; draws once now. The notebook displays the panel.
+    """Rows of controls, a "train and draw" button with a progress bar, and an output area; draws once now.
 
-    A run that diverges or settings the method rejects print their message in the output area.
+    ``train_and_draw(progress)`` trains and draws; ``progress(step, total)`` moves the panel's bar
+    (a widget beside the button: a text progress bar inside the output area would be captured
+    there). A run that diverges or settings the method rejects print their message in the output area.
     """
     import ipywidgets as W
 
     button = W.Button(description="train and draw", button_style="primary")
+    bar = W.IntProgress(value=0, min=0, max=1, description="training", bar_style="info")
     out = W.Output()
 
-    def redraw(_=None):
+    def progress(step, total):
+        if step in (1, total) or step % max(1, total // 50) == 0:
+            bar.max, bar.value = total, step
+
+    def redraw(_=None, follow=True):
         with out:
             out.clear_output(wait=True)
             try:
-                train_and_draw()
+                train_and_draw(progress if follow else None)
             except (TrainingDiverged, ValueError) as err:
                 print(f"{type(err).__name__}: {err}")
                 return
             plt.show()
 
     button.on_click(redraw)
-    redraw()
-    return W.VBox([W.HBox(r) for r in rows] + [button, out])
+    # the first drawing runs while the notebook executes: no bar updates then (a headless executor such as
+    # nbclient stalls on widget updates sent from inside an Output capture); every click moves the bar
+    redraw(follow=False)
+    return W.VBox([W.HBox(r) for r in rows] + [W.HBox([button, bar]), out])
 
 
 def run_gan(target: str = "ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,
-            steps: int = 500, hidden: int = 100, depth: int = 2, seed: int = 0, device=None):
-    """Train a small GAN on a toy target; returns (target, G, D, history)."""
+            steps: int = 500, hidden: int = 100, depth: int = 2, seed: int = 0, device=None, progress=None):
+    """Train a small GAN on a toy target; returns (target, G, D, history). ``progress(step, total)`` follows the run."""
     t = toys.make_target(target)
     torch.manual_seed(seed)
     G = models.Generator(z_dim=t.dim, x_dim=t.dim, hidden=hidden, depth=depth)
     D = models.Discriminator(x_dim=t.dim, hidden=hidden, depth=depth)
     if device is not None:
         G, D = G.to(device), D.to(device)
-    cfg = TrainConfig(steps=steps, n_critic=n_critic, lr_d=lr, lr_g=lr, batch_size=256, seed=seed,
-                      desc=f"{generator_loss} GAN on {target}")
-    history = train(G, D, t.sample, losses.GANObjective(generator_loss), cfg)
+    cfg = TrainConfig(steps=steps, n_critic=n_critic, lr_d=lr, lr_g=lr, batch_size=256, seed=seed, progress=False)
+    callback = (lambda step, *_: progress(step, steps)) if progress else None
+    history = train(G, D, t.sample, losses.GANObjective(generator_loss), cfg, callback=callback)
     return t, G, D, history
 
 
@@ -76,17 +85,22 @@ def gan_playground(steps: int = 500, device=None):
     lr = W.FloatLogSlider(value=1e-3, base=10, min=-4, max=-1.5, step=0.25, description="learning rate")
     n_steps = W.IntSlider(value=steps, min=max(10, steps // 10), max=max(steps * 4, 100), step=max(1, steps // 10), description="G steps")
     return _panel([[target, loss], [n_critic, lr], [n_steps]],
-                  lambda: draw_gan(*run_gan(target.value, loss.value, n_critic.value, lr.value, n_steps.value, device=device)))
+                  lambda progress: draw_gan(*run_gan(target.value, loss.value, n_critic.value, lr.value, n_steps.value,
+                                                     device=device, progress=progress)))
 
 
 ENERGY_METHODS = ("ebgan", "ebgan_pt", "magan", "lsgan", "began")
 
 
 def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
-                   gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu") -> dict:
-    """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history."""
+                   gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu", progress=None) -> dict:
+    """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history.
+
+    ``progress(step, total)`` follows the run."""
     cfg = energy_config(steps, lr, margin, gamma, pt_weight)
-    return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True, progress=True)
+    callback = (lambda step, *_: progress(step, steps)) if progress else None
+    return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True, progress=False,
+                           callback=callback)
 
 
 def energy_config(steps: int, lr: float, margin: float, gamma: float, pt_weight: float) -> compare.MethodConfig:
@@ -128,5 +142,5 @@ def energy_playground(steps: int = 1500):
     gamma = W.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="γ (BEGAN)")
     pt = W.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, description="PT (EBGAN-PT)")
     return _panel([[method, target], [lr, n_steps], [margin, gamma, pt]],
-                  lambda: draw_energy_gan(run_energy_gan(method.value, target.value, n_steps.value, lr.value, margin.value,
-                                                         gamma.value, pt.value)))
+                  lambda progress: draw_energy_gan(run_energy_gan(method.value, target.value, n_steps.value, lr.value,
+                                                                  margin.value, gamma.value, pt.value, progress=progress)))

@@ -43,12 +43,17 @@ def test_panels_build_and_draw_once():
     assert len(panel.children) == 5
     gan_panel = widgets.gan_playground(steps=20)
     assert len(gan_panel.children) == 5
+    for p in (panel, gan_panel):  # the first drawing leaves the bar alone; a click runs it to the end of the run
+        button, bar = p.children[-2].children
+        assert bar.value == 0
+        button.click()
+        assert bar.max == 20 and bar.value == 20
 
 
 def test_a_failing_run_prints_its_message_instead_of_raising(capsys):
     pytest.importorskip("ipywidgets")
 
-    def bad_run():
+    def bad_run(progress):
         raise ValueError("margin m must be positive, got -1")
 
     panel = widgets._panel([[]], bad_run)
