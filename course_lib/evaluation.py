@@ -240,7 +240,7 @@ def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: 
     def fit():
         train_classifier(model, images[trn], labels[trn], steps=steps, batch_size=batch_size, seed=seed,
                          progress=progress)
-        return dict(model={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        return dict(model=store.to_cpu(model.state_dict()))
 
     spec = dict(what="mnist classifier", model=model, images=images, labels=labels, n_heldout=n_heldout, steps=steps,
                 batch_size=batch_size, seed=seed)

@@ -241,13 +241,14 @@ def _keepable(v) -> bool:
     return False
 
 
-def _cpu(v):
+def to_cpu(v):
+    """Detached CPU copies of the tensors in ``v`` (a tensor, or lists/tuples/dicts of them)."""
     if torch.is_tensor(v):
         return v.detach().cpu().clone()
     if isinstance(v, (list, tuple)):
-        return type(v)(_cpu(x) for x in v)
+        return type(v)(to_cpu(x) for x in v)
     if isinstance(v, dict):
-        return {k: _cpu(x) for k, x in v.items()}
+        return {k: to_cpu(x) for k, x in v.items()}
     return v
 
 
@@ -263,7 +264,7 @@ def _to(v, device):
 
 def objective_state(objective) -> dict:
     """Every attribute of an objective that is a number, string, tensor or a list/dict of them (its full state)."""
-    return {k: _cpu(v) for k, v in vars(objective).items() if _keepable(v)}
+    return {k: to_cpu(v) for k, v in vars(objective).items() if _keepable(v)}
 
 
 def load_objective_state(objective, state: dict, device) -> None:

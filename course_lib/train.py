@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import ensemble, models
+from . import ensemble, models, store
 
 
 OPTIMIZERS = {
@@ -158,7 +158,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def _state(module: nn.Module) -> dict:
-    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    return store.to_cpu(dict(module.state_dict()))
 
 
 class _Runs:
@@ -335,8 +335,6 @@ def _history_from(p: dict) -> History:
 
 
 def _train_or_load(G, D, sample_real, objective, cfg):
-    from . import store
-
     extra = objective.modules() if hasattr(objective, "modules") else []
     spec = dict(what="train", G=G, D=D, data=sample_real, objective=type(objective).__qualname__,
                 objective_state=store.objective_state(objective), modules=extra,
