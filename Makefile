@@ -13,7 +13,7 @@ ifneq ($(COURSE_DATA),)
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: course test unit notebooks env lab sync benchmark clean
+.PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab sync benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,33 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP)
 
-## Build the course: execute every notebook in the real profile, render HTML with an index page.
+PROFILE ?= real
+JOBS    ?= 0# notebooks executed side by side (0: one per CPU core)
+
+## Build the course: execute every notebook in the real profile (PROFILE=full for the papers' budgets), render HTML with an index page.
 course: $(STAMP)
-	COURSE_PROFILE=real $(PY) -m course_lib.build --out build/html $(NOTEBOOKS)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.build --out build/html --jobs $(JOBS) $(NOTEBOOKS)
+
+## Train every run of a profile into the run store (runs/) and pack it as runs-$(PROFILE).tar.gz, to hand to students.
+store: $(STAMP)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.build --out build/store-$(PROFILE)/html --jobs $(JOBS) $(NOTEBOOKS)
+	tar -czf runs-$(PROFILE).tar.gz runs
+	@echo "store packed: runs-$(PROFILE).tar.gz (build a course from it: make course-from-store STORE=runs-$(PROFILE).tar.gz PROFILE=$(PROFILE))"
+
+## Build the course from a packed store: make course-from-store STORE=runs-full.tar.gz PROFILE=full
+course-from-store: $(STAMP)
+	@test -f "$(STORE)" || { echo "give the packed store: make course-from-store STORE=runs-<profile>.tar.gz PROFILE=<profile>"; exit 2; }
+	tar -xzf "$(STORE)"
+	$(MAKE) course PROFILE=$(PROFILE)
+
+## Static reveal.js decks of the executed notebooks (after `make course`), offline: build/slides/*.slides.html
+slides: $(STAMP)
+	@ls build/executed/*.ipynb >/dev/null 2>&1 || { echo "no executed notebooks in build/executed: run make course first"; exit 2; }
+	$(PY) -m course_lib.slides --out build/slides build/executed/*.ipynb
+
+## Give every cell its slide type (in the .py twins; then make sync)
+slides-tag: $(STAMP)
+	$(PY) -m course_lib.slides --tag notebooks/[0-9][0-9]_*.py
 
 ## Run every test: unit tests of course_lib, notebook hygiene, and every notebook under nbval (test profile).
 # (tests train into a fresh, temporary run store: every run is trained, none is served from an earlier one)
@@ -33,6 +57,10 @@ test: $(STAMP)
 	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
 	COURSE_STORE=$$store COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax \
 		--nbval-current-env --nbval-cell-timeout=300 --durations=15 -q
+
+## Browser tests against the built site (after make course): index, links, math, figures, navigation
+site-check: $(STAMP)
+	COURSE_SITE=build/html $(PY) -m pytest tests/test_browser.py -k "not jupyterlab" -q
 
 unit: $(STAMP)
 	COURSE_STORE=off COURSE_PROFILE=test $(PY) -m pytest tests -q

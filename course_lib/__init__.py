@@ -9,6 +9,6 @@ checkpoints), ``compare`` (the measured comparison of methods), ``energy`` (maxi
 energy-based models), ``sampling`` (Langevin and MALA), ``metrics``, ``evaluation``, ``plots``,
 ``widgets``, ``build`` (executes the notebooks into an HTML course).
 """
-from .runtime import get_device, is_test, profile, seed_everything, settings, setup_notebook
+from .runtime import get_device, is_full, is_test, profile, seed_everything, settings, setup_notebook
 
-__all__ = ["get_device", "is_test", "profile", "seed_everything", "settings", "setup_notebook"]
+__all__ = ["get_device", "is_full", "is_test", "profile", "seed_everything", "settings", "setup_notebook"]

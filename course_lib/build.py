@@ -1,7 +1,19 @@
-"""Build the course: execute every notebook (profile from $COURSE_PROFILE), render each to HTML,
-and write an index page linking them. Used by `make course`.
+"""Build the course as a site: execute every notebook (profile from $COURSE_PROFILE), several side by
+side, and render each to a self-contained HTML page with the course's navigation, plus an index page
+that is the course's outline. Used by `make course`.
 
-    python -m course_lib.build --out build/html notebooks/*.ipynb
+    python -m course_lib.build --out build/html --jobs 2 notebooks/*.ipynb
+
+* Offline: MathJax comes from the installed ``jupyter-server-mathjax`` package and is copied next
+  to the pages; no page loads anything from the network (no require.js, no widget manager, no CDN).
+* Figures appear whatever ``MPLBACKEND`` says in the caller's environment: the kernels run without it
+  (the notebook backend draws inline).
+* Control panels (ipywidgets) are shown by the picture they drew when the notebook ran, with a line
+  saying that the controls work in JupyterLab.
+* Every page has previous / index / next links and its own table of contents; the index lists each
+  notebook's title, its question in one line and its sections. Links are relative: the site works
+  from ``file://`` and from any static web server.
+* A notebook that fails is named and makes the build exit non-zero (its page shows where it stopped).
 """
 from __future__ import annotations
 
@@ -9,13 +21,20 @@ import argparse
 import html
 import json
 import os
+import re
+import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+PANEL_NOTE = ("<p class=\"course-panel-note\"><b>Control panel.</b> Its controls work in JupyterLab "
+              "(<code>make lab</code>, then run the notebook); the picture is the one it drew when this page was built{settings}.</p>")
 
 
 def title_of(nb) -> str:
@@ -28,62 +47,263 @@ def title_of(nb) -> str:
     return "untitled"
 
 
-def execute(path: Path, timeout: int | None = None) -> tuple[nbformat.NotebookNode, float]:
-    """Run a notebook top to bottom in its own folder; returns the executed notebook and its wall time."""
+def question_of(nb) -> str:
+    """The notebook's question in one line: the first sentence after '**Question.**' (plain text)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "**Question.**" in cell.source:
+            text = cell.source.split("**Question.**", 1)[1].split("\n\n", 1)[0]
+            text = " ".join(text.split())
+            m = re.search(r"^(.+?[.?!])(\s|$)", text)
+            return _plain(m.group(1) if m else text)
+    return ""
+
+
+def _plain(md: str) -> str:
+    """Markdown emphasis and code marks dropped (for one-line summaries)."""
+    return re.sub(r"[*`]", "", md)
+
+
+def execute(path: Path, timeout: int | None = None) -> tuple[nbformat.NotebookNode, float, str]:
+    """Run a notebook top to bottom in its own folder: (executed notebook, wall seconds, "ok" or the failure)."""
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb, time.perf_counter() - start
+    status = "ok"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    saved = os.environ.get("MPLBACKEND")
+    os.environ.pop("MPLBACKEND", None)  # the kernel inherits it: a caller's Agg (common in CI) would leave the pages without figures
+    try:
+        client.execute()
+    except Exception as err:  # keep what ran: the page shows where it stopped
+        status = f"FAILED: {type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+    finally:
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
+    return nb, time.perf_counter() - start, status
 
 
-def write_index(out: Path, rows: list[dict]) -> Path:
-    """An index.html linking every rendered notebook, with its title and build time."""
-    items = "\n".join(
-        f'<tr><td><a href="{html.escape(r["html"])}">{html.escape(r["name"])}</a></td>'
-        f'<td>{html.escape(r["title"])}</td><td>{r["seconds"]:.0f} s</td><td>{html.escape(r["status"])}</td></tr>'
-        for r in rows
-    )
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Energy-based GANs: course notebooks</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.3em .8em;text-align:left}}</style></head>
-<body><h1>Energy-based GANs &mdash; course notebooks</h1>
-<p>Executed in the <b>{html.escape(os.environ.get("COURSE_PROFILE", "real"))}</b> profile on {time.strftime("%Y-%m-%d %H:%M")}.</p>
-<table><tr><th>notebook</th><th>title</th><th>run time</th><th>status</th></tr>
-{items}
-</table></body></html>"""
+def _execute_to(args) -> dict:
+    path, executed_dir, timeout = args
+    nb, seconds, status = execute(Path(path), timeout)
+    target = Path(executed_dir) / Path(path).name
+    tmp = target.with_suffix(".tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, target)
+    return dict(name=Path(path).stem, executed=str(target), seconds=seconds, status=status)
+
+
+# ---------------------------------------------------------------- control panels as pictures
+
+def _widget_outputs(state: dict, model_id: str, seen=None) -> tuple[list, list]:
+    """(outputs of the Output widgets inside the widget ``model_id``, [(description, value)] of its controls)."""
+    seen = seen if seen is not None else set()
+    if model_id in seen or model_id not in state:
+        return [], []
+    seen.add(model_id)
+    model = state[model_id]
+    s = model.get("state", {})
+    outputs, controls = [], []
+    if model.get("model_name") == "OutputModel":
+        outputs += s.get("outputs", [])
+    elif s.get("description") and model.get("model_name") not in ("ButtonModel", "IntProgressModel"):
+        if s.get("_options_labels") and s.get("index") is not None:      # Dropdown: the state holds the index
+            controls.append((s["description"], s["_options_labels"][s["index"]]))
+        elif "value" in s:                                               # sliders
+            controls.append((s["description"], s["value"]))
+    for child in s.get("children", []):
+        o, c = _widget_outputs(state, str(child).replace("IPY_MODEL_", ""), seen)
+        outputs += o
+        controls += c
+    return outputs, controls
+
+
+def panels_as_pictures(nb) -> int:
+    """Replace every widget view in the outputs by the picture its Output area holds and a line about the controls.
+
+    The widget state stays out of the page (no widget manager has to load); returns the number of panels replaced."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        new = []
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW) if out.get("output_type") in ("display_data", "execute_result") else None
+            if view is None:
+                new.append(out)
+                continue
+            outputs, controls = _widget_outputs(state, view.get("model_id", ""))
+            settings = "; settings: " + ", ".join(f"{html.escape(str(d))} = {html.escape(str(v))}" for d, v in controls) if controls else ""
+            new += [nbformat.from_dict(o) for o in outputs]
+            new.append(nbformat.v4.new_output("display_data", data={"text/html": PANEL_NOTE.format(settings=settings),
+                                                                      "text/plain": "(a control panel: open the notebook in JupyterLab)"}))
+            n += 1
+        cell["outputs"] = new
+    nb.metadata.pop("widgets", None)
+    return n
+
+
+# ---------------------------------------------------------------- pages
+
+_SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*|<script src=""></script>\s*', re.I)
+_MODULE_CDN = re.compile(r'<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>\s*', re.S)
+_H = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
+
+SITE_CSS = """
+.course-nav{display:flex;justify-content:space-between;gap:1em;padding:.6em 1em;margin:0 0 1em;background:#f3f5f8;
+  border-bottom:1px solid #d5dbe3;font-family:sans-serif;font-size:14px}
+.course-nav a{text-decoration:none}
+.course-toc{font-family:sans-serif;font-size:14px;margin:0 1em 1.5em;padding:.6em 1em;border-left:3px solid #9ab}
+.course-toc ol{margin:.3em 0 0 1.2em;padding:0}
+.course-panel-note{font-family:sans-serif;font-size:13px;color:#345;background:#eef4fb;padding:.4em .8em;border-radius:4px}
+"""
+
+
+def headings(body: str) -> list:
+    """(level, id, text) of the h1/h2 headings of a rendered page, in order."""
+    return [(int(lv), hid, re.sub(r"<[^>]+>", "", text).strip()) for lv, hid, text in _H.findall(body)]
+
+
+def _nav(prev, nxt) -> str:
+    left = f'<a href="{prev["html"]}" rel="prev">&larr; {html.escape(prev["title"])}</a>' if prev else "<span></span>"
+    right = f'<a href="{nxt["html"]}" rel="next">{html.escape(nxt["title"])} &rarr;</a>' if nxt else "<span></span>"
+    return f'<nav class="course-nav">{left}<a href="index.html" rel="index">course index</a>{right}</nav>'
+
+
+def render(nb, prev=None, nxt=None) -> tuple[str, list]:
+    """The page of one executed notebook (self-contained but for ``mathjax/`` beside it) and its h2 sections."""
+    from nbconvert import HTMLExporter
+
+    panels_as_pictures(nb)
+    exporter = HTMLExporter(template_name="lab", mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}", require_js_url="")
+    body, _ = exporter.from_notebook_node(nb)
+    body = _SCRIPT_SRC.sub("", body)
+    body = _MODULE_CDN.sub("", body)
+    sections = [(hid, text) for lv, hid, text in headings(body) if lv == 2]
+    toc = ('<div class="course-toc"><b>On this page</b><ol>'
+           + "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in sections) + "</ol></div>")
+    body = body.replace("</head>", f"<style>{SITE_CSS}</style>\n</head>", 1)
+    m = re.search(r"<body[^>]*>", body)
+    nav = _nav(prev, nxt)
+    body = body[:m.end()] + "\n" + nav + "\n" + toc + body[m.end():]
+    body = body.replace("</body>", nav + "\n</body>", 1)
+    return body, sections
+
+
+def write_index(out: Path, rows: list, profile: str) -> Path:
+    """index.html: the course's outline (title, question, sections as links) with each notebook's build time and status."""
+    items = []
+    for r in rows:
+        sections = "".join(f'<li><a href="{r["html"]}#{hid}">{html.escape(text)}</a></li>' for hid, text in r.get("sections", []))
+        status = "" if r["status"] == "ok" else f' <b class="failed">{html.escape(r["status"])}</b>'
+        items.append(f'<li class="chapter"><a href="{r["html"]}"><b>{html.escape(r["title"])}</b></a>'
+                     f' <small>({r["seconds"]:.0f} s){status}</small>'
+                     f'<p class="question">{html.escape(r.get("question", ""))}</p><ol class="sections">{sections}</ol></li>')
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Energy-based GANs: the course</title>
+<style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.4}}
+li.chapter{{margin:0 0 1.2em}} .question{{margin:.2em 0;color:#333}} ol.sections{{font-size:14px;columns:2}}
+.failed{{color:#b00}}</style></head>
+<body><h1>Energy-based GANs &mdash; the course</h1>
+<p>From the structured perceptron to maximum-entropy energy-based models: every claim shown by an experiment that runs.
+These pages were executed in the <b>{html.escape(profile)}</b> profile on {time.strftime("%Y-%m-%d %H:%M")};
+open a notebook in JupyterLab (<code>make lab</code>) to run it and to use its control panels.</p>
+<ol class="chapters">
+{chr(10).join(items)}
+</ol></body></html>"""
     index = out / "index.html"
     index.write_text(page)
     return index
+
+
+def copy_mathjax(out: Path) -> Path:
+    """MathJax 2 from the installed jupyter-server-mathjax package into ``out/mathjax`` (once)."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError as err:
+        raise ImportError("the offline pages need MathJax from the jupyter-server-mathjax package: "
+                          "`pip install -e '.[dev]'` (or `pip install jupyter-server-mathjax`)") from err
+    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    dest = out / "mathjax"
+    if not (dest / "MathJax.js").exists():
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    return dest
+
+
+_LINK = re.compile(r'(?:href|src)="([^"#?]*)(?:[?#][^"]*)?"')
+
+
+def dangling_links(out: Path) -> list:
+    """Relative links and sources in the site's pages that point at no file: [(page, target)]."""
+    bad = []
+    for page in sorted(out.glob("*.html")):
+        for target in set(_LINK.findall(page.read_text())):
+            if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):  # http:, https:, mailto:, data:
+                continue
+            if not (page.parent / target).exists():
+                bad.append((page.name, target))
+    return bad
+
+
+def network_references(out: Path) -> list:
+    """Things a page would load from the network to display (scripts, stylesheets, images): [(page, url)]."""
+    found = []
+    pattern = re.compile(r'<(?:script|img|iframe)[^>]*\bsrc="((?:https?:)?//[^"]+)"|<link[^>]*\bhref="((?:https?:)?//[^"]+)"'
+                         r'|import\(\s*["\']((?:https?:)?//[^"\']+)', re.I)
+    for page in sorted(out.glob("*.html")):
+        for groups in pattern.findall(page.read_text()):
+            found += [(page.name, u) for u in groups if u]
+    return found
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/html"))
-    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
+    parser.add_argument("--executed", type=Path, default=None, help="where the executed notebooks go (default: OUT/../executed)")
+    parser.add_argument("--jobs", type=int, default=0, help="notebooks executed side by side (default: the CPU cores)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may take (default 3600)")
+    parser.add_argument("--render-only", action="store_true", help="render the executed notebooks already there")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    exporter, rows, failed = HTMLExporter(), [], []
-    for path in args.notebooks:
-        print(f"executing {path} ...", flush=True)
-        status = "ok"
-        try:
-            nb, seconds = execute(path, args.timeout)
-        except Exception as err:  # keep going: render what ran, report the failure
-            nb, seconds, status = getattr(err, "nb", None) or nbformat.read(path, as_version=4), 0.0, f"FAILED: {type(err).__name__}"
-            failed.append(path.name)
-            print(f"  {status}: {err}", file=sys.stderr)
-        body, _ = exporter.from_notebook_node(nb)
-        target = args.out / (path.stem + ".html")
-        target.write_text(body)
-        rows.append(dict(name=path.stem, html=target.name, title=title_of(nb), seconds=seconds, status=status))
-        print(f"  {status} in {seconds:.0f} s -> {target}", flush=True)
-    index = write_index(args.out, rows)
-    (args.out / "timings.json").write_text(json.dumps(rows, indent=1))
+    profile = os.environ.get("COURSE_PROFILE", "real")
+    out = args.out
+    executed = args.executed or out.parent / "executed"
+    out.mkdir(parents=True, exist_ok=True)
+    executed.mkdir(parents=True, exist_ok=True)
+    paths = sorted(args.notebooks, key=lambda p: p.name)
+    timings = out / "timings.json"
+    if args.render_only:
+        previous = {r["name"]: r for r in json.loads(timings.read_text())} if timings.exists() else {}
+        runs = [previous.get(p.stem, dict(name=p.stem, seconds=0.0, status="ok")) | dict(executed=str(executed / p.name)) for p in paths]
+    else:
+        jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(paths)))
+        print(f"executing {len(paths)} notebooks in the {profile} profile, {jobs} at a time ...", flush=True)
+        work = [(str(p), str(executed), args.timeout) for p in paths]
+        runs = []
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for r in pool.map(_execute_to, work):
+                print(f"  {r['name']}: {r['status']} in {r['seconds']:.0f} s", flush=True)
+                runs.append(r)
+    copy_mathjax(out)
+    nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]
+    rows = [dict(name=r["name"], html=r["name"] + ".html", title=title_of(nb), question=question_of(nb),
+                 seconds=r["seconds"], status=r["status"]) for r, nb in zip(runs, nbs)]
+    for i, (row, nb) in enumerate(zip(rows, nbs)):
+        body, sections = render(nb, rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None)
+        (out / row["html"]).write_text(body)
+        row["sections"] = sections
+    index = write_index(out, rows, profile)
+    timings.write_text(json.dumps([{k: v for k, v in r.items() if k != "sections"} for r in rows], indent=1))
+    problems = [f"{p}: dangling link {t}" for p, t in dangling_links(out)] + \
+               [f"{p}: loads {u} from the network" for p, u in network_references(out)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    failed = [r["name"] for r in rows if r["status"] != "ok"]
     print(f"\nCourse built: open {index.resolve()}")
     if failed:
-        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+        print(f"{len(failed)} notebook(s) failed: " + "; ".join(f"{r['name']} ({r['status']})" for r in rows if r["status"] != "ok"),
+              file=sys.stderr)
+    return 1 if failed or problems else 0
 
 
 if __name__ == "__main__":

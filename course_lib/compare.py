@@ -53,6 +53,7 @@ class MethodConfig:
     width: int = 32               # channels of the conv networks (images)
     lr_d: float = 1e-3            # discriminator learning rate (Adam)
     lr_g: float = 1e-3            # generator learning rate (Adam)
+    beta1: float = 0.5            # Adam's beta_1 for both players (beta_2 = 0.999); 0.5 as in DCGAN
     margin: float = 1.0           # EBGAN's m
     pt_weight: float = 0.1        # EBGAN-PT's weight of the pulling-away term (the paper's 0.1)
     magan_warmup: int = 200       # MAGAN's pre-training steps (D reconstructs real data only)
@@ -164,7 +165,8 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
         G, D = G.to(device), D.to(device)
         for m in objective.modules():
             m.to(device)
-        tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, seed=seed, progress=progress,
+        tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, betas=(cfg.beta1, 0.999),
+                           seed=seed, progress=progress,
                            desc=f"{LABELS[method]} on {target}")
         history = train(G, D, tgt.sample, objective, tcfg, callback=callback)
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
@@ -254,7 +256,7 @@ def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_
     if train_cfg is None:
         per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
         train_cfg = TrainConfig(steps=cfgs[0].steps, batch_size=cfgs[0].batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"),
-                                seed=tuple(seeds), progress=progress, desc=f"{LABELS[method]} x{len(seeds)} runs")
+                                betas=(cfgs[0].beta1, 0.999), seed=tuple(seeds), progress=progress, desc=f"{LABELS[method]} x{len(seeds)} runs")
     return G, D, objective, train(G, D, samplers, objective, train_cfg)
 
 

@@ -4,6 +4,8 @@ render in HTML without ffmpeg (matplotlib's jshtml).
 """
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -133,9 +135,23 @@ def animate(frames, draw, ncols: int = 1, figsize=(5, 4.5), interval: int = 500)
         return list(axes)
 
     anim = animation.FuncAnimation(fig, paint, frames=len(frames), interval=interval, blit=False)
-    html = HTML(anim.to_jshtml(default_mode="once"))
+    html = HTML(offline_controls(anim.to_jshtml(default_mode="once")))
     plt.close(fig)
     return html
+
+
+# matplotlib's jshtml player draws its buttons with Font Awesome, fetched from a CDN: offline (and in the
+# course's self-contained pages) the buttons would be blank. The same icons as text:
+_ICONS = {"minus": "\u2212", "fast-backward": "\u23ee", "step-backward": "\u23f4\u23f4", "play": "\u25b6", "pause": "\u23f8",
+          "step-forward": "\u23f5\u23f5", "fast-forward": "\u23ed", "plus": "+"}
+_ICON_CSS = ("<style>.anim-buttons .fa{font-style:normal;font-family:sans-serif}"
+             + "".join(f'.anim-buttons .fa-{k}::before{{content:"{v}"}}' for k, v in _ICONS.items())
+             + ".anim-buttons .fa-flip-horizontal{display:inline-block;transform:scaleX(-1)}</style>")
+
+
+def offline_controls(jshtml: str) -> str:
+    """A jshtml animation without its network stylesheet: the player's icons as text."""
+    return re.sub(r'<link[^>]*font-awesome[^>]*>', _ICON_CSS, jshtml)
 
 
 def plot_snapshot_surface(ax, snapshot, G, D, target: Target, n_fake: int = 500, **surface_kw):
@@ -155,3 +171,14 @@ def before_during_after(history, draw, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_histograms(ax, values: dict, bins, xlabel: str, title: str | None = None):
+    """Overlaid outline histograms, one per label: ``values[label]`` the numbers (e.g. modes covered per run of a grid)."""
+    for label, v in values.items():
+        ax.hist(np.asarray(v, dtype=float), bins=bins, histtype="step", linewidth=1.8, label=f"{label} ({len(v)} runs)")
+    ax.set(xlabel=xlabel, ylabel="runs")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return ax

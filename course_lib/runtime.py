@@ -1,11 +1,14 @@
-"""Where and how a notebook runs: profile (test or real), device, seeding.
+"""Where and how a notebook runs: profile (test, real or full), device, seeding.
 
 The profile comes from one environment variable, ``COURSE_PROFILE``:
 
 * ``test``: tiny step counts, CPU only, so that CI executes every notebook in under a minute
   and the numbers a cell prints are the same on every machine;
 * ``real`` (the default): the step counts whose results show what the text claims, on the
-  GPU when there is one.
+  GPU when there is one (under 10 minutes per notebook on 2 CPU cores);
+* ``full``: the papers' budgets (e.g. 3x400 MLPs, 20,000 generator steps, 5 seeds on the 2-D
+  targets), meant for a GPU. A notebook gives its ``full`` settings as changes to its ``real``
+  ones; everything that holds for ``real`` (device choice, the asserts) holds for ``full``.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import torch
 
 PROFILE_VAR = "COURSE_PROFILE"
 DEVICE_VAR = "COURSE_DEVICE"
-PROFILES = ("test", "real")
+PROFILES = ("test", "real", "full")
 
 
 def profile() -> str:
@@ -38,6 +41,11 @@ def is_test() -> bool:
     return profile() == "test"
 
 
+def is_full() -> bool:
+    """True in the ``full`` profile (the papers' budgets)."""
+    return profile() == "full"
+
+
 class Settings(SimpleNamespace):
     """The step counts and sizes one notebook uses, for the active profile (read-only by habit)."""
 
@@ -46,12 +54,22 @@ class Settings(SimpleNamespace):
         return f"Settings[{profile()}]({items})"
 
 
-def settings(test: dict, real: dict) -> Settings:
-    """Pick the notebook's settings for the active profile; both profiles must name the same keys."""
+def settings(test: dict, real: dict, full: dict | None = None) -> Settings:
+    """Pick the notebook's settings for the active profile.
+
+    ``test`` and ``real`` name the same keys; ``full`` (optional) changes some of ``real``'s (the
+    ``full`` profile is ``real`` with those changes, or ``real`` itself when none are given).
+    """
     if set(test) != set(real):
         missing = sorted(set(test) ^ set(real))
         raise ValueError(f"test and real settings must have the same keys; differ in {missing}")
-    return Settings(**(test if is_test() else real))
+    unknown = sorted(set(full or {}) - set(real))
+    if unknown:
+        raise ValueError(f"full settings change real ones; {unknown} are not among the real settings {sorted(real)}")
+    name = profile()
+    if name == "test":
+        return Settings(**test)
+    return Settings(**(dict(real, **(full or {})) if name == "full" else real))
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -106,7 +124,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def setup_notebook(seed: int = 0, *, test: dict, real: dict, threads: int | None = None):
+def setup_notebook(seed: int = 0, *, test: dict, real: dict, full: dict | None = None, threads: int | None = None):
     """The standard first cell: seed, choose device and settings, print them; returns ``(settings, device)``."""
     seed_everything(seed)
     device = get_device()
@@ -115,7 +133,7 @@ def setup_notebook(seed: int = 0, *, test: dict, real: dict, threads: int | None
         threads = 1
     if threads:
         torch.set_num_threads(threads)
-    cfg = settings(test=test, real=real)
+    cfg = settings(test=test, real=real, full=full)
     print(f"profile={profile()}  device={device}  torch={torch.__version__}  seed={seed}")
     print(cfg)
     return cfg, device

@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
+import random
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -49,6 +51,69 @@ def grid(methods, targets, seeds, **values) -> list:
     for method, target, combo, seed in itertools.product(methods, targets, itertools.product(*(values[n] for n in names)), seeds):
         runs.append(Run(method, target, seed, dict(zip(names, combo))))
     return runs
+
+
+def sample_configs(space: dict, n: int, seed: int = 0) -> list:
+    """``n`` distinct configurations drawn uniformly from the grid ``space`` (field -> list of values), in draw order.
+
+    A random search over the grid (Bergstra & Bengio 2012): every method of a grid search gets the
+    same list, so the methods meet the same settings. Fields a method does not use (the margin for
+    the GAN) are carried along and ignored by it.
+    """
+    if not space:
+        raise ValueError("a grid needs at least one field with values, e.g. {'lr_d': [1e-4, 1e-3]}")
+    names = sorted(space)
+    for name in names:
+        if not isinstance(space[name], (list, tuple)) or not space[name]:
+            raise ValueError(f"grid field {name!r}: give a non-empty list of values, got {space[name]!r}")
+    size = math.prod(len(space[k]) for k in names)
+    if not isinstance(n, int) or not 1 <= n <= size:
+        raise ValueError(f"n must be an integer in [1, {size}] (the grid has {size} configurations), got {n!r}")
+    compare.with_overrides(compare.MethodConfig(), **{k: space[k][0] for k in names})  # unknown fields raise here
+    rng = random.Random(seed)
+    picks = rng.sample(range(size), n)
+    configs = []
+    for flat in picks:
+        cfg = {}
+        for name in reversed(names):
+            flat, j = divmod(flat, len(space[name]))
+            cfg[name] = space[name][j]
+        configs.append({k: cfg[k] for k in names})
+    return configs
+
+
+def grid_search_runs(methods, targets, configs) -> list:
+    """The runs of a grid search: every method on every target in every configuration; configuration i trains from seed i."""
+    return [Run(m, t, i, dict(c)) for m in methods for t in targets for i, c in enumerate(configs)]
+
+
+def robustness(rows, good: dict) -> list:
+    """Per (target, method): how the grid's runs spread. ``good[target] = (modes, hq)``: a run counts as good with at least
+    that many modes covered and that high-quality share. Returns rows with the count, the good share, quartiles of modes."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["target"], r["method"]), []).append(r)
+    out = []
+    for (target, method), rs in groups.items():
+        modes = sorted(r["modes"] for r in rs)
+        min_modes, min_hq = good[target]
+        n_good = sum(r["modes"] >= min_modes and r["hq"] >= min_hq for r in rs)
+        q = lambda f: modes[min(len(modes) - 1, int(f * len(modes)))]  # noqa: E731
+        out.append(dict(target=target, method=method, runs=len(rs), n_modes=rs[0]["n_modes"], good=n_good,
+                        good_share=n_good / len(rs), modes_q1=q(0.25), modes_median=q(0.5), modes_q3=q(0.75),
+                        modes_best=modes[-1], hq_median=sorted(r["hq"] for r in rs)[len(rs) // 2],
+                        diverged=sum(bool(r["diverged"]) for r in rs)))
+    return out
+
+
+def best_configs(rows) -> dict:
+    """(target, method) -> the overrides of its best run: most modes covered, then the highest high-quality share."""
+    best = {}
+    for r in rows:
+        k = (r["target"], r["method"])
+        if k not in best or (r["modes"], r["hq"]) > (best[k]["modes"], best[k]["hq"]):
+            best[k] = r
+    return {k: dict(r["overrides"], seed=r["seed"], modes=r["modes"], hq=r["hq"]) for k, r in best.items()}
 
 
 def _check(runs, base) -> list:

@@ -75,6 +75,8 @@ class TrainConfig:
                 if not getattr(self, name):
                     raise ValueError(f"{name}: an empty list; give one value, or one per ensemble member")
                 setattr(self, name, tuple(getattr(self, name)))
+        if not (len(self.betas) == 2 and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas)):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta_1, beta_2), got {self.betas!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
         if self.simultaneous and self.n_critic != 1:

@@ -11,7 +11,7 @@ from .train import TrainConfig, TrainingDiverged, train
 def _panel(rows, train_and_draw):
     """Rows of controls, a "train and draw" button with a progress bar, and an output area; draws once now.
 
-    ``train_and_draw(progress)`` trains and draws; ``progress(step, total)`` moves the panel's bar
+    ``train_and_draw(progress)`` trains, draws and returns the figure; ``progress(step, total)`` moves the panel's bar
     (a widget beside the button: a text progress bar inside the output area would be captured
     there). A run that diverges or settings the method rejects print their message in the output area.
     """
@@ -36,10 +36,29 @@ def _panel(rows, train_and_draw):
             plt.show()
 
     button.on_click(redraw)
-    # the first drawing runs while the notebook executes: no bar updates then (a headless executor such as
-    # nbclient stalls on widget updates sent from inside an Output capture); every click moves the bar
-    redraw(follow=False)
+    # The first drawing runs while the notebook executes. It is put into the output area as its content
+    # (a PNG in the widget's state, which the rendered HTML course shows too), not captured with `with out:`:
+    # a headless executor (nbclient, nbconvert) intermittently waits forever for a cell whose messages an
+    # Output widget captured (measured: notebook 04 hung after its last cell in one run of two).
+    try:
+        fig = train_and_draw(None)
+    except (TrainingDiverged, ValueError) as err:
+        out.append_stdout(f"{type(err).__name__}: {err}\n")
+    else:
+        out.append_display_data(_png(fig))
+        plt.close(fig)
     return W.VBox([W.HBox(r) for r in rows] + [W.HBox([button, bar]), out])
+
+
+def _png(fig):
+    """A figure as an IPython PNG image (independent of the matplotlib backend)."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+    return Image(buf.getvalue(), format="png")
 
 
 def run_gan(target: str = "ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 1. Structured perceptron: learning an evaluation function
 #
 # The whole course is about one idea: learn a function $F$ that gives a **high score to good
@@ -34,7 +36,7 @@
 # if we can find the negative example $\tilde y$ that the model wrongly prefers. That is the role a
 # GAN's generator will take over.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import time
 
 import matplotlib.pyplot as plt
@@ -55,7 +57,7 @@ S, device = setup_notebook(
 )
 print(f"(a linear model in numpy: the device {device} is not used)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The task: labelling sequences from a hidden Markov model
 #
 # A hidden Markov model with $K$ hidden states and $V$ symbols: a state sequence $y_1\dots y_T$
@@ -70,7 +72,7 @@ print(f"(a linear model in numpy: the device {device} is not used)")
 # If $w$ holds the HMM's log-probabilities, $F(x, y) = \log p(x, y)$ and the arg max is the most
 # probable state sequence. The perceptron must find a good $w$ from labelled examples alone.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 hmm = st.random_hmm(S.K, S.V, stay=0.8, seed=0)
 np.set_printoptions(precision=2, suppress=True)
@@ -79,7 +81,7 @@ print("emission matrix p(x_t | y_t):\n", hmm.emit.numpy())
 print(f"dim phi = K + K^2 + K V = {st.n_features(S.K, S.V)}")
 print(f"label sequences per input of length {S.length}: K^T = {S.K ** S.length:,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Exact arg max: Viterbi versus brute force
 #
 # $F$ is a sum of terms that each involve at most two neighbouring labels, so the best labelling
@@ -87,7 +89,7 @@ print(f"label sequences per input of length {S.length}: K^T = {S.K ** S.length:,
 # the best score of a prefix ending in $k$. That costs $O(T K^2)$ instead of the $K^T$ of trying
 # every labelling. We check that both give the same answer and time them.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(0)
 w_rand = torch.randn(st.n_features(S.K, S.V), generator=g, dtype=torch.float64).numpy()
 t_bf, t_vit = [], []
@@ -115,11 +117,12 @@ print(f"brute force: x{bf_factor:.1f} per extra position from T = {T_a} to {T_b}
 if not is_test():
     assert bf_factor > 0.5 * S.K and t_bf[-1] > 10 * t_vit[-1], (bf_factor, t_bf, t_vit)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Brute force's time multiplies by about $K$ with every extra position (the measured factor between
 # the two longest lengths is printed above); Viterbi's grows only linearly in $T$ and stays far
 # below. Exact search is possible here only because $F$ decomposes over neighbouring labels.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Separable data: mistakes per epoch fall to zero
 #
 # The perceptron's guarantee (Collins 2002, theorem 1, after Rosenblatt's): if some $w^*$ with
@@ -129,7 +132,7 @@ if not is_test():
 # (then $w^*$ = the log-probabilities separates them) and keep only sequences where that labelling
 # wins by at least `min_margin` nats over the runner-up (`st.margin`, computed by max-marginals).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(1)
 X_sep, Y_sep = st.separable_hmm_data(hmm, S.n_train, S.length, g, min_margin=S.min_margin)
 X_sep_ho, Y_sep_ho = st.separable_hmm_data(hmm, S.n_heldout, S.length, g, min_margin=S.min_margin)
@@ -151,7 +154,7 @@ display(Markdown(
     + f", but they reach zero after epoch {sep.converged_epoch}: the perceptron has found a $w$ that ranks every "
     "training labelling first."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The real task: recover the hidden states
 #
 # Now label with the **true** hidden states. These data are not separable: the same symbols can
@@ -163,7 +166,7 @@ display(Markdown(
 # last $w$ depends most on the last few updates, the average of all the $w$ along the way much less
 # (the cell prints both accuracies). And we ask how many labelled sequences it needs.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(2)
 X_tr, Y_tr = st.sample_hmm(hmm, S.n_train, S.length, g)
 X_ho, Y_ho = st.sample_hmm(hmm, S.n_heldout, S.length, g)
@@ -195,7 +198,7 @@ display(Markdown(
        if acc_per <= acc_hmm else f"{100 * (acc_per - acc_hmm):.1f} points *above* the true model on these held-out sequences")
     + f", although {r.mistakes[-1]} of its {S.sizes[-1]} training sequences are still decoded wrongly."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The hard part is finding the negative example
 #
 # The update needs $\tilde y$, the labelling the current $F$ likes best. What if we cannot compute
@@ -208,7 +211,7 @@ display(Markdown(
 #
 # Mistakes are always counted with the exact arg max, i.e. by what the model would actually output.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 runs = {neg: st.structured_perceptron(X_sep, Y_sep, S.K, S.V, epochs=S.epochs, negatives=neg, seed=0,
                                       X_heldout=X_sep_ho, Y_heldout=Y_sep_ho)
         for neg in st.NEGATIVES}
@@ -232,7 +235,7 @@ if not is_test():
     assert runs["random"].mistakes[-1] > S.n_train // 4           # "many" wrong sequences left
     assert runs["viterbi"].heldout_accuracy[-1] > runs["greedy"].heldout_accuracy[-1] > runs["random"].heldout_accuracy[-1]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With random negatives the perceptron stops updating (**no updates at all** in its last epoch): a
 # random labelling almost always scores below the correct one already, so the update condition fails
 # and $w$ looks perfect by its own test, yet its true arg max is still wrong on many training
@@ -243,7 +246,8 @@ if not is_test():
 #
 # This is the lecture's point about evaluation functions: we cannot push $F$ down on *all*
 # objects that are not real data, only on a few, and which few matters.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Bridge: from $\arg\max_y$ to a generator
 #
 # For images there is no Viterbi. The space of $x$ is continuous and huge, and $F(x)$ is a neural
@@ -256,7 +260,7 @@ if not is_test():
 # Notebooks 2 and 3 first recap the likelihood-based alternatives (factor analysis, the VAE);
 # notebook 4 starts the GANs.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"**Measured** in this run (`{'test' if is_test() else 'real'}` profile, "
     f"{time.perf_counter() - t_notebook:.0f} s for the whole notebook): on separable data the mistakes reached zero "

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 2. Factor analysis and EM: a latent-variable model we can solve exactly
 #
 # Before we train networks that turn noise into data, we look at the simplest model of that kind,
@@ -37,7 +39,7 @@
 # orthogonal transformation (a rotation, possibly with a reflection); (5) compare with scikit-learn's
 # `FactorAnalysis`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import time
 
 import matplotlib.pyplot as plt
@@ -58,13 +60,13 @@ S, device = setup_notebook(
 )
 print(f"(everything here is small float64 linear algebra on the CPU; the device {device} is not used)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A known model and its data
 #
 # Ten observed variables, two factors. Variables 0-4 load mostly on factor 1, variables 5-9 on
 # factor 2, with some cross-loadings; the private variances differ from variable to variable.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 D, K = 10, 2
 g = torch.Generator().manual_seed(0)
 W_true = torch.zeros(D, K, dtype=torch.float64)
@@ -90,10 +92,11 @@ print(f"max |sample covariance - (W W^T + Psi)| / max |W W^T + Psi| = {sample_er
 if not is_test():
     assert sample_err < 0.06
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The sample covariance is the sum of the two left panels up to sampling noise (the printed relative
 # difference): the blocks come from the shared factors, the extra diagonal from the private noise.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The ELBO identity, checked with numbers
 #
 # For any distribution $q(z)$, writing $p(x,z) = p(z\mid x)\,p(x)$ inside
@@ -106,7 +109,7 @@ if not is_test():
 # and for a Gaussian $q = \mathcal N(a, B)$ the ELBO has a closed form (`fa.elbo`). Take one data
 # point and a $q$ that is deliberately wrong: shifted mean, inflated covariance.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 x0 = x[:1]                                               # (1, D)
 m, Sigma = fa.posterior(x0, truth)                       # (1, K), (K, K)
@@ -121,11 +124,11 @@ print(f"ELBO + KL - log p(x)  = {bound + gap - log_p:.1e}")
 print(f"ELBO at the posterior = {float(fa.elbo(x0, truth, m[0], Sigma)[0]):.6f}")
 assert gap > 0.5 and abs(bound + gap - log_p) < 1e-9
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Slide $q$'s mean along a line through the posterior mean: $\log p(x)$ does not move, the ELBO
 # rises to touch it exactly at the posterior, and the vertical distance is the KL divergence.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 shifts = torch.linspace(-3, 3, 121, dtype=torch.float64)
 direction = torch.tensor([1.0, 0.0], dtype=torch.float64)
 elbos = torch.stack([fa.elbo(x0, truth, m[0] + s * direction, Sigma)[0] for s in shifts])
@@ -139,7 +142,7 @@ ax.legend(), ax.set_title("The ELBO touches log p(x) only at the posterior")
 plt.show()
 assert torch.allclose(elbos, log_p - kls, atol=1e-9)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. EM: two steps that each raise the bound
 #
 # * **E step**: with the parameters fixed, set $q_i(z)$ to the posterior $p(z\mid x_i)$, which
@@ -163,7 +166,7 @@ assert torch.allclose(elbos, log_p - kls, atol=1e-9)
 # cannot go down (Neal & Hinton 1998 view EM as coordinate ascent on the ELBO). We check that
 # from several random starts.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 runs = [fa.fit_em(x, n_factors=K, iters=S.em_iters, seed=s) for s in range(S.n_starts)]
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for s, (_, hist) in enumerate(runs):
@@ -183,7 +186,7 @@ print(f"smallest single-step change over all starts: {min_step:.2e}")
 if not is_test():
     assert max(finals) - min(finals) < 1e-6
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     ("Every curve climbs and flattens at the same value (largest difference between the starts' final values: "
      f"{max(finals) - min(finals):.1e} nats): here the likelihood has one peak up to the symmetries of the model, "
@@ -192,13 +195,13 @@ display(Markdown(
     + (f"The smallest step printed above, {min_step:.1e} nats, is zero up to floating-point rounding: "
        "no step goes down by more than rounding error." if min_step > -1e-10 else "")))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. What EM recovered
 #
 # The likelihood only sees the covariance $W W^\top + \Psi$, so that is what we can hope to
 # recover exactly (up to sampling noise).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 C_true, C_hat = truth.covariance(), best.covariance()
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
 vmax = float(C_true.abs().max())
@@ -212,7 +215,7 @@ cov_err = float((C_hat - C_true).abs().max() / C_true.abs().max())
 print(f"max |C_hat - C_true| / max |C_true| = {cov_err:.3f}")
 assert cov_err < (0.3 if is_test() else 0.1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The loadings themselves are another matter. For any orthogonal $R$ ($R R^\top = I$: a rotation,
 # possibly combined with a reflection), $(WR)(WR)^\top = W W^\top$: the factors can be rotated, or
 # have their signs flipped, without changing $p(x)$, so EM returns *some* such transform of $W$. We
@@ -221,7 +224,7 @@ assert cov_err < (0.3 if is_test() else 0.1)
 # rotation by some angle; if $\det R = -1$ it is a reflection, which `fa.decompose_orthogonal_2d`
 # writes as a sign flip of one factor followed by a rotation.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 W_aligned, R = fa.align_rotation(best.W, W_true)
 fig, axes = plt.subplots(1, K, figsize=(11, 3.6), sharey=True)
 for k, ax in enumerate(axes):
@@ -241,7 +244,7 @@ print(f"||W_hat - W|| / ||W||   = {w_err_raw:.3f}   (as returned)")
 print(f"||W_hat R - W|| / ||W|| = {w_err:.3f}   (aligned)")
 assert w_err < (0.3 if is_test() else 0.1)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     (f"As returned, the learned loadings are far from the truth (relative error {w_err_raw:.2f}); after aligning with "
      f"$R$ ({what_R}) they sit on top of it (error {w_err:.3f}). " if w_err_raw > 3 * w_err else
@@ -250,14 +253,14 @@ display(Markdown(
     + "Statements about \"which variable loads on which factor\" therefore depend on a choice of rotation (and signs) "
       "that the data cannot make."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. An outside reference: scikit-learn
 #
 # scikit-learn's `FactorAnalysis` maximises the same likelihood with a different algorithm (an
 # SVD-based iteration, Barber 2012, *Bayesian Reasoning and Machine Learning*, algorithm 21.1).
 # Its `score` is the mean log-likelihood per point, the number our EM reports.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 sk = FactorAnalysis(n_components=K, max_iter=S.sk_max_iter, tol=1e-10, random_state=0).fit(x.numpy())
 ll_ours, ll_sk = hist[-1], float(sk.score(x.numpy()))
 sk_params = fa.FAParams(torch.from_numpy(sk.components_.T), torch.from_numpy(sk.mean_), torch.from_numpy(sk.noise_variance_))
@@ -273,10 +276,11 @@ assert abs(ll_ours - ll_sk) < (0.05 if is_test() else 1e-3)
 if not is_test():
     assert cov_diff_sk < 1e-3                   # the same fitted covariance, not just the same score
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Both reach the same maximum of the likelihood, and scikit-learn's parameters evaluated with our
 # formula give its own score: the two implementations agree on the model and on the optimum.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What carries over
 #
 # * A latent-variable model is fitted by raising the ELBO; the gap to $\log p(x)$ is
@@ -286,7 +290,7 @@ if not is_test():
 #   network propose $q(z\mid x)$, so the gap no longer closes; that has visible consequences.
 # * GANs (notebook 4 on) keep the generator $z \mapsto x$ but drop the likelihood altogether.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"**Measured** in this run (`{'test' if is_test() else 'real'}` profile: {S.n_points:,} points, {S.em_iters} EM "
     f"iterations from {S.n_starts} random starts; {time.perf_counter() - t_notebook:.0f} s for the whole notebook): "

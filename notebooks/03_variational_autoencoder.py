@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 3. The variational autoencoder: maximum likelihood with a network, and blurry digits
 #
 # Factor analysis (notebook 2) maps a Gaussian $z$ linearly to $x$, and EM works because the
@@ -36,7 +38,7 @@
 # We train one on MNIST, look at reconstructions, samples and a latent interpolation, measure the
 # held-out ELBO in nats per image, and then ask why the samples are blurry.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import math
 import time
 
@@ -55,9 +57,10 @@ S, device = setup_notebook(
     threads=1,  # small models: one thread is as fast, and avoids contention on shared cores
     test=dict(n_heldout=500, n_train=2000, epochs=2, latent_dim=16, hidden=200, batch_size=100, iw_k=20, iw_n=100),
     real=dict(n_heldout=1000, n_train=9000, epochs=30, latent_dim=16, hidden=400, batch_size=100, iw_k=500, iw_n=1000),
+    full=dict(epochs=100),
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data
 #
 # MNIST (LeCun et al. 1998) through `course_lib.data`. The loader says which split it found: on a
@@ -69,7 +72,7 @@ S, device = setup_notebook(
 # black or white with its grey level as probability (as in Salakhutdinov & Murray 2008). Then
 # $-\mathrm{ELBO}$ is a true upper bound on $-\log p(x)$, in nats, comparable across models.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 data = load_images("mnist")
 print(data.note)
 x_train_grey, x_heldout_grey = train_test_split(data, S.n_heldout, seed=0)   # (N, 1, 28, 28) each
@@ -82,7 +85,7 @@ plots.show_images(axes[0], x_heldout_grey[:16], nrow=8, title="held-out digits (
 plots.show_images(axes[1], x_heldout[:16], nrow=8, title="the same digits, binarized")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The reparameterization trick
 #
 # The ELBO's first term is an expectation over $z \sim q_\phi(z\mid x)$, and we need its gradient
@@ -96,7 +99,7 @@ plt.show()
 # backpropagation applies. A one-dimensional check: for $f(z) = z^2$ and $q = \mathcal N(\mu, \sigma^2)$,
 # $\mathbb E[z^2] = \mu^2 + \sigma^2$, so the gradients are $2\mu$ and $2\sigma$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 mu = torch.tensor([0.7], requires_grad=True)
 logvar = torch.tensor([math.log(0.5 ** 2)], requires_grad=True)
@@ -108,19 +111,20 @@ print(f"d/dmu    E[z^2]: reparameterized estimate {mu.grad.item():.3f}, exact 2 
 print(f"d/dsigma E[z^2]: reparameterized estimate {logvar.grad.item() * 2 / sigma:.3f}, exact 2 sigma = {2 * sigma:.3f}")
 assert abs(mu.grad.item() - 2 * mu.item()) < 0.02 and abs(logvar.grad.item() * 2 / sigma - 2 * sigma) < 0.02
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The KL term needs no sampling: between two Gaussians it has a closed form,
 # $\mathrm{KL}(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0,1)) = \tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)$
 # per coordinate (Kingma & Welling 2013, appendix B; `V.gaussian_kl`, tested against a Monte-Carlo
 # estimate in `tests/test_vae.py`).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training
 #
 # Encoder and decoder are MLPs with one hidden layer each; one reparameterized $z$ per image and
 # step, Adam. `V.train_vae` records the held-out ELBO after every epoch, averaged over the
 # held-out digits, in nats per image.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 model = V.VAE(latent_dim=S.latent_dim, hidden=S.hidden).to(device)
 cfg = V.VAEConfig(latent_dim=S.latent_dim, hidden=S.hidden, epochs=S.epochs, batch_size=S.batch_size, seed=0)
@@ -156,7 +160,7 @@ print(f"last epoch: training ELBO {train_per_epoch[-1]:.1f}, held-out {final_elb
 if not is_test():
     assert ho_first > 20 * abs(ho_late) and train_late > 0 and train_gap > 2, (ho_first, ho_late, train_late, train_gap)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"The held-out ELBO climbs quickly ({ho_first:+.0f} nats in the first epoch) and then flattens ({ho_late:+.1f} "
     f"nats over the last {third} epochs), while the training ELBO keeps creeping up ({train_late:+.1f}): with "
@@ -164,10 +168,10 @@ display(Markdown(
     "nats per image in the last epoch; the training number is a running average while the weights still move). "
     "The held-out number is the honest one."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Reconstructions, samples and a walk through latent space
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(0)
 rec = V.reconstruct(model, x_heldout[:16]).cpu()
 samples = model.sample(32, g).cpu()
@@ -177,14 +181,14 @@ plots.show_images(axes[1], rec, nrow=4, title=r"reconstructions $E[x \mid z = \m
 plots.show_images(axes[2], samples, nrow=8, title=r"samples: $z \sim N(0, I)$, shown as $E[x \mid z]$")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Reconstructions keep identity and slant of the held-out digits, softened. Samples from the prior
 # are soft-edged: some are clear digits, many are ambiguous blends of two classes or broken strokes.
 #
 # Because the KL term pulls every $q(z\mid x)$ towards the same prior, the codes of different
 # digits live in one connected region, and the points between two codes also decode to digits.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 labels = data.labels[split_indices(len(data), S.n_heldout, seed=0)[1]]      # labels of the held-out digits
 pairs = [(1, 7), (3, 8), (4, 9), (0, 6)]
 rows = []
@@ -196,18 +200,19 @@ plots.show_images(ax, torch.cat(rows), nrow=10,
                   title="decoded means along straight lines between two held-out digits' codes (left -> right)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Each row morphs one digit into another through shapes that stay digit-like most of the way: the
 # decoder has learned a smooth map from its latent space (`latent_dim` dimensions, in the settings
 # printed at the top) onto the digits.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Why are the samples blurry?
 #
 # Compare a real digit with a sample. The model's sample is really two things: a code $z$, and
 # then $x \sim p(x\mid z)$, drawn **independently pixel by pixel**. Above we showed the mean
 # $E[x\mid z]$ instead; below we also show actual draws from $p(x\mid z)$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(1)
 z = model.sample_z(8, g)
 mean_img = model.decode(z).detach().cpu()
@@ -230,7 +235,7 @@ def grey_fraction(images, lo=0.2, hi=0.8):
 gf_real = grey_fraction(x_heldout_grey)
 print(f"grey (0.2-0.8) among inked pixels: real digits {gf_real:.3f}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     gf_samples = grey_fraction(model.sample(1000, torch.Generator().manual_seed(2)).cpu())
     gf_rec = grey_fraction(V.reconstruct(model, x_heldout).cpu())
@@ -243,7 +248,7 @@ display(Markdown(
     "for real digits. The honest draws from $p(x\\mid z)$ are black and white but speckled, because each pixel is "
     "drawn independently."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The lecture offers three explanations, and this notebook lets us look at each:
 #
 # 1. **Restricted family.** $p(x\mid z)$ is a product of independent pixels. When the code leaves
@@ -262,11 +267,11 @@ display(Markdown(
 #    section 3.2.5) argues this is probably *not* the main reason: GANs trained with a
 #    maximum-likelihood-like cost still give sharp samples. That points back at 1 and 2.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 print(f"importance samples k = {S.iw_k}, on {S.iw_n} held-out digits")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 xs = x_heldout[:S.iw_n].to(device)
 elbo_1 = V.mean_elbo(model, x_heldout[:S.iw_n], seed=3)
 iw = float(V.importance_weighted_bound(model, xs, S.iw_k, torch.Generator().manual_seed(3)).mean())
@@ -277,7 +282,7 @@ assert iw > elbo_1
 if not is_test():
     assert iw - elbo_1 < 0.1 * abs(elbo_1), (iw, elbo_1)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"{iw - elbo_1:.1f} nats per image ({100 * (iw - elbo_1) / abs(elbo_1):.0f} % of the ELBO) are lost to the bound "
     "by this estimate (the true gap to $\\log p(x)$ is at least this): a real but modest amount beside the "
@@ -285,7 +290,7 @@ display(Markdown(
     "probability over every plausible image, and with independent pixels the only way to do that is grey and "
     "speckle."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Bridge to GANs
 #
 # A GAN keeps the decoder $z \mapsto x$ but drops both the pixel-wise likelihood and the bound:
@@ -293,7 +298,7 @@ display(Markdown(
 # notebook 1) decides what counts as a realistic image. The price is that we lose the number
 # this notebook ends with, a held-out log-likelihood bound.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"**Measured** in this run (`{'test' if is_test() else 'real'}` profile: {len(x_train):,} training digits, "
     f"{S.epochs} epochs; {time.perf_counter() - t_notebook:.0f} s for the whole notebook): the held-out ELBO rose from "

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 4. The original GAN: a discriminator that leads, or an evaluation function that goes flat?
 #
 # The recaps taught us to score structured outputs with an evaluation function and to fit
@@ -33,7 +35,7 @@
 #
 # Run it with `COURSE_PROFILE=test` for a quick pass; the default real profile shows the claims.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import math
 
 import matplotlib.pyplot as plt
@@ -50,9 +52,10 @@ S, device = setup_notebook(
               ring_steps=150, ring_seeds=2, frames=4, widget_steps=30),
     real=dict(dstar_rounds=200, dstar_critic=20, sat_steps=200, sat_critic=20, toy_rounds=60, toy_critic=100,
               ring_steps=3000, ring_seeds=3, frames=12, widget_steps=500),
+    full=dict(ring_steps=20000, ring_seeds=5, frames=16),
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The optimal discriminator
 #
 # For a fixed $G$, $V$ is an integral over $x$ of $p_{data}(x)\log D(x) + p_G(x)\log(1 - D(x))$.
@@ -63,7 +66,7 @@ S, device = setup_notebook(
 # and train only $D$ (the trainer with a frozen $G$: its generator steps change nothing).
 # Then compare the learned $D$ with $D^*$ computed from the two known densities.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 target_1d = toys.gaussian1d(mean=2.0, std=0.5)
 G_fixed = models.fixed_gaussian_generator(mean=0.0, std=1.0).to(device)
 torch.manual_seed(0)
@@ -94,18 +97,19 @@ plt.show()
 if not is_test():
     assert gap < 0.1, gap
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The learned curve sits on $D^*$ wherever samples fall; far out in the tails (almost no
 # samples from either side) the network is free to do anything, which is why the gap is
 # measured where $p_{data} + p_G > 0.05$.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The value of the game at $D^*$ is a Jensen–Shannon divergence
 #
 # Substituting $D^*$ into $V$ gives $V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_{data}\,\|\,p_G)$, so with a
 # perfect discriminator the generator minimises the JS divergence, whose minimum $-\log 4$ is
 # reached only at $p_G = p_{data}$. We check the identity numerically and then slide $p_G$'s mean.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 jsd = metrics.js_divergence(p_data, p_g, dx)
 v_star = metrics.game_value(p_data, p_g, d_star, dx)
@@ -113,7 +117,7 @@ print(f"V(D*, G)          = {v_star:.4f}")
 print(f"-log 4 + 2 JSD    = {-math.log(4) + 2 * jsd:.4f}")
 print(f"V(learned D, G)   = {metrics.game_value(p_data, p_g, d_learned, dx):.2f}  (never above V(D*, G))")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 xs_wide = torch.linspace(-12, 14, 5201, dtype=torch.float64)
 dxw = float(xs_wide[1] - xs_wide[0])
 pd_wide = target_1d.log_prob(xs_wide[:, None]).exp()
@@ -127,12 +131,13 @@ ax.set(xlabel="mean of $p_G = N(\\mu, 1)$", ylabel="value of the game", title="J
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Far from the data the curve is flat at $0$ ($\mathrm{JSD} = \log 2$): a generator whose samples
 # do not overlap the data gets no signal from the value of the game. That flatness is the
 # starting point of WGAN (Arjovsky et al. 2017) and, through margins instead of probabilities,
 # of the energy-based GANs in the next chapters.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Three generator losses
 #
 # The minimax game has $G$ minimise $\mathbb E\log(1 - D(G(z)))$. Goodfellow (2016, NIPS tutorial,
@@ -148,7 +153,7 @@ plt.show()
 # gradients vanish, the non-saturating one does not. The plot uses autograd on the course's
 # loss functions, not the formulas in the table.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 d_axis = torch.linspace(0.005, 0.995, 199, dtype=torch.float64)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
 for name in losses.GENERATOR_LOSSES:
@@ -161,12 +166,12 @@ ax2.set(xlabel="D(G(z))", ylabel="$\\partial J_G / \\partial\\, \\mathrm{logit}$
 ax1.legend(fontsize=8), ax2.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # **Experiment.** Put the data far away, $p_{data} = \mathcal N(5, 0.5^2)$, start $G$ near $0$, let $D$
 # take 20 steps per generator step so it is confident from the start, and train with plain SGD
 # (Adam would rescale tiny gradients and hide the effect). Same seed and networks for each loss.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 far = toys.gaussian1d(mean=5.0, std=0.5)
 runs = {}
 for name in losses.GENERATOR_LOSSES:
@@ -190,14 +195,14 @@ ax2.set(xlabel="generator step", ylabel="mean D(G(z))", yscale="log", title="how
 ax1.legend(fontsize=8), ax2.legend(fontsize=8)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for name, (m, h) in runs.items():
     print(f"{name:>18}: mean of G(z) after {len(m)} steps = {m[-1]:.1f}  (data mean 5.0)")
 assert abs(runs["non_saturating"][0][-1] - 5.0) < 1.0
 assert abs(runs["minimax"][0][-1]) < 1.0 and abs(runs["maximum_likelihood"][0][-1]) < 1.0
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ns_means = runs["non_saturating"][0]
 arrival = next(i + 1 for i, m in enumerate(ns_means) if abs(m - 5.0) < 0.5)
 moved = {name: abs(m[-1] - m[0]) for name, (m, _) in runs.items()}
@@ -210,7 +215,7 @@ display(Markdown(
 if not is_test():
     assert arrival <= len(ns_means) // 2 and max(moved["minimax"], moved["maximum_likelihood"]) < 1.0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The lecture's toy experiments: is the discriminator flat in the end?
 #
 # The lecture (after Benjamin Striner's demonstrations) trains $D$ for 100 iterations per
@@ -219,7 +224,7 @@ if not is_test():
 # *the discriminator is flat in the end*. If $p_G = p_{data}$ then $D^* = 1/2$ everywhere, so we
 # measure $D$ on real and generated samples over the rounds.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def toy_run(name, g_depth, d_depth, rounds=S.toy_rounds):
     t = toys.make_target(name)
     torch.manual_seed(0)
@@ -237,7 +242,7 @@ toy_runs = {
     ("origin", 1, 1): toy_run("origin", 1, 1),
 }
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 t, G, D, h = toy_runs[("gaussian1d", 2, 1)]
 def draw_1d(snap, ax):
     g, d = snap.generator(G), snap.discriminator(D)
@@ -245,7 +250,7 @@ def draw_1d(snap, ax):
     ax.set(ylim=(0, 1.6), title=f"Pdata = 1-D Gaussian, round {snap.step}: G 2 hidden, D 1 hidden")
 plots.animate(h.snapshots, draw_1d, figsize=(7, 3.8))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 4, figsize=(17, 4))
 for ax, key in zip(axes, [k for k in toy_runs if k[0] != "gaussian1d"]):
     t, G, D, h = toy_runs[key]
@@ -260,7 +265,7 @@ for ax, key in zip(axes, [k for k in toy_runs if k[0] != "gaussian1d"]):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 t, G, D, h = toy_runs[("line", 1, 1)]
 def draw_2d(snap, ax):
     plots.plot_surface_2d(ax, snap.discriminator(D), t, snap.generator(G).sample(500, torch.Generator().manual_seed(1)),
@@ -268,7 +273,7 @@ def draw_2d(snap, ax):
     ax.set_title(f"Pdata = line, round {snap.step}")
 plots.animate(h.snapshots, draw_2d, figsize=(5.5, 4.5))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def far_from_half(D, x):
     with torch.no_grad():
         return float((torch.sigmoid(D(x.to(device))) - 0.5).abs().mean())
@@ -284,7 +289,7 @@ for key, (t, G, D, h) in toy_runs.items():
     print(f"{str(key):<22}{first:>22.3f}{last:>16.3f}{w1:>13.3f}")
     flatness[key] = (first, last, w1)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def run_name(key):
     return f"{key[0]} (G {key[1]} hidden, D {key[2]} hidden)"
 
@@ -316,7 +321,7 @@ if not is_test():
     assert o[2] < 0.1 and o[1] > 0.1                           # origin: close in W1, still told apart
     assert flatness[("line", 1, 2)][1] > flatness[("line", 2, 1)][1]  # the deeper D stays further from flat
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Away from the data nothing constrains $D$: in the 2-D pictures most of the plane keeps
 # whatever value it had, so "flat" can only ever mean flat where the samples are. And where the
 # game does reach its equilibrium, the discriminator is no longer a useful *evaluation function*:
@@ -324,7 +329,8 @@ if not is_test():
 # not a score of how plausible $x$ is. That is the lecture's question: is "the discriminator leads
 # the generator" the only reading of a GAN? The next chapters keep the discriminator as a
 # meaningful **energy** instead.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Vanilla GAN on eight Gaussians
 #
 # Eight narrow Gaussians on a circle (Metz et al. 2017, arXiv:1611.02163) are the standard test of
@@ -339,7 +345,7 @@ if not is_test():
 # > every mode with blurry samples, or one mode with perfect ones. Chapter 09 looks at what such
 # > statistics miss.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ring = toys.ring8()
 ring_runs = []
 for seed in range(S.ring_seeds):
@@ -353,7 +359,7 @@ for seed in range(S.ring_seeds):
     ring_runs.append((G, D, hist, stats))
     print(f"seed {seed}: {stats}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 G, D, hist, stats = ring_runs[0]
 def draw_ring(snap, axes):
     g = snap.generator(G)
@@ -364,17 +370,17 @@ def draw_ring(snap, axes):
     axes[1].axvline(max(snap.step, 1), c="k", ls=":")
 plots.animate(hist.snapshots, draw_ring, ncols=2, figsize=(11, 4.3))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 covered = [r[3].modes_covered for r in ring_runs]
 quality = [r[3].high_quality_fraction for r in ring_runs]
 print(f"modes covered over {len(ring_runs)} seeds: {covered}  (mean {sum(covered) / len(covered):.1f} of 8)")
 print(f"high-quality fraction: {[round(q, 3) for q in quality]}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Does the generator spread over the modes, or hop between them? Which modes seed 0's generator
 # covers at each snapshot of the animation, and how often a covered mode is lost again:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 G, D, hist, stats = ring_runs[0]
 covered_sets = []
@@ -385,7 +391,7 @@ for snap in hist.snapshots:
 lost = [(hist.snapshots[i + 1].step, sorted(a - b)) for i, (a, b) in enumerate(zip(covered_sets, covered_sets[1:])) if a - b]
 print("modes lost between snapshots (step, modes):", lost)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 n_lost = sum(len(m) for _, m in lost)
 if n_lost:
     story = (f"Seed 0's generator loses a covered mode {n_lost} time(s) between snapshots (the list above): its samples "
@@ -398,7 +404,8 @@ display(Markdown(
     story + f" It ends with {stats.modes_covered} of 8 modes; over {len(ring_runs)} seeds the plain GAN covers "
     f"{min(covered)} to {max(covered)} (printed above): the spread over seeds is part of the result. The comparison "
     "chapter (07) sets it beside EBGAN, MAGAN, LS-GAN and BEGAN on the same targets and seeds."))
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Play
 #
 # Pick a target, a generator loss, the number of discriminator steps per generator step and a
@@ -406,10 +413,10 @@ display(Markdown(
 # Things to try: `minimax` with `n_critic = 5` on `gaussian1d`; `grid25` with a large learning
 # rate; `swissroll`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gan_playground(steps=S.widget_steps, device=device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### References
 # * I. Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014, arXiv:1406.2661.
 # * I. Goodfellow, *NIPS 2016 Tutorial: Generative Adversarial Networks*, arXiv:1701.00160.

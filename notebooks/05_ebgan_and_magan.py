@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · Energy-based GAN (EBGAN) and margin adaptation (MAGAN)
 #
 # **Question.** In chapter 04 the discriminator was never a lasting score of the data: where the
@@ -37,7 +39,7 @@
 # Everything below uses `course_lib` (`models.AutoencoderDiscriminator`, `losses.EBGANObjective`,
 # `losses.MAGANObjective`, the one trainer `train.train`).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import math
 
 import matplotlib.pyplot as plt
@@ -57,11 +59,12 @@ S, device = setup_notebook(
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, probe_steps=300, sweep_margins=(0.25, 1.0, 4.0),
               pt_seeds=(0, 1, 2), img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
               magan_warmup=200, magan_epoch=100, img_warmup=100, img_epoch=50, n_judge=1000, clf_steps=800, ens_threads=2),
+    full=dict(pt_seeds=(0, 1, 2, 3, 4), img_steps=5000, clf_steps=3000),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden,
                            magan_warmup=S.magan_warmup, magan_epoch=S.magan_epoch)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. EBGAN in the plane: the energy before, during and after training
 #
 # The target is eight Gaussians on a circle (`toys.ring8`, Metz et al. 2017, arXiv:1611.02163),
@@ -70,7 +73,7 @@ toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.t
 # with `squash=False`: energies are not probabilities). The trainer keeps snapshots of both
 # networks at the steps we ask for.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ring = toys.ring8()
 torch.manual_seed(0)
 G, D, ebgan = compare.make_toy_method("ebgan", toy)
@@ -88,22 +91,22 @@ plots.before_during_after(hist, lambda snap, ax: draw_energy(snap, ax, vmax=2 * 
                           f"EBGAN on 8 Gaussians, margin m = {ebgan.margin:g}: energy before, during and after training")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Before training the autoencoder reconstructs nothing well: the energy is a bowl around the
 # origin. During training it digs low-energy wells where the data is, and keeps the energy near
 # or above m where the generator used to be. The animation runs through every snapshot.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.animate(hist.snapshots, lambda snap, ax: draw_energy(snap, ax, vmax=2 * ebgan.margin, colorbar=False))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 x_fake = G.sample(2500, torch.Generator().manual_seed(2))
 stats = metrics.mode_stats(x_fake, ring.centers, ring.std)
 print(stats)
 print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e_fake', 50):.3f}  (margin m = {ebgan.margin:g})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. "What if x and G(z) have the same distribution?"
 #
 # Suppose the generator were perfect. For every point the discriminator pays
@@ -114,7 +117,7 @@ print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e
 # We measure it: train a fresh autoencoder with the EBGAN loss when the "generated" batch is
 # another batch of real data (`compare.fit_discriminator`, fresh batches every step).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 _, D_same, _ = compare.make_toy_method("ebgan", toy)
 same = compare.fit_discriminator(D_same, ebgan, ring.sample, ring.sample, steps=S.probe_steps, batch_size=S.toy_batch)
@@ -134,7 +137,7 @@ ax2.legend()
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 late = sum(same["d_loss"][-10:]) / 10
 print(f"D's loss over the last 10 steps {late:.3f} (m = {ebgan.margin:g}); energies in [0, m]: {100 * inside:.1f}%")
@@ -142,7 +145,7 @@ assert late > 0.8 * ebgan.margin  # the loss cannot go (much) below m: the bound
 if not is_test():
     assert late < 1.1 * ebgan.margin and inside > 0.9
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 e_fake_1, e_real_1 = hist.last("e_fake", 50), hist.last("e_real", 50)
 display(Markdown(
     f"The loss stops at {late:.2f} ≈ m and {100 * inside:.0f}% of the energies of real data end up between 0 and m, "
@@ -154,7 +157,7 @@ display(Markdown(
 if not is_test():
     assert e_fake_1 > ebgan.margin > e_real_1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Hard to reconstruct, easy to destroy
 #
 # Lowering the energy of real data means *reconstructing* it, which takes a good model of the
@@ -163,7 +166,7 @@ if not is_test():
 # discriminator would spend its effort on the easy part. We measure both speeds on MNIST with a
 # fresh convolutional autoencoder and the *uncapped* loss $D(x) - D(G(z))$ (BEGAN's loss with k = 1).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 mnist = load_images("mnist")
 print(mnist.note)
 img = compare.MethodConfig(steps=S.img_steps, batch_size=S.img_batch, z_dim=S.img_z, width=S.img_width,
@@ -186,7 +189,7 @@ ax.set(xlabel="discriminator step", ylabel="energy (mean squared reconstruction 
 ax.legend()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 def steps_to_90_percent(values):
     """First step by which a curve has made 90% of its total change."""
@@ -200,7 +203,7 @@ print(f"real energy      {probe['e_real'][0]:.4f} -> {probe['e_real'][-1]:.4f}: 
 if not is_test():
     assert 3 * t_fake < t_real  # destroying is much faster than reconstructing
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"The generated energies make 90% of their rise in {t_fake} steps (to {probe['e_fake'][-1]:.3f}; the sigmoid output "
     f"bounds the error per pixel), the real ones need {t_real} steps to make 90% of their fall"
@@ -210,7 +213,7 @@ display(Markdown(
     + "With EBGAN's hinge the reward stops at m, so once a sample's energy passes m the discriminator's effort goes back "
     "to the hard part, modelling the data."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A margin sweep
 #
 # The margin sets how far above the data the generated samples are pushed. Too small and the
@@ -220,7 +223,7 @@ display(Markdown(
 # one batched network whose member i is exactly the run `compare.run_toy` would train alone), each
 # member with its own m:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with num_threads(S.ens_threads):  # an ensemble's batched products keep both cores busy
     sweep = compare.run_toy_ensemble("ebgan", "ring8", seeds=[0] * len(S.sweep_margins), device=str(device),
                                      cfgs=[compare.with_overrides(toy, margin=m) for m in S.sweep_margins], return_models=True)
@@ -232,14 +235,14 @@ for ax, r in zip(axes, sweep):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for r in sweep:
     h = r["history"]
     print(f"m = {r['cfg']['margin']:<5g} modes {r['modes']}/8  high-quality {100 * r['hq']:5.1f}%  "
           f"energy real {h.last('e_real', 50):.3f}  generated {h.last('e_fake', 50):.3f}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ratios = [r["history"].last("e_fake", 50) / r["cfg"]["margin"] for r in sweep]
 mode_counts = [r["modes"] for r in sweep]
 hqs = [r["hq"] for r in sweep]
@@ -255,7 +258,8 @@ display(Markdown(
 if not is_test():
     assert all(1.0 < q < 3.0 for q in ratios)       # pushed above m, on the scale of m, whatever m is
     assert max(mode_counts) - min(mode_counts) <= 1  # and a larger m does not find more modes
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The pulling-away term
 #
 # A generator can lower its energy by putting all its samples in one good spot. The
@@ -269,20 +273,20 @@ if not is_test():
 # loss. On the ring and on 25 Gaussians (`toys.grid25`, Srivastava et al. 2017, arXiv:1705.07761),
 # over seeds, the same networks and budget with and without the term:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with num_threads(S.ens_threads):
     pt_rows = compare.compare(methods=("ebgan", "ebgan_pt"), targets=("ring8", "grid25"), seeds=S.pt_seeds, cfg=toy,
                               device=str(device))
 pt_summary = compare.summarize(pt_rows)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 display(Markdown(compare.format_table(pt_summary)))
 for r in pt_rows:
     print(f"{r['target']:6s} {compare.LABELS[r['method']]:9s} seed {r['seed']}: modes {r['modes']:2d}/{r['n_modes']}, "
           f"high-quality {100 * r['hq']:5.1f}%")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 by = {(s["target"], s["method"]): s for s in pt_summary}
 lines = []
 for target in ("ring8", "grid25"):
@@ -300,7 +304,8 @@ lines.append(f"\nWith {toy.steps:,} steps neither covers more than {best_grid:.0
 display(Markdown("\n".join(lines)))
 if not is_test():
     assert best_grid < 12.5  # far from covering the grid at this budget, with or without the term
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. EBGAN and EBGAN-PT on MNIST
 #
 # Same losses, now with the convolutional autoencoder (`models.ConvAutoencoderDiscriminator`,
@@ -308,7 +313,7 @@ if not is_test():
 # (`models.ConvGenerator`, Radford et al. 2016, arXiv:1511.06434). The margin is on the scale of a
 # per-pixel error, m = 0.1.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 image_runs = {}
 for method in ("ebgan", "ebgan_pt"):
     torch.manual_seed(0)
@@ -324,7 +329,7 @@ for ax, (method, r) in zip(axes[1:], image_runs.items()):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Are the samples digits, and how varied are they?
 #
 # > **The classifier judge** (used from here on for every image model). A small CNN trained on
@@ -339,7 +344,7 @@ plt.show()
 #
 # We also report the pulling-away term of the generated codes (lower: codes more spread out).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device)
 print(judge.summary)
@@ -353,7 +358,7 @@ for method, r in image_runs.items():
 if not is_test():
     assert all(r["classes"] == 10 and r["recognisable"] > 0.5 for r in image_runs.values())
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 e, ept = image_runs["ebgan"], image_runs["ebgan_pt"]
 display(Markdown(
     f"Both generators draw {e['classes']} and {ept['classes']} of the ten digit classes with class entropies of "
@@ -364,7 +369,7 @@ display(Markdown(
     + ("on MNIST with this budget the plain EBGAN was not short of variety to begin with."
        if abs(ept["pt"] - e["pt"]) < 0.25 * e["pt"] else "the term spreads the codes out.")))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. MAGAN: a margin that follows the data
 #
 # Choosing m by hand is awkward: section 4 showed that it sets the scale of every energy. MAGAN (Wang, Cully, Chang & Demiris 2017,
@@ -380,7 +385,7 @@ display(Markdown(
 # discriminator punishes generated samples less and less. `losses.MAGANObjective` keeps the margin
 # as explicit state, changed only by its method `adapt_margin`, called from the trainer's `update` hook.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 Gm, Dm, magan = compare.make_toy_method("magan", toy)
 hist_m = train(Gm.to(device), Dm.to(device), ring.sample, magan,
@@ -396,14 +401,14 @@ for ax, snap in zip(axes[1:], (hist_m.snapshots[len(hist_m.snapshots) // 2], his
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 margins = [m for m in hist_m["margin"] if not math.isnan(m)]
 print("margin changes (step, m):", [(s, round(m, 4)) for s, m in magan.margins])
 print(metrics.mode_stats(Gm.sample(2500, torch.Generator().manual_seed(2)), ring.centers, ring.std))
 assert all(b <= a for a, b in zip(margins, margins[1:]))  # the margin never grows
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 magan_ring = metrics.mode_stats(Gm.sample(2500, torch.Generator().manual_seed(2)), ring.centers, ring.std)
 m0 = magan.margins[0][1]
 display(Markdown(
@@ -417,7 +422,7 @@ if not is_test():
     assert m0 < 0.05 * ebgan.margin and magan_ring.modes_covered <= 3  # a tiny margin, a poor cover
 
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 Gm_img, Dm_img, magan_img = compare.make_image_method("magan", img)
 hist_mi = train(Gm_img.to(device), Dm_img.to(device), mnist.sample, magan_img,
@@ -429,7 +434,7 @@ plots.show_images(ax2, Gm_img.sample(S.n_show, torch.Generator().manual_seed(5))
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 margins_img = [m for m in hist_mi["margin"] if not math.isnan(m)]
 print("MNIST margin changes (step, m):", [(s, round(m, 4)) for s, m in magan_img.margins])
@@ -440,7 +445,7 @@ if not is_test():
     assert magan_report["classes"] == 10 and magan_report["recognisable"] > 0.5
     assert len(magan_img.margins) >= 3  # the first margin and at least two steps down
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 steps_m = magan_img.margins
 display(Markdown(
     f"On MNIST the margin starts at the pre-trained mean real energy, {steps_m[0][1]:.4f}, and steps down "
@@ -450,8 +455,7 @@ display(Markdown(
     f"samples, from {magan_report['classes']} classes (EBGAN above: {100 * e['recognisable']:.0f}%, "
     f"{e['classes']} classes)."))
 
-# %% [markdown]
-#
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * An EBGAN discriminator is an energy: an autoencoder's reconstruction error, trained to be low

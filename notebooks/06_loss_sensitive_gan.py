@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Loss-Sensitive GAN: a margin that grows with the distance
 #
 # **Question.** EBGAN (chapter 05) asks every generated sample to have energy at least m, however
@@ -61,7 +63,7 @@
 # $C$ to $\Delta + L_\theta(x) - L_\theta(G(z))$: $C(a) = (a)^+$ gives LS-GAN's margin term, $C(a) = a$
 # the WGAN critic.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
@@ -76,10 +78,11 @@ S, device = setup_notebook(
               img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16, n_judge=100, clf_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, n_pairs=1000, grid=120,
               img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_judge=1000, clf_steps=800),
+    full=dict(img_steps=5000, clf_steps=3000),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden, lipschitz_weight=0.1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. LS-GAN in the plane
 #
 # Eight Gaussians on a circle (`toys.ring8`). The loss function $L_\theta$ must be bounded below:
@@ -90,7 +93,7 @@ toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.t
 # the results below); Δ is the mean absolute difference of the paired samples. We draw $L_\theta$ over
 # the plane before, during and after training.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ring = toys.ring8()
 torch.manual_seed(0)
 G, D, lsgan = compare.make_toy_method("lsgan", toy)
@@ -107,15 +110,15 @@ def draw_loss(snapshot, ax, G=G, D=D, colorbar=True):
 plots.before_during_after(hist, draw_loss, "Loss-Sensitive GAN on 8 Gaussians: $L_\\theta$ before, during and after training")
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.animate(hist.snapshots, lambda snap, ax: draw_loss(snap, ax, colorbar=False))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The loss function ends lowest on the modes and rises toward the centre and outside the ring. How
 # many modes did the generator reach, and how many of its samples are close to one? The mode
 # statistics of chapter 04 (`metrics.mode_stats`) count both:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 stats = metrics.mode_stats(G.sample(2500, torch.Generator().manual_seed(2)), ring.centers, ring.std)
 print(f"{lsgan.name}: {stats}")
@@ -124,13 +127,13 @@ display(Markdown(f"The generated samples end on {stats.modes_covered} of the {st
 if not is_test():
     assert stats.modes_covered >= 2 and stats.high_quality_fraction > 0.3  # LS-GAN learns: several modes, many samples on them
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Δ-margin picture
 #
 # For pairs of a real sample and a generated one, plot the gap $L_\theta(G(z)) - L_\theta(x)$ against
 # their distance Δ. The constraint holds above the diagonal; the hinge only pays for pairs below it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def margin_pairs(G, D, n, seed=4):
     """n random pairs (x, G(z)) and, for each, Δ(x, G(z)) and the gap L(G(z)) - L(x)."""
     gen = torch.Generator().manual_seed(seed)
@@ -159,7 +162,7 @@ for ax, (title, p) in zip(axes, pairs.items()):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for title, p in pairs.items():
     print(f"{title:16s}: margin satisfied for {100 * satisfied(p):5.1f}% of pairs, "
@@ -168,7 +171,7 @@ after = pairs["after training"]
 if not is_test():
     assert satisfied(after) < 0.05 and float(after["gap"].mean()) < 0.5 * float(after["delta"].mean())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # After training the margin is still met for only a few pairs, and the mean gap stays far below the
 # mean Δ (asserted). Why? Two suspects, each with a measurement.
 #
@@ -181,7 +184,7 @@ if not is_test():
 #   ask the same loss function for $L_\theta(x') - L_\theta(x) \ge \Delta(x, x')$; and look at the
 #   pairs whose $G(z)$ already sits on a mode.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 _, _, grid_points = toys.grid_2d(ring.bounds, S.grid)
 slope_max = float(compare.gradient_norms(D, grid_points).max())
@@ -206,7 +209,7 @@ if not is_test():
     assert satisfied(real_pairs) < 0.05 and satisfied(on_pairs) < 0.05  # random pairs of data points cannot meet it
     assert violated > 0.9  # so the hinge is active for almost every pair
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The slope bound is not to blame: the slope the margin asks for is less than half of the slope the
 # loss function already has (asserted). The pairing is. A random real $x$ usually comes from another
 # mode than $G(z)$, so $\Delta(x, G(z))$ is large even when $G(z)$ sits right on a mode, where the
@@ -216,14 +219,15 @@ if not is_test():
 # add up to $0 \ge 2\Delta$. So the hinge stays active for almost every pair, the discriminator's loss
 # sits in the linear part of the hinge, which is the hinge-free objective of the WGAN link above, and it
 # keeps pushing generated samples up and real ones down, much like EBGAN with a large margin.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. What the Lipschitz penalty does
 #
 # Train the same LS-GAN without the gradient penalty (κ = 0) and compare the slope of the learned
 # loss function, $\lVert\nabla_x L_\theta\rVert$, over the plane: its maximum estimates the
 # Lipschitz constant there. We also ask the unpenalised loss function the margin question of section 2.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 free = compare.run_toy("lsgan", "ring8", seed=0, cfg=compare.with_overrides(toy, lipschitz_weight=0.0), return_models=True)
 PEN, FREE = f"κ = {toy.lipschitz_weight:g} (penalised)", "κ = 0 (no penalty)"
 slopes = {PEN: compare.gradient_norms(D, grid_points), FREE: compare.gradient_norms(free["D"], grid_points)}
@@ -240,7 +244,7 @@ axes[2].legend()
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for name, s in slopes.items():
     print(f"{name:20s}: max slope {float(s.max()):8.2f}, median {float(s.median()):6.2f}")
@@ -260,9 +264,10 @@ if not is_test():
     assert steepness > 10
     assert satisfied(free_pairs) > 0.1 and satisfied(free_pairs) > 5 * satisfied(after)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The penalty keeps the slopes small everywhere on the plane (the medians above).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. LS-GAN on MNIST
 #
 # For images the loss function is the convolutional autoencoder's reconstruction error
@@ -270,7 +275,7 @@ if not is_test():
 # the mean absolute pixel difference between a real digit and a generated one, scaled down
 # (`delta_scale`) so that the margin a pair asks for is of the order of the energies themselves.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 mnist = load_images("mnist")
 print(mnist.note)
 img = compare.MethodConfig(steps=S.img_steps, batch_size=S.img_batch, z_dim=S.img_z, width=S.img_width,
@@ -288,12 +293,12 @@ plots.show_images(axes[2], Gi.sample(S.n_show, torch.Generator().manual_seed(5))
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # How good are the digits? The classifier judge of chapter 05 (`evaluation.fit_mnist_classifier`)
 # counts a digit as recognisable when it gives one class more than 90% probability, and measures
 # variety by the class entropy of the recognisable digits; held-out real digits set the ceiling.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=True)
 print(judge.summary)
@@ -312,7 +317,7 @@ if not is_test():
     assert all(0.1 < delta_i / e < 10 for e in (e_real_i, e_fake_i))  # Δ on the scale of the energies
     assert violated_i > 0.5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * LS-GAN's margin is a distance: a generated sample must cost more than a real one by at least

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · BEGAN, and a measured comparison of the energy-based GANs
 #
 # **Question.** EBGAN needs a margin m, MAGAN a rule to shrink it, LS-GAN a distance. Can the
@@ -36,12 +38,12 @@
 #
 # small when real data is reconstructed well *and* the balance holds.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import compare, evaluation, is_test, metrics, plots, setup_notebook, toys
+from course_lib import compare, evaluation, is_full, is_test, metrics, plots, setup_notebook, toys
 from course_lib.runtime import num_threads
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
@@ -52,17 +54,20 @@ S, device = setup_notebook(
     test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, gammas=(0.3, 1.0), img_steps=4, img_batch=16,
               img_width=4, img_z=8, img_code=8, n_show=16, n_interp=6, n_judge=100, img_gammas=(0.5, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=30,
-              cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
+              cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_depth=2, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
               cmp_warmup=10, cmp_epoch=5, cmp_threads=1, widget_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
               img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 0.75, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
-              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
+              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_depth=2, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
               cmp_warmup=200, cmp_epoch=100, cmp_threads=2, widget_steps=1500),
+    # the papers' budgets (VEEGAN, PacGAN: 3 x 400 MLPs, batch 100, 20,000 steps; 5 seeds), for a GPU
+    # (the BEGAN sections keep the real budget: their claims are about what BEGAN does at that budget)
+    full=dict(cmp_steps=20000, cmp_batch=100, cmp_hidden=400, cmp_depth=3, cmp_seeds=(0, 1, 2, 3, 4)),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. BEGAN in the plane
 #
 # Eight Gaussians on a circle, an MLP autoencoder with the L1 energy, the default γ (printed below).
@@ -70,7 +75,7 @@ toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.t
 # update after every generator step (through the trainer's `update` hook) and logs $k_t$ and
 # $M_{global}$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ring = toys.ring8()
 torch.manual_seed(0)
 G, D, began = compare.make_toy_method("began", toy)
@@ -87,10 +92,10 @@ def draw_energy(snapshot, ax, colorbar=True):
 plots.before_during_after(hist, draw_energy, "BEGAN on 8 Gaussians: the autoencoder's energy before, during and after training")
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.animate(hist.snapshots, lambda snap, ax: draw_energy(snap, ax, colorbar=False))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
 plots.plot_history(ax1, hist, ["k"], title="$k_t$ (clipped to [0, 1])")
 ax1.set(ylabel="$k_t$")
@@ -99,11 +104,11 @@ ax2.set(ylabel="value", yscale="log")
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The mode statistics of chapter 04 (`metrics.mode_stats`) say how many of the eight modes the
 # generator reached; the histories say where $k_t$ went and what $M_{global}$ is made of.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 ks = hist["k"]
 m_first, m_last = sum(hist["M_global"][:50]) / 50, hist.last("M_global", 50)
@@ -120,7 +125,7 @@ if not is_test():
     assert stats.modes_covered <= 2  # BEGAN fails in the plane
     assert m_last < 0.5 * m_first and real_share > 0.5  # M_global falls anyway, mostly through L(x)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 saturated = ks[-1] < 0.01 and ratio > began.gamma
 display(Markdown(
     ("In the plane BEGAN fails, and the curves show why. A 2-D autoencoder can learn to reconstruct *every* point, so "
@@ -136,10 +141,11 @@ display(Markdown(
     "of its final value is the real-data term $L(x)$: it measures how well the autoencoder reconstructs real data and "
     "how close the energies are to balance, not whether the generator covers the data."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # EBGAN's hinge (chapter 05) does not have this failure: it pushes generated samples up whatever
 # the balance.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The diversity ratio γ
 #
 # Berthelot et al. describe γ as a knob between diversity (high γ) and quality (low γ). In the
@@ -148,7 +154,7 @@ display(Markdown(
 # as one ensemble (`compare.run_toy_ensemble`: member i is the run `compare.run_toy` would train
 # alone, each with its own γ and its own $k_t$):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gamma_runs = compare.run_toy_ensemble("began", "ring8", seeds=[0] * len(S.gammas),
                                       cfgs=[compare.with_overrides(toy, gamma=gm) for gm in S.gammas], return_models=True)
 fig, axes = plt.subplots(1, len(gamma_runs), figsize=(4.3 * len(gamma_runs), 4))
@@ -158,7 +164,7 @@ for ax, gm, r in zip(axes, S.gammas, gamma_runs):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for gm, r in zip(S.gammas, gamma_runs):
     h = r["history"]
@@ -177,7 +183,7 @@ display(Markdown(
 if not is_test():
     assert k_end < 0.01 and max(gamma_modes) <= 2  # saturated for every gamma: no trade-off in the plane
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. BEGAN on MNIST, and γ again
 #
 # The convolutional autoencoder of chapter 05 with an L1 energy and a linear output layer (BEGAN's
@@ -197,7 +203,7 @@ if not is_test():
 # here): a slower discriminator should leave the generator time to spread over the digits before the
 # autoencoder has learnt which ones are cheap.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 mnist = load_images("mnist")
 print(mnist.note)
 judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=True)
@@ -234,7 +240,7 @@ for ax, (gm, r) in zip(axes[1:], began_runs.items()):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 real_report = judge.real
 print(f"{'held-out real':>14}: {real_report['text']}")
@@ -258,7 +264,7 @@ if not is_test():
     assert all(r["recognisable"] < real_report["recognisable"] and r["entropy_bits"] < real_report["entropy_bits"] for r in runs)
     assert all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items())  # on MNIST the controller holds the balance
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     (f"The paper's trade-off, measured ({S.img_steps:,} steps, one seed per γ): with γ = {g_lo:g} the generator draws "
      f"mostly \"{lo['top']}\"s ({100 * lo['top_share']:.0f}% of its recognisable digits; {lo['classes']} classes, class "
@@ -271,11 +277,11 @@ display(Markdown(
     + ("Here the controller does its job: " if all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items()) else "")
     + "$L(G(z))/L(x)$ ends at " + ", ".join(f"{r['ratio']:.2f} for γ = {gm:g}" for gm, r in began_runs.items()) + "."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The same numbers as a picture: each γ is a point in the plane of variety (class entropy) and
 # quality (the share the classifier recognises). Real digits sit in the top right corner.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 4.5))
 ax.scatter([real_report["entropy_bits"]], [100 * real_report["recognisable"]], marker="*", s=250, c="k", label="held-out real digits")
 ent = [r["entropy_bits"] for r in began_runs.values()]
@@ -288,11 +294,11 @@ ax.set(xlabel="variety: class entropy (bits; 3.32 = ten digits equally)",
 ax.legend(loc="lower left")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Why are the "1"s so attractive? Every real digit is reconstructed by the trained autoencoder, and
 # its L1 energy depends a lot on its class:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     x_ref, y_ref = mnist.images[:S.n_judge], mnist.labels[:S.n_judge]
     class_energy = {gm: [float(r["D"](x_ref[y_ref == c].to(device)).mean()) for c in range(10)] for gm, r in began_runs.items()}
@@ -315,14 +321,14 @@ if not is_test():
     assert all(c == 1 for c in cheapest.values())  # a "1" is the cheapest digit for every autoencoder
     assert mean_ratio[g_lo] < mean_ratio[g_hi]      # and cheapest, relative to the others, in the low-gamma run
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     "The cheapest digit to reconstruct is " + ", ".join(f"\"{c}\" for γ = {gm:g}" for gm, c in cheapest.items()) + ". "
     + " ".join(f"In the γ = {gm:g} run's autoencoder a real \"1\" costs {100 * min(one_ratio[gm]):.0f}% to "
                f"{100 * max(one_ratio[gm]):.0f}% of the energy of each other digit." for gm in (g_lo, g_hi))
     + (f" The gap is larger in the γ = {g_lo:g} run, whose generator drew the most \"1\"s." if mean_ratio[g_lo] < mean_ratio[g_hi] else "")))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Our reading: EBGAN's hinge pushes every generated sample up to the same m whatever its class, so
 # no class is cheaper for the generator once the discriminator has done its work; BEGAN's push
 # $k_t L(G(z))$ has no ceiling and keeps the differences between classes, and a low γ lets the
@@ -332,14 +338,14 @@ display(Markdown(
 # decoding every point shows whether the generator has learned a smooth map: the digits should
 # morph into each other rather than jump (`compare.latent_interpolation`).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gen = torch.Generator().manual_seed(7)
 rows = [compare.latent_interpolation(Gi, *Gi.sample_z(2, gen), n=S.n_interp) for _ in range(4)]
 fig, ax = plt.subplots(figsize=(1.1 * S.n_interp, 4.8))
 plots.show_images(ax, torch.cat(rows), nrow=S.n_interp, title="G((1 - t) z0 + t z1), t from 0 (left) to 1 (right)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A measured comparison
 #
 # Every method of chapters 04-07 with the same MLP sizes, the same number of generator steps, the
@@ -353,10 +359,10 @@ plt.show()
 # The learning rate is shared by all methods but chosen per target: where the plain GAN did best in
 # trials while preparing this chapter (not rerun here). It is not tuned for the other methods.
 
-# %%
-cmp_cfg = compare.MethodConfig(steps=S.cmp_steps, batch_size=S.cmp_batch, hidden=S.cmp_hidden,
+# %% slideshow={"slide_type": "subslide"}
+cmp_cfg = compare.MethodConfig(steps=S.cmp_steps, batch_size=S.cmp_batch, hidden=S.cmp_hidden, depth=S.cmp_depth,
                                magan_warmup=S.cmp_warmup, magan_epoch=S.cmp_epoch)
-print(f"{cmp_cfg.steps:,} generator steps, batch {cmp_cfg.batch_size}, {cmp_cfg.hidden} hidden units per layer, "
+print(f"{cmp_cfg.steps:,} generator steps, batch {cmp_cfg.batch_size}, {cmp_cfg.depth} x {cmp_cfg.hidden} hidden units, "
       f"seeds {S.cmp_seeds}, learning rate per target {S.cmp_lr}")
 with num_threads(S.cmp_threads):
     rows = compare.compare(methods=S.cmp_methods, targets=("ring8", "grid25"), seeds=S.cmp_seeds, cfg=cmp_cfg,
@@ -364,7 +370,22 @@ with num_threads(S.cmp_threads):
 summary = compare.summarize(rows)
 display(Markdown(compare.format_table(summary)))
 
-# %%
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# For scale, the published figures on the same targets (ring radius 2, std 0.02; grid spacing 2,
+# std 0.05; 2,500 samples, 3 σ), with 3 × 400 MLPs, 20,000 steps and a budget tuned per method.
+# The course's `full` profile trains at that budget (`COURSE_PROFILE=full`, meant for a GPU);
+# chapter 10 searches each method's settings.
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+PUBLISHED = [  # (target, method, modes, high-quality %), as reported by PacGAN (Lin et al. 2018, arXiv:1712.04086)
+    ("ring8", "GAN", 6.3, 98.2), ("grid25", "GAN", 17.3, 94.8),
+    ("grid25", "VEEGAN", 24.6, 40.0), ("grid25", "PacGAN", 24.8, 93.6),
+]
+for target, method, m, q in PUBLISHED:
+    print(f"published  {target:6s} {method:7s}: {m:4.1f} modes, {q:4.1f}% high quality")
+
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(14, 4))
 for ax, target in zip(axes, ("ring8", "grid25")):
     s = [r for r in summary if r["target"] == target]
@@ -381,22 +402,22 @@ for ax, target in zip(axes, ("ring8", "grid25")):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 for r in rows:
     print(f"{r['target']:6s} {compare.LABELS[r['method']]:9s} seed {r['seed']}: modes {r['modes']:2d}/{r['n_modes']}, "
           f"high-quality {100 * r['hq']:5.1f}%")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(f"total training time {sum(r['seconds'] for r in rows):.0f} s for {len(rows)} runs, trained as "
       f"{len(S.cmp_methods)} ensembles of {len(rows) // len(S.cmp_methods)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # How to read the table: it ranks the methods under one modest budget with shared hyper-parameters,
 # not at their best. What this run shows (the sentences are built from the table
 # above, and the claims are asserted below):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 by = {(r["target"], r["method"]): r for r in summary}
 ms = lambda t, m: f"{by[t, m]['modes_mean']:.1f} ± {by[t, m]['modes_std']:.1f}"  # noqa: E731
 best = {t: max((m for m in S.cmp_methods), key=lambda m: by[t, m]["modes_mean"]) for t in ("ring8", "grid25")}
@@ -408,17 +429,19 @@ if "ebgan_pt" in S.cmp_methods:
     lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 05).")
 lines.append(f"  BEGAN finds {ms('ring8', 'began')} with {100 * by['ring8', 'began']['hq_mean']:.0f}% of its samples on them"
              + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
-lines.append(f"* **25 Gaussians**: nothing covers the grid in {S.cmp_steps:,} steps; {compare.LABELS[best['grid25']]} is best with "
-             f"{ms('grid25', best['grid25'])} modes; the GAN finds {ms('grid25', 'gan')}, BEGAN {ms('grid25', 'began')}.")
+covered = by["grid25", best["grid25"]]["modes_mean"] >= 24
+lines.append(f"* **25 Gaussians**: " + ("" if covered else f"nothing covers the grid in {S.cmp_steps:,} steps; ")
+             + f"{compare.LABELS[best['grid25']]} is best with {ms('grid25', best['grid25'])} modes; the GAN finds "
+             f"{ms('grid25', 'gan')}, BEGAN {ms('grid25', 'began')}.")
 display(Markdown("\n".join(lines)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The autoencoder energies that give recognisable digits on MNIST are easy to flatten in two
 # dimensions: an autoencoder whose code is larger than its 2-D input can learn to reconstruct
 # every point, so the methods that trust its energy most (MAGAN's margin, BEGAN's controller)
 # should suffer most.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 modes = {(r["target"], r["method"]): r["modes_mean"] for r in summary}
 trusting = [m for m in ("magan", "began") if m in S.cmp_methods]
 rest = [m for m in S.cmp_methods if m not in trusting]
@@ -430,12 +453,14 @@ display(Markdown(
     "seeds is part of the result: wherever it is as large as the gap between two methods, the table does not say "
     "which one is better."))
 if not is_test():
-    assert modes["ring8", "gan"] >= 6 and modes["ring8", "ebgan_pt"] > modes["ring8", "ebgan"]
+    assert modes["ring8", "gan"] >= 6
+if not is_test() and not is_full():  # at the real profile's budget
+    assert modes["ring8", "ebgan_pt"] > modes["ring8", "ebgan"]
     assert max(modes["grid25", m] for m in S.cmp_methods) < 12  # nobody covers the grid at this budget
     assert modes["ring8", "began"] <= 1.5 and by["ring8", "began"]["hq_mean"] > 0.9  # BEGAN: one mode, sharply
     assert fewest  # the methods that trust the autoencoder's energy most cover the fewest modes on the ring
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Try it yourself
 #
 # Pick a method and a target, change the margin m (EBGAN and EBGAN-PT), γ (BEGAN), the weight of
@@ -445,13 +470,13 @@ if not is_test():
 # try: BEGAN with γ = 1 against γ = 0.3; EBGAN with m = 0.05 and m = 5; MAGAN on grid25 against
 # ring8.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 energy_playground(steps=S.widget_steps)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 balanced = all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items())
 display(Markdown("\n".join([
     "* BEGAN replaces the margin by a controller: $k_t$ moves to hold $L(G(z)) \\approx \\gamma L(x)$. "

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Maximum-entropy generators for energy-based models
 #
 # **Question.** An energy function $E_\theta(x)$ defines a density
@@ -26,7 +28,7 @@
 # can be computed exactly, refines samples by Langevin MCMC in latent space, and then uses the energy to
 # detect an unseen MNIST digit.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import math
 import warnings
 
@@ -58,9 +60,10 @@ S, device = setup_notebook(
     real=dict(mi_steps=300, toy_steps=2000, toy_batch=256, hidden=64, grid=400, n_eval=1000,
               mala_chains=1000, mala_steps=200, mala_step_sizes=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
               mnist_steps=3000, mnist_batch=64, mnist_hidden=256, n_heldout=2000, ens_threads=2),
+    full=dict(mnist_steps=10000),
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The energy's loss
 #
 # The gradient of the log-likelihood of $p_\theta$ has two parts: push the energy *down* on data and
@@ -81,7 +84,8 @@ S, device = setup_notebook(
 #
 # Without $-H[p_G]$ the best generator puts all its mass on the single lowest-energy point: it
 # collapses, and the energy never sees the rest of its own density.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The entropy of a generator, through mutual information
 #
 # $H[p_G]$ has no closed form. Kumar et al. replace it by a mutual information, motivated by the
@@ -110,7 +114,7 @@ S, device = setup_notebook(
 # 2-D and either $x \sim \mathcal N(0, I)$ drawn independently, or $x = \tanh(Az)$ with the fixed
 # matrix $A$ printed below (a rotation by about 27° scaled by 1.12), so that $x$ determines $z$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 mi_indep = fit_mi_estimator(StatisticsNetwork(hidden=64), toy_pairs(False), steps=S.mi_steps, seed=0)
 torch.manual_seed(0)
@@ -121,10 +125,11 @@ assert abs(mi_indep) < 0.1 and mi_dep > mi_indep
 if not is_test():
     assert mi_dep > 0.9
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The estimate is near zero for independent pairs and most of the way to its ceiling when $x$ is a
 # function of $z$: a generator can raise it only by keeping distinct codes apart, i.e. by spreading out.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training on 2-D targets, with and without the entropy term
 #
 # Three targets: eight Gaussians on a ring (Metz et al. 2017, arXiv:1611.02163), a 5 x 5 grid of
@@ -137,7 +142,7 @@ if not is_test():
 # run; the only switch is `mi_weight` (1 = the paper's loss, 0 = no entropy term). All runs train at
 # once as one batched ensemble (one progress bar).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 targets = {"ring8": ring8(std=0.1), "grid25": grid25(spacing=1.0, std=0.05), "swissroll": make_target("swissroll")}
 standard = {"ring8": ring8(), "grid25": grid25()}  # the targets of chapters 04-07
 cfg = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
@@ -153,7 +158,7 @@ with num_threads(S.ens_threads):
 runs = {key: (member(G_all, i).eval(), member(E_all, i).eval(), hists[i]) for i, key in enumerate(keys)}
 std_runs = {name: (member(G_all, len(keys) + i).eval(), member(E_all, len(keys) + i).eval()) for i, name in enumerate(standard)}
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 results = {}
 for key, (G, E, h) in runs.items():
     with warnings.catch_warnings(record=True) as caught:
@@ -181,7 +186,7 @@ print(f"{'target':10s} {'std':>5s} {'modes':>7s} {'HQ %':>6s} {'W1':>6s}")
 for name, (ms, w1) in std_stats.items():
     print(f"{name:10s} {standard[name].std:5.2f} {ms.modes_covered:>3d}/{ms.n_modes:<3d} {100 * ms.high_quality_fraction:6.1f} {w1:6.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How to read the tables. **Modes** and **HQ** are the mode statistics introduced in chapter 04: a
 # mixture component is covered when it holds at least a fifth of its fair share of generated samples
 # within three standard deviations of its centre, and HQ is the share of such "high-quality" samples
@@ -194,7 +199,7 @@ for name, (ms, w1) in std_stats.items():
 # above the table), the density continues beyond the box, so its $\log Z$ and hence its NLL are too
 # optimistic.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 r_with = {name: results[(name, 1.0)] for name in targets}
 r_without = {name: results[(name, 0.0)] for name in targets}
 better_w1 = [name for name in targets if r_with[name]["w1"] < r_without[name]["w1"]]
@@ -231,7 +236,7 @@ if not is_test():
         assert r_without[name]["density"].edge_mass > 2 * r_with[name]["density"].edge_mass, f"{name}: edge mass"
     assert max(r_with[n]["density"].edge_mass for n in targets) < 0.01
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(3, 3, figsize=(15, 14))
 for row, (name, target) in enumerate(targets.items()):
     G1, E1, _ = runs[(name, 1.0)]
@@ -258,7 +263,7 @@ for row, (name, target) in enumerate(targets.items()):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gap = {}  # mean energy over the plotted box minus mean energy at fresh data: how far the data sit below the average (nats)
 for name, target in targets.items():
     (x0, x1), (y0, y1) = target.bounds
@@ -295,7 +300,7 @@ if not is_test():
     assert flat_grid, "the text calls the grid's energy nearly flat compared with the ring's and the swiss roll's"
     assert min(w1_ratio) > 2 and ring_off < 0.3 * ring_data, "without the entropy term the samples should miss the data"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Exact likelihood in two dimensions
 #
 # In 2-D the partition function is a plain integral, so the likelihood that is intractable in high
@@ -307,7 +312,7 @@ if not is_test():
 # why the table integrates over the plotted box widened 1.5 times about its centre. A check against a
 # closed form:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 class GaussianEnergy(torch.nn.Module):
     """E(x) = ||x||^2 / (2 s^2): log Z = log(2 pi s^2)."""
@@ -324,18 +329,19 @@ with warnings.catch_warnings(record=True) as caught:
     log_partition_2d(g, ((-0.5, 0.5), (-0.5, 0.5)), n=50)
 print("too small a grid:", str(caught[0].message)[:80], "...")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 excess = {name: r_with[name]["nll"] - r_with[name]["true_nll"] for name in targets if targets[name].has_density}
 print("NLL of the entropy-regularised model minus the true NLL: " + ", ".join(f"{n} {v:.2f} nats" for n, v in excess.items()))
 if not is_test():
     assert min(excess.values()) > 1.0, "the text says the learned densities sit well above the truth"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The learned densities' NLLs sit well above the truth (by the amounts printed): a few thousand CPU
 # steps give a smooth energy whose valleys are wider than the data's narrow Gaussians, and the energy is
 # trained only through the generator's samples, never by likelihood. Kumar et al. train for far longer;
 # the exact 2-D numbers let us see how far off a model is, which is out of reach in high dimensions.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Better samples by MCMC in latent space
 #
 # The generator's samples only approximate the model. Kumar et al. improve them with the
@@ -372,7 +378,7 @@ if not is_test():
 # scaling of discrete approximations to Langevin diffusions*; derived as the dimension grows, so in 2-D
 # it is a rule of thumb): we keep the step whose acceptance is closest to it.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 G8, E8, _ = runs[("ring8", 1.0)]
 t8 = targets["ring8"]
 U = latent_energy(E8, G8, prior=True)
@@ -409,7 +415,7 @@ if not is_test():
     assert norm_no_prior > norm_z0 + 0.3, "without the prior the chains should drift to large |z|"
     assert rates[0] > 0.9 and moved[S.mala_step_sizes[0]] < moved[best], "the smallest step: almost always accepted, moves least"
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
 with torch.no_grad():
     x_before, x_after = G8(z0).cpu(), G8(chains[best].z).cpu()
@@ -443,7 +449,7 @@ display(Markdown(
     f"almost always accepted, moves the chains only {moved[S.mala_step_sizes[0]]:.2f} in $z$ on average "
     f"against {moved[best]:.2f} at the chosen $\\alpha = {best:g}$."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. MNIST: samples, and the energy as an anomaly detector
 #
 # Now the same algorithm on images, with small MLP networks so that it trains on a CPU. We hold one
@@ -452,7 +458,7 @@ display(Markdown(
 # digit). Offline, only the 10,000-image MNIST test split exists; we keep a random part of it aside for
 # evaluation and train on the rest, without the held-out digit.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 data = load_images("mnist")
 print(data.note)
 ANOMALY = 1  # the digit class held out of training
@@ -473,7 +479,7 @@ Tm = StatisticsNetwork((1, 28, 28), z_dim=16, hidden=S.mnist_hidden, depth=2).to
 hist_m = train(Gm, Em, sample_mnist, MaxEntObjective(Tm, lam=1.0),
                TrainConfig(steps=S.mnist_steps, batch_size=S.mnist_batch, lr_d=5e-4, lr_g=5e-4, betas=(0.5, 0.9)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **How a score is judged: ROC-AUC and PR-AUC.** A score ranks the images; a threshold on it flags
 # those above as anomalies. At each threshold, *recall* (the true-positive rate) is the share of the real
 # anomalies that are flagged, *precision* the share of flagged images that are real anomalies, and the
@@ -485,7 +491,7 @@ hist_m = train(Gm, Em, sample_mnist, MaxEntObjective(Tm, lam=1.0),
 # precision, so the PR area is the stricter view. Chapter 09 treats both in depth, including why the
 # PR curve between two operating points must be interpolated non-linearly.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 e_eval = energies(Em, x_eval)
 auc_roc, auc_pr = roc_auc(e_eval, y_eval), pr_auc(e_eval, y_eval)
 prevalence = float(y_eval.float().mean())
@@ -522,7 +528,7 @@ axes[3].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def comparison(a, b, name_a="the energy", name_b="the ink baseline"):
     """'name_a beats name_b by d' / 'ties with' for two areas, with the difference in the text."""
     d = a - b
@@ -554,15 +560,16 @@ display(Markdown(
        if ink_rank == 0 else f"a mean pixel value of {float(ink_by_digit[ANOMALY]):.3f}, rank {ink_rank + 1} of 10 from the least ink; ")
     + "change `ANOMALY` to try another digit."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Density-like scores can rank an unseen class as *more* typical than the training classes
 # (Nalisnick et al. 2019, arXiv:1810.09136, saw it with flows), so a score that works for one held-out
 # class need not work for another. Kumar et al. report the score for every digit, with far longer
 # training and convolutional networks.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we saw
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown("\n".join([
     "* The energy's loss compares data and generated samples; the generator must also keep its entropy high, "
     "which MaxEnt measures through a bounded mutual-information proxy (a Deep-InfoMax critic and shuffled codes), "
@@ -579,7 +586,7 @@ display(Markdown("\n".join([
        f"but not a ready-made one: the ink baseline scores ROC-AUC {ink_roc:.3f} and PR-AUC {ink_pr:.3f}."),
 ])))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **References.** R. Kumar, S. Ozair, A. Goyal, A. Courville, Y. Bengio (2019), *Maximum Entropy
 # Generators for Energy-Based Models*, arXiv:1901.08508. R. D. Hjelm et al. (2019), *Learning deep
 # representations by mutual information estimation and maximization*, arXiv:1808.06670. S. Nowozin,

@@ -5,13 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 09 · Evaluating generative models
 #
 # **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. Which one is
@@ -26,7 +28,7 @@
 # statistics in chapter 04, the classifier judge of MNIST samples in chapter 05 and PR-AUC in
 # chapter 08. This chapter goes deeper: what each one measures, how to compute it, and where it misleads.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import math
 import time
 import warnings
@@ -57,11 +59,12 @@ S, device = setup_notebook(
               gan_steps=20, conv_steps=10, maxent_steps=20, img_batch=32, img_hidden=64, n_heldout=1000, n_score=500),
     real=dict(n_toy=5000, toy_steps=2000, toy_batch=256, n_pixels=200000, clf_steps=800, clf_batch=128,
               gan_steps=3000, conv_steps=1500, maxent_steps=3000, img_batch=64, img_hidden=256, n_heldout=2000, n_score=1000),
+    full=dict(gan_steps=10000, conv_steps=5000, maxent_steps=10000, clf_steps=3000),
 )
 Z_DIM = 16  # latent size of every image generator below
 print(f"image generators in this chapter: z of {Z_DIM} dimensions -> x of 28 x 28 = 784 pixels")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Why likelihood is hard for GANs — and not the whole story
 #
 # A GAN's generator defines $p_G$ only implicitly: we can sample $x = G(z)$ but not evaluate $p_G(x)$.
@@ -75,7 +78,7 @@ print(f"image generators in this chapter: z of {Z_DIM} dimensions -> x of 28 x 2
 # Gaussian on each of 200 training points — its samples are copies of data) and one broad Gaussian
 # (its samples are a blurry cloud).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 target = ring8(std=0.1)
 g = torch.Generator().manual_seed(0)
@@ -97,11 +100,12 @@ print(f"true mixture            : test NLL {float(-target.log_prob(x_test).mean(
 assert nll_mem[0.001] > 10 * nll_broad                          # the sharpest memoriser loses badly
 assert nll_mem[0.001] > nll_mem[0.01] > nll_mem[0.1]             # widening helps
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The narrowest memoriser produces perfect-looking samples yet has a far *worse* test NLL than the
 # blurry broad Gaussian; widening it helps the NLL while its samples stay copies of the training set.
 # Likelihood measures how much mass a model puts on unseen data, not whether its samples look right.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. NLL of rescaled data
 #
 # Models are often trained on rescaled inputs $\tilde x = x/\sigma$ (pixels divided by 255, say). A
@@ -115,7 +119,7 @@ assert nll_mem[0.001] > nll_mem[0.01] > nll_mem[0.1]             # widening help
 # fitted to the ring data scaled by $1/\sigma$ for several $\sigma$; the raw numbers change with
 # $\sigma$, the corrected ones do not.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 x_np, xt_np = x_test[: S.n_toy // 2].double().numpy(), x_test[S.n_toy // 2:].double().numpy()
 rows = []
@@ -127,7 +131,7 @@ for sigma in (0.1, 1.0, 10.0, 255.0):
 corrected = [r[2] for r in rows]
 assert max(corrected) - min(corrected) < 1e-3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Discrete data and the dequantisation bound
 #
 # Pixels are integers $0,\dots,255$. A continuous density can put arbitrarily tall spikes on the
@@ -142,7 +146,7 @@ assert max(corrected) - min(corrected) < 1e-3
 # (pooled into one 1-D sample) with the cheating family itself: at each integer $j$ a Gaussian spike
 # of width $s$ centred *on* $j$, weighted by the frequency of $j$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 data = load_images("mnist")
 print(data.note)
 pix = (data.images.flatten()[torch.randperm(data.images.numel(), generator=torch.Generator().manual_seed(0))[: S.n_pixels]] * 255).round()
@@ -173,12 +177,13 @@ for s in (0.3, 0.1, 0.01, 0.001):
 assert all(a > b for a, b in zip(raw, raw[1:])) and raw[-1] < 0   # narrower spikes: lower raw NLL, even negative
 assert all(a < b for a, b in zip(deq, deq[1:]))                   # ... and a worse honest bound
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # On the raw integers the NLL falls with every narrowing of the spikes, without limit (it goes negative:
 # a density can exceed 1) — a continuous model "wins" by cheating. On dequantised data the same models are
 # judged honestly: the bound always stays above the discrete NLL, which stays above the entropy, and
 # narrow spikes now *hurt*, because most of each unit interval gets almost no density. (Divide nats by $k \log 2$ for the "bits per dimension" papers report.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Mode coverage and the high-quality fraction
 #
 # When the target is a known mixture, two counts say a lot: how many modes receive samples (modes
@@ -188,7 +193,7 @@ assert all(a < b for a, b in zip(deq, deq[1:]))                   # ... and a wo
 # of steps. (This ring is wider, std 0.1, than the std-0.02 rings of chapters 04-07, so its counts do not
 # compare with theirs.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 cfg_toy = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
 torch.manual_seed(0)
 G_gan, D_gan = Generator(2, 2, hidden=64, depth=2).to(device), Discriminator(2, hidden=64, depth=2).to(device)
@@ -207,7 +212,7 @@ for ax, (name, G) in zip(axes, {"GAN (non-saturating)": G_gan, "MaxEnt EBM gener
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 # two hand-made samplers at the extremes: one mode drawn exactly, and every mode blurred
 g_demo = torch.Generator().manual_seed(4)
@@ -219,7 +224,7 @@ for name, st in demo_stats.items():
 one, blur = demo_stats.values()
 assert one.modes_covered < blur.modes_covered and one.high_quality_fraction > blur.high_quality_fraction
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gan, me = toy_stats["GAN (non-saturating)"], toy_stats["MaxEnt EBM generator"]
 text = (f"The GAN covers {gan.modes_covered}/8 modes with {100 * gan.high_quality_fraction:.0f}% high-quality samples, "
         f"the maximum-entropy generator {me.modes_covered}/8 with {100 * me.high_quality_fraction:.0f}%. ")
@@ -233,10 +238,11 @@ text += (f"They can: the sampler that draws one mode exactly covers {one.modes_c
          f"with {100 * blur.high_quality_fraction:.0f}%. Each number alone would call a different one the better generator.")
 display(Markdown(text))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Both numbers need the true modes, so they exist only for synthetic targets. For images, the next
 # best thing is a classifier that knows the classes.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Classifier-based scores on MNIST
 #
 # We train a small CNN classifier on part of the MNIST images we have (offline: the 10,000-image test
@@ -251,7 +257,7 @@ display(Markdown(text))
 #   $\mathrm{FD} = \|\mu_r - \mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$.
 #   Lower is better; it compares whole distributions, so it sees missing classes and lack of variety.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 judge = fit_mnist_classifier(data.images, data.labels, n_heldout=S.n_heldout, steps=S.clf_steps, batch_size=S.clf_batch,
                              seed=0, device=device)
 clf, x_trn, x_held, y_held = judge.model, data.images[judge.train], data.images[judge.held], data.labels[judge.held]
@@ -260,12 +266,12 @@ print(f"classifier accuracy on {len(x_held)} held-out digits: {100 * judge.accur
 if not is_test():
     assert judge.accuracy > 0.95
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Now the course's models, trained on the same training part: a GAN with MLP networks, a GAN with the
 # DCGAN-style convolutional generator of notebook 05 (Radford et al. 2016, arXiv:1511.06434), and the
 # maximum-entropy EBM generator of notebook 08 — all with the one trainer.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def sample_trn(n, gen):
     return x_trn[torch.randint(len(x_trn), (n,), generator=gen)]
 
@@ -288,7 +294,7 @@ T = StatisticsNetwork((1, 28, 28), z_dim=Z_DIM, hidden=S.img_hidden, depth=2).to
 train(G, E, sample_trn, MaxEntObjective(T, lam=1.0), img_cfg(S.maxent_steps))
 models["MaxEnt EBM generator"] = G
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 assert 2 * S.n_score <= len(x_held), "n_score must be at most half of n_heldout"
 f_ref = f_held[S.n_score:]  # the reference: real held-out digits not used as a sample below
 gen = torch.Generator().manual_seed(5)
@@ -314,7 +320,7 @@ for ax, (name, G) in zip(axes[1:], models.items()):
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 real, mem, noise = scores["held-out real digits"], scores["training images (a memoriser)"], scores["uniform noise"]
 failed = [n for n in models if scores[n][1] > (noise[1] + real[1]) / 2]  # FD closer to noise's than to real digits'
 working = [n for n in models if n not in failed]
@@ -347,7 +353,7 @@ text += (f"Two warnings: copies of the training images (the memoriser) score lik
          "different classifiers (or from Inception on MNIST) are not comparable.")
 display(Markdown(text))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. ROC and precision-recall curves, and how to interpolate them
 #
 # A detector gives each example a score and flags those above a threshold. Each threshold is an
@@ -368,7 +374,7 @@ display(Markdown(text))
 # curves read off a paper. Our example: detect the digit 0 among held-out digits by a deliberately
 # crude score, the amount of ink in the image.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 ink = x_held.flatten(1).mean(1)
 is_zero = (y_held == 0).long()
@@ -382,7 +388,7 @@ for k in (3, 5, 10, 20, None):
 assert all(v >= -1e-12 for v in overstated.values())
 assert abs(overstated[None]) < 1e-3   # with every threshold kept the two areas agree
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
 fpr, tpr = roc_curve(ink, is_zero)
 axes[0].plot(fpr, tpr, label=f"ink score (AUC {roc_auc(ink, is_zero):.3f})")
@@ -401,7 +407,7 @@ axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ks = [3, 5, 10, 20, None]
 monotone = all(overstated[a] > overstated[b] for a, b in zip(ks, ks[1:]))
 closer = abs(auc_dg[5] - auc_dg[None]) < abs(auc_lin[5] - auc_dg[None])
@@ -420,7 +426,7 @@ display(Markdown(
     + "One caveat, which our tests check: between two points where precision *rises* (it can, at low recall), the "
     "correct curve bends above the chord; the overstatement is a property of the usual, falling part of the curve."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we saw
 # * GANs have no usable likelihood; where likelihood exists it can disagree with sample quality.
 # * NLLs are only comparable on the same data scale: $\mathrm{NLL} = \mathrm{NLL}_{scaled} + k\log\sigma$.
@@ -429,10 +435,10 @@ display(Markdown(
 #   classifier and cannot see memorisation.
 # * ROC areas use straight lines, PR areas the Davis-Goadrich curve.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(f"profile {'test' if is_test() else 'real'}: {time.perf_counter() - t_notebook:.0f} s for the whole notebook")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **References.** L. Theis, A. van den Oord, M. Bethge (2016), arXiv:1511.01844. J. Davis, M. Goadrich
 # (2006), ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
 # GANs*, arXiv:1606.03498. M. Heusel et al. (2017), *GANs trained by a two time-scale update rule

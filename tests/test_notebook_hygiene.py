@@ -4,6 +4,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import torch
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -67,3 +68,40 @@ def test_a_warning_from_course_lib_in_a_cell_output_fails_the_cell(pytester):
     result = pytester.runpytest_subprocess("--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "probe.ipynb")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*course_lib/plots.py:12: RuntimeWarning: overflow in exp*"])
+
+
+@pytest.mark.parametrize("profile", ["test", "real", "full"])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_profile_is_accepted_by_every_notebooks_setup_cell(path, profile, monkeypatch, capsys):
+    """The setup cell (imports and setup_notebook) runs in each profile: `full` is accepted wherever `real` is."""
+    monkeypatch.setenv("COURSE_PROFILE", profile)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    monkeypatch.chdir(NB_DIR)
+    code = next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code" and "setup_notebook(" in c.source)
+    scope, threads = {}, torch.get_num_threads()
+    try:
+        exec(compile(code, f"{path.name}:setup", "exec"), scope)
+    finally:
+        torch.set_num_threads(threads)   # setup_notebook picks the thread count for a notebook, not for the tests
+    assert f"profile={profile}" in capsys.readouterr().out
+    assert type(scope["S"]).__name__ == "Settings"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_carries_its_slide_type(path):
+    """Each notebook presents as a deck (RISE in JupyterLab, `make slides`): every cell says how (`make slides-tag`)."""
+    from course_lib import slides
+
+    nb = nbformat.read(path, as_version=4)
+    wrong = [i for i, c in enumerate(nb.cells) if c.metadata.get("slideshow", {}).get("slide_type") != slides.slide_type(c, i == 0)]
+    assert not wrong, f"{path.name}: cells {wrong} lack their slide type: run `make slides-tag`, then `make sync`"
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds[0] == "slide" and kinds.count("slide") >= 3
+
+
+def test_no_section_heading_hides_in_a_code_cell():
+    """A '## ' section written as comments in a code cell renders as code: each section opens a Markdown cell."""
+    for path in NOTEBOOKS:
+        for i, c in enumerate(nbformat.read(path, as_version=4).cells):
+            if c.cell_type == "code":
+                assert not any(l.startswith("# ## ") for l in c.source.splitlines()), f"{path.name} cell {i}"

@@ -54,12 +54,13 @@ def test_history_curves_are_smoothed_moving_averages():
 def test_animation_renders_to_html_without_ffmpeg():
     html = plots.animate([1, 2, 3], lambda f, ax: ax.plot([0, f], [0, f]), figsize=(2, 2))
     assert "<script" in html.data and html.data.count("data:image/png;base64") == 3
+    assert "font-awesome" not in html.data and ".anim-buttons .fa-play::before" in html.data   # the player's icons, offline
 
 
 def test_index_page_links_every_notebook(tmp_path):
     rows = [dict(name="04_original_gan", html="04_original_gan.html", title="The original GAN", seconds=3.0, status="ok"),
             dict(name="05_x", html="05_x.html", title="EBGAN", seconds=4.0, status="ok")]
-    page = write_index(tmp_path, rows).read_text()
+    page = write_index(tmp_path, rows, "real").read_text()
     assert 'href="04_original_gan.html"' in page and 'href="05_x.html"' in page
 
 

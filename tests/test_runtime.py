@@ -13,8 +13,22 @@ def test_profile_defaults_to_real_and_reads_the_environment(monkeypatch):
 
 def test_unknown_profile_is_rejected_with_the_allowed_names(monkeypatch):
     monkeypatch.setenv(runtime.PROFILE_VAR, "fast")
-    with pytest.raises(ValueError, match="test.*real"):
+    with pytest.raises(ValueError, match="test.*real.*full"):
         runtime.profile()
+
+
+def test_full_profile_is_real_with_its_changes_and_everything_real_accepts(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_VAR, "full")
+    assert runtime.profile() == "full" and runtime.is_full() and not runtime.is_test()
+    s = runtime.settings(test=dict(steps=3, seeds=(0,)), real=dict(steps=3000, seeds=(0, 1)), full=dict(steps=20000))
+    assert (s.steps, s.seeds) == (20000, (0, 1))
+    assert runtime.settings(test=dict(steps=3), real=dict(steps=3000)).steps == 3000   # no changes given: real's
+    with pytest.raises(ValueError, match="not among the real settings"):
+        runtime.settings(test=dict(steps=3), real=dict(steps=3000), full=dict(epochs=9))
+    monkeypatch.setenv(runtime.PROFILE_VAR, "real")
+    assert runtime.settings(test=dict(steps=3), real=dict(steps=3000), full=dict(steps=20000)).steps == 3000
+    monkeypatch.setenv(runtime.PROFILE_VAR, "FULL ")
+    assert runtime.profile() == "full"
 
 
 def test_settings_pick_the_active_profile_and_require_the_same_keys(monkeypatch):

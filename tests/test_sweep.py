@@ -45,3 +45,46 @@ def test_two_gloo_ranks_started_by_torchrun_gather_the_single_process_rows(tmp_p
     for a, b in zip(gathered, local):
         assert (a["method"], a["target"], a["seed"], a["overrides"]) == (b["method"], b["target"], b["seed"], b["overrides"])
         assert a["modes"] == b["modes"] and a["hq"] == pytest.approx(b["hq"], abs=1e-9)
+
+
+SPACE = dict(lr_d=[1e-4, 1e-3], margin=[0.5, 1.0, 2.0], hidden=[8, 16])
+
+
+def test_sample_configs_draws_distinct_configurations_of_the_grid_repeatably():
+    configs = sweep.sample_configs(SPACE, 7, seed=3)
+    assert len(configs) == 7 and len({tuple(sorted(c.items())) for c in configs}) == 7
+    assert all(c[k] in SPACE[k] for c in configs for k in SPACE) and all(set(c) == set(SPACE) for c in configs)
+    assert configs == sweep.sample_configs(SPACE, 7, seed=3) and configs != sweep.sample_configs(SPACE, 7, seed=4)
+    everything = sweep.sample_configs(SPACE, 12)   # n = grid size: the whole grid, each configuration once
+    assert len({tuple(sorted(c.items())) for c in everything}) == 2 * 3 * 2
+    with pytest.raises(ValueError, match=r"\[1, 12\]"):
+        sweep.sample_configs(SPACE, 13)
+    with pytest.raises(ValueError, match="non-empty list"):
+        sweep.sample_configs(dict(lr_d=[]), 1)
+    with pytest.raises(ValueError, match="unknown MethodConfig fields"):
+        sweep.sample_configs(dict(lr=[1e-3]), 1)
+
+
+def test_grid_search_runs_give_every_method_the_same_configurations_with_seed_i():
+    configs = sweep.sample_configs(SPACE, 3)
+    runs = sweep.grid_search_runs(["gan", "ebgan"], ["ring8", "grid25"], configs)
+    assert len(runs) == 2 * 2 * 3
+    for m in ("gan", "ebgan"):
+        mine = [r for r in runs if r.method == m and r.target == "ring8"]
+        assert [r.overrides for r in mine] == configs and [r.seed for r in mine] == [0, 1, 2]
+
+
+def _row(method, target, modes, hq, n_modes=8, seed=0, **overrides):
+    return dict(method=method, target=target, modes=modes, hq=hq, n_modes=n_modes, diverged=False, seed=seed, overrides=overrides)
+
+
+def test_robustness_counts_good_runs_and_quartiles_by_hand():
+    rows = [_row("gan", "ring8", m, q) for m, q in [(8, 0.9), (7, 0.4), (3, 0.9), (1, 0.1)]]
+    rows += [_row("ebgan", "ring8", m, q, seed=i, lr_d=i) for i, (m, q) in enumerate([(8, 0.6), (7, 0.5), (6, 0.9), (8, 0.7)])]
+    out = {s["method"]: s for s in sweep.robustness(rows, {"ring8": (7, 0.5)})}
+    # GAN: only (8, 0.9) is good ((7, 0.4) has too few high-quality samples); modes sorted 1, 3, 7, 8
+    assert out["gan"]["good"] == 1 and out["gan"]["good_share"] == 0.25
+    assert (out["gan"]["modes_q1"], out["gan"]["modes_median"], out["gan"]["modes_q3"], out["gan"]["modes_best"]) == (3, 7, 8, 8)
+    assert out["ebgan"]["good"] == 3 and out["ebgan"]["runs"] == 4
+    best = sweep.best_configs(rows)
+    assert best["ring8", "ebgan"]["lr_d"] == 3 and best["ring8", "ebgan"]["hq"] == 0.7   # ties on modes: the higher HQ wins

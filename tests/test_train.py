@@ -93,6 +93,7 @@ def test_divergence_stops_with_the_step_and_restores_the_last_good_snapshot():
 @pytest.mark.parametrize("kw, match", [
     (dict(n_critic=0), "n_critic"), (dict(steps=0), "steps"), (dict(lr_d=-1e-3), "lr_d"),
     (dict(lr_g=0.0), "lr_g"), (dict(batch_size=2.5), "batch_size"), (dict(steps=5, snapshot_at=(9,)), "snapshot_at"),
+    (dict(betas=(1.0, 0.999)), "betas"), (dict(betas=(0.5,)), "betas"),
 ])
 def test_bad_hyper_parameters_are_rejected(kw, match):
     with pytest.raises(ValueError, match=match):

@@ -46,6 +46,8 @@ def test_panels_build_and_draw_once():
     for p in (panel, gan_panel):  # the first drawing leaves the bar alone; a click runs it to the end of the run
         button, bar = p.children[-2].children
         assert bar.value == 0
+        first = p.children[-1].outputs    # the first picture is the output area's content (a PNG), not a captured display
+        assert len(first) == 1 and first[0]["data"]["image/png"]
         button.click()
         assert bar.max == 20 and bar.value == 20
 
@@ -57,5 +59,7 @@ def test_a_failing_run_prints_its_message_instead_of_raising(capsys):
         raise ValueError("margin m must be positive, got -1")
 
     panel = widgets._panel([[]], bad_run)
-    assert "ValueError: margin m must be positive" in capsys.readouterr().out
+    assert panel.children[-1].outputs[0]["text"].startswith("ValueError: margin m must be positive")
     assert len(panel.children) == 3
+    panel.children[-2].children[0].click()   # a click prints it in the output area (here: captured as printed text)
+    assert "ValueError: margin m must be positive" in capsys.readouterr().out

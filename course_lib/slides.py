@@ -1,0 +1,133 @@
+"""Slides for instructors: every notebook presents as a deck, live in JupyterLab (RISE) or as a static
+reveal.js page rendered offline.
+
+Each cell carries ``metadata.slideshow.slide_type`` (``tag``, run by ``make slides-tag`` on the .py
+twins): the title and every ``## section`` open a slide; other text and code open a sub-slide (a
+figure needs the room) or, when short, appear as a fragment on the current one; cells that only
+assert the chapter's claims are skipped (they print nothing).
+
+    python -m course_lib.slides --out build/slides build/executed/*.ipynb   # decks from executed notebooks
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+REVEAL_THEME = "white"
+
+
+def slide_type(cell, first: bool) -> str:
+    """The slide type of one cell (``first``: the notebook's first cell)."""
+    src = cell.source.strip()
+    if first:
+        return "slide"
+    if cell.cell_type == "markdown":
+        if src.startswith("## ") or src.startswith("# "):
+            return "slide"
+        return "fragment" if len(src.splitlines()) <= 4 else "subslide"
+    lines = [l for l in src.splitlines() if l.strip() and not l.strip().startswith("#")]
+    if lines and lines[0].startswith("if not is_test()") and all(
+            l.startswith(("if ", "    assert", "        assert", "    for ", "    if ")) for l in lines):
+        return "skip"  # a block of real-profile asserts: it prints nothing worth a slide
+    return "subslide"
+
+
+def tag(nb) -> int:
+    """Set every cell's slide type; returns how many changed."""
+    changed = 0
+    for i, cell in enumerate(nb.cells):
+        want = slide_type(cell, i == 0)
+        if cell.metadata.get("slideshow", {}).get("slide_type") != want:
+            cell.metadata["slideshow"] = {"slide_type": want}
+            changed += 1
+    return changed
+
+
+def tag_twins(paths) -> None:
+    """Tag the jupytext .py twins in place (then `make sync` rebuilds the .ipynb)."""
+    import jupytext
+
+    for path in paths:
+        nb = jupytext.read(path)
+        if tag(nb):
+            jupytext.write(nb, path, fmt="py:percent")
+            print(f"tagged {path}")
+
+
+def reveal_root() -> Path:
+    """reveal.js from the installed ``pyreveal`` package (which bundles reveal.js's dist)."""
+    try:
+        import pyreveal
+    except ImportError as err:
+        raise ImportError("the offline decks need reveal.js from the pyreveal package: `pip install -e '.[dev]'` "
+                          "(or `pip install pyreveal`)") from err
+    root = Path(pyreveal.__file__).parent / "revealjs"
+    if not (root / "dist" / "reveal.js").exists():
+        raise FileNotFoundError(f"reveal.js is not where pyreveal keeps it ({root / 'dist' / 'reveal.js'})")
+    return root
+
+
+_INIT = """<script src="reveal/dist/reveal.js"></script>
+<script src="reveal/dist/plugin/notes.js"></script>
+<script>
+Reveal.initialize({controls: true, progress: true, history: true, slideNumber: "c/t", transition: "fade",
+                   width: 1280, height: 800, plugins: [RevealNotes]});
+Reveal.on("slidechanged", function (e) {
+  if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(["Rerender", MathJax.Hub, e.currentSlide]); }
+});
+</script>"""
+
+
+def render_deck(nb) -> str:
+    """One executed notebook as a reveal.js deck that loads reveal.js and MathJax from folders beside it."""
+    from nbconvert import SlidesExporter
+
+    from .build import _SCRIPT_SRC, MATHJAX_CONFIG, panels_as_pictures
+
+    panels_as_pictures(nb)
+    exporter = SlidesExporter(reveal_url_prefix="reveal", reveal_theme=REVEAL_THEME, require_js_url="",
+                              mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}")
+    body, _ = exporter.from_notebook_node(nb)
+    body = _SCRIPT_SRC.sub("", body)   # require.js and jQuery from CDNs: the deck does without
+    body, n = re.subn(r"<script>\s*require\(.*?</script>", lambda _: _INIT, body, count=1, flags=re.S)
+    if n != 1:
+        raise RuntimeError("nbconvert's reveal template changed: the deck's start-up script was not found")
+    body = re.sub(r'<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>\s*', "", body, flags=re.S)
+    return body
+
+
+def main(argv=None) -> int:
+    from .build import copy_mathjax, dangling_links, network_references
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("build/slides"))
+    parser.add_argument("--tag", action="store_true", help="tag the given .py twins with slide types instead")
+    args = parser.parse_args(argv)
+    if args.tag:
+        tag_twins(args.notebooks)
+        return 0
+    if not args.notebooks:
+        parser.error("give executed notebooks (make course writes them to build/executed/)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(args.out)
+    if not (args.out / "reveal" / "dist" / "reveal.js").exists():
+        shutil.copytree(reveal_root() / "dist", args.out / "reveal" / "dist", dirs_exist_ok=True)
+    for path in sorted(args.notebooks):
+        nb = nbformat.read(path, as_version=4)
+        target = args.out / (path.stem + ".slides.html")
+        target.write_text(render_deck(nb))
+        print(f"deck: {target}")
+    problems = dangling_links(args.out) + network_references(args.out)
+    for p in problems:
+        print(f"{p[0]}: {p[1]}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

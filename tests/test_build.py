@@ -1,0 +1,104 @@
+"""The course build: pages that render offline, panels as pictures, navigation, loud failures."""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import build
+
+WIDGETS = {"application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {
+    "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_dd", "IPY_MODEL_sl", "IPY_MODEL_btn", "IPY_MODEL_out"]}},
+    "dd": {"model_name": "DropdownModel", "state": {"description": "target", "_options_labels": ["grid25", "ring8"], "index": 1}},
+    "sl": {"model_name": "IntSliderModel", "state": {"description": "G steps", "value": 500}},
+    "btn": {"model_name": "ButtonModel", "state": {"description": "train and draw"}},
+    "out": {"model_name": "OutputModel", "state": {"outputs": [
+        {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"}, "metadata": {}}]}},
+}}}
+
+
+def _notebook(cells, widgets=None):
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = cells
+    if widgets:
+        nb.metadata["widgets"] = widgets
+    return nb
+
+
+def test_a_panel_becomes_its_picture_and_a_line_naming_its_settings():
+    cell = nbformat.v4.new_code_cell("panel")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={build.WIDGET_VIEW: {"model_id": "box"}, "text/plain": "VBox()"})]
+    nb = _notebook([cell], WIDGETS)
+    assert build.panels_as_pictures(nb) == 1
+    outs = nb.cells[0].outputs
+    assert outs[0]["data"]["image/png"] == "iVBORw0KGgo="
+    note = outs[1]["data"]["text/html"]
+    assert "controls work in JupyterLab" in note and "target = ring8" in note and "G steps = 500" in note
+    assert "train and draw" not in note and "widgets" not in nb.metadata   # buttons are no setting; no widget state left
+
+
+def test_question_and_title_come_from_the_first_markdown():
+    nb = _notebook([nbformat.v4.new_markdown_cell("# 07 · BEGAN\n\n**Question.** Can a *controller* keep the game balanced? "
+                                                  "More text.\n\nNext paragraph.")])
+    assert build.title_of(nb) == "07 · BEGAN"
+    assert build.question_of(nb) == "Can a controller keep the game balanced?"
+
+
+def _site(tmp_path, names=("01_a", "02_b")):
+    out = tmp_path / "html"
+    out.mkdir()
+    rows = []
+    for i, name in enumerate(names):
+        nb = _notebook([nbformat.v4.new_markdown_cell(f"# {name}\n\n**Question.** Why {i}?\n\n## 1. First part\n\ntext $x^2$"),
+                        nbformat.v4.new_markdown_cell("## 2. Second part")])
+        rows.append(dict(name=name, html=name + ".html", title=name, question=f"Why {i}?", seconds=1.0, status="ok", nb=nb))
+    for i, r in enumerate(rows):
+        body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None)
+        (out / r["html"]).write_text(body)
+    build.write_index(out, rows, "test")
+    build.copy_mathjax(out)
+    return out, rows
+
+
+def test_pages_link_to_each_other_and_to_their_sections_and_load_nothing_from_the_network(tmp_path):
+    out, rows = _site(tmp_path)
+    first, second = (out / "01_a.html").read_text(), (out / "02_b.html").read_text()
+    assert 'href="02_b.html" rel="next"' in first and 'rel="prev"' not in first
+    assert 'href="01_a.html" rel="prev"' in second and 'href="index.html" rel="index"' in second
+    assert [text for _, text in rows[0]["sections"]] == ["1. First part", "2. Second part"]
+    hid = rows[0]["sections"][0][0]
+    assert f'href="#{hid}"' in first and f'id="{hid}"' in first                 # the page's own table of contents
+    index = (out / "index.html").read_text()
+    assert f'href="01_a.html#{hid}"' in index and "Why 0?" in index             # the outline: sections and the question
+    assert 'src="mathjax/MathJax.js?config=' in first and (out / "mathjax" / "MathJax.js").exists()
+    assert build.dangling_links(out) == [] and build.network_references(out) == []
+    (out / "02_b.html").unlink()
+    assert ("01_a.html", "02_b.html") in build.dangling_links(out)
+
+
+def test_network_references_are_found(tmp_path):
+    (tmp_path / "p.html").write_text('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//cdn/y.css">'
+                                     '<a href="https://arxiv.org/abs/1609.03126">a paper is a link, not a resource</a>')
+    assert [u for _, u in build.network_references(tmp_path)] == ["https://cdn.example/x.js", "//cdn/y.css"]
+
+
+def test_the_build_draws_figures_under_agg_and_fails_loudly_naming_the_notebook(tmp_path, monkeypatch, capsys):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    good = _notebook([nbformat.v4.new_markdown_cell("# 01 good\n\n## 1. A figure"),
+                      nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")])
+    bad = _notebook([nbformat.v4.new_markdown_cell("# 02 bad"), nbformat.v4.new_code_cell("raise ValueError('boom')")])
+    nbformat.write(good, nbdir / "01_good.ipynb")
+    nbformat.write(bad, nbdir / "02_bad.ipynb")
+    monkeypatch.setenv("MPLBACKEND", "Agg")   # as CI sets it: the pages must still get their figures
+    out = tmp_path / "site" / "html"
+    code = build.main([str(nbdir / "01_good.ipynb"), str(nbdir / "02_bad.ipynb"), "--out", str(out), "--jobs", "2", "--timeout", "120"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "02_bad" in err and "boom" in err
+    executed = nbformat.read(tmp_path / "site" / "executed" / "01_good.ipynb", as_version=4)
+    assert any("image/png" in o.get("data", {}) for o in executed.cells[1].outputs)
+    assert re.search(r"<img [^>]*src=\"data:image/png;base64,", (out / "01_good.html").read_text())
+    timings = {r["name"]: r for r in json.loads((out / "timings.json").read_text())}
+    assert timings["01_good"]["status"] == "ok" and timings["02_bad"]["status"].startswith("FAILED")
