@@ -25,7 +25,7 @@ import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -48,14 +48,22 @@ def title_of(nb) -> str:
 
 
 def question_of(nb) -> str:
-    """The notebook's question in one line: the first sentence after '**Question.**' (plain text)."""
+    """The notebook's question in one line: the first question after '**Question.**' (else the first sentence of the
+    first paragraph after the title), as plain text."""
+    text = ""
     for cell in nb.cells:
         if cell.cell_type == "markdown" and "**Question.**" in cell.source:
             text = cell.source.split("**Question.**", 1)[1].split("\n\n", 1)[0]
-            text = " ".join(text.split())
-            m = re.search(r"^(.+?[.?!])(\s|$)", text)
-            return _plain(m.group(1) if m else text)
-    return ""
+            break
+    else:
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                paragraphs = [p for p in cell.source.split("\n\n") if p.strip() and not p.lstrip().startswith("#")]
+                if paragraphs:
+                    text = paragraphs[0]
+                    break
+    sentences = re.split(r"(?<=[.?!])\s+", " ".join(text.split()))
+    return _plain(next((x for x in sentences if x.endswith("?")), sentences[0]))
 
 
 def _plain(md: str) -> str:
@@ -155,7 +163,7 @@ SITE_CSS = """
   border-bottom:1px solid #d5dbe3;font-family:sans-serif;font-size:14px}
 .course-nav a{text-decoration:none}
 .course-toc{font-family:sans-serif;font-size:14px;margin:0 1em 1.5em;padding:.6em 1em;border-left:3px solid #9ab}
-.course-toc ol{margin:.3em 0 0 1.2em;padding:0}
+.course-toc ul{margin:.3em 0 0 .5em;padding:0;list-style:none}
 .course-panel-note{font-family:sans-serif;font-size:13px;color:#345;background:#eef4fb;padding:.4em .8em;border-radius:4px}
 """
 
@@ -181,8 +189,8 @@ def render(nb, prev=None, nxt=None) -> tuple[str, list]:
     body = _SCRIPT_SRC.sub("", body)
     body = _MODULE_CDN.sub("", body)
     sections = [(hid, text) for lv, hid, text in headings(body) if lv == 2]
-    toc = ('<div class="course-toc"><b>On this page</b><ol>'
-           + "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in sections) + "</ol></div>")
+    toc = ('<div class="course-toc"><b>On this page</b><ul>'
+           + "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in sections) + "</ul></div>")
     body = body.replace("</head>", f"<style>{SITE_CSS}</style>\n</head>", 1)
     m = re.search(r"<body[^>]*>", body)
     nav = _nav(prev, nxt)
@@ -199,10 +207,13 @@ def write_index(out: Path, rows: list, profile: str) -> Path:
         status = "" if r["status"] == "ok" else f' <b class="failed">{html.escape(r["status"])}</b>'
         items.append(f'<li class="chapter"><a href="{r["html"]}"><b>{html.escape(r["title"])}</b></a>'
                      f' <small>({r["seconds"]:.0f} s){status}</small>'
-                     f'<p class="question">{html.escape(r.get("question", ""))}</p><ol class="sections">{sections}</ol></li>')
+                     f'<p class="question">{html.escape(r.get("question", ""))}</p><ul class="sections">{sections}</ul></li>')
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Energy-based GANs: the course</title>
+<script type="text/x-mathjax-config">MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}}}});</script>
+<script src="mathjax/MathJax.js?config={MATHJAX_CONFIG}"></script>
 <style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.4}}
-li.chapter{{margin:0 0 1.2em}} .question{{margin:.2em 0;color:#333}} ol.sections{{font-size:14px;columns:2}}
+li.chapter{{margin:0 0 1.2em}} .question{{margin:.2em 0;color:#333}}
+ul.sections{{font-size:14px;columns:2;list-style:none;padding-left:.5em}} ol.chapters{{list-style:none;padding:0}}
 .failed{{color:#b00}}</style></head>
 <body><h1>Energy-based GANs &mdash; the course</h1>
 <p>From the structured perceptron to maximum-entropy energy-based models: every claim shown by an experiment that runs.
@@ -278,12 +289,17 @@ def main(argv=None) -> int:
     else:
         jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(paths)))
         print(f"executing {len(paths)} notebooks in the {profile} profile, {jobs} at a time ...", flush=True)
-        work = [(str(p), str(executed), args.timeout) for p in paths]
-        runs = []
+        # longest first (by the last build's times, where there was one): the side-by-side runs end together
+        last = {r["name"]: r["seconds"] for r in json.loads(timings.read_text())} if timings.exists() else {}
+        order = sorted(paths, key=lambda p: -last.get(p.stem, 0.0))
+        done = {}
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for r in pool.map(_execute_to, work):
+            futures = {pool.submit(_execute_to, (str(p), str(executed), args.timeout)): p for p in order}
+            for fut in as_completed(futures):
+                r = fut.result()
                 print(f"  {r['name']}: {r['status']} in {r['seconds']:.0f} s", flush=True)
-                runs.append(r)
+                done[r["name"]] = r
+        runs = [done[p.stem] for p in paths]
     copy_mathjax(out)
     nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]
     rows = [dict(name=r["name"], html=r["name"] + ".html", title=title_of(nb), question=question_of(nb),

@@ -11,12 +11,15 @@ Shapes: images (B, 1, 28, 28) in [0, 1]; z (B, latent_dim).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import sys
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
+
+from . import store
 
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
@@ -166,9 +169,25 @@ def train_vae(model: VAE, x_train: torch.Tensor, x_heldout: torch.Tensor, cfg: V
     """Maximise the mean ELBO of ``x_train`` (CPU tensor (N, 1, 28, 28) of 0/1 pixels) with Adam; log the held-out ELBO.
 
     The held-out ELBO is evaluated before training (epoch 0), every ``eval_every`` epochs, and at the end.
+    The run goes through the run store (``course_lib.store``): a run trained before is loaded, weights and history.
     """
     if x_train.ndim != 4 or tuple(x_train.shape[1:]) != IMAGE_SHAPE:
         raise ValueError(f"x_train must be (N, 1, 28, 28), got {tuple(x_train.shape)}")
+
+    def fit():
+        h = _train_vae(model, x_train, x_heldout, cfg)
+        return dict(model=store.to_cpu(model.state_dict()), history={k: list(v) for k, v in asdict(h).items()})
+
+    spec = dict(what="vae", model=model, x_train=x_train, x_heldout=x_heldout, cfg={k: v for k, v in asdict(cfg).items() if k != "progress"})
+    payload, how, seconds = store.remember(spec, fit)
+    if how == "loaded":
+        model.load_state_dict(payload["model"])
+        model.eval()
+        print(f"vae: loaded from the run store in {seconds:.1f} s ({cfg.epochs} epochs not retrained)", file=sys.stderr)
+    return VAEHistory(**payload["history"])
+
+
+def _train_vae(model: VAE, x_train: torch.Tensor, x_heldout: torch.Tensor, cfg: VAEConfig) -> VAEHistory:
     dev = next(model.parameters()).device
     g = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)

@@ -16,6 +16,9 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 1. Structured perceptron: learning an evaluation function
 #
+# **Question.** How can a scoring function be learned when the hard part is finding the wrong
+# answers it must score low?
+#
 # The whole course is about one idea: learn a function $F$ that gives a **high score to good
 # objects and a low score to everything else**, then produce objects by finding high scores.
 # Energy-based GANs write $E = -F$ and call it an energy. Before networks and images, we meet the

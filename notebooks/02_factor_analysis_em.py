@@ -16,6 +16,9 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 2. Factor analysis and EM: a latent-variable model we can solve exactly
 #
+# **Question.** What does maximum likelihood with hidden variables look like when every quantity
+# has a closed form, and why does EM raise the likelihood at every step?
+#
 # Before we train networks that turn noise into data, we look at the simplest model of that kind,
 # where every quantity has a closed form. **Factor analysis** explains $D$ observed variables
 # with $K < D$ hidden factors:

@@ -16,6 +16,9 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 3. The variational autoencoder: maximum likelihood with a network, and blurry digits
 #
+# **Question.** How can a latent-variable model with a neural network be fitted by maximum
+# likelihood when its posterior has no closed form, and why are its samples blurry?
+#
 # Factor analysis (notebook 2) maps a Gaussian $z$ linearly to $x$, and EM works because the
 # posterior $p(z\mid x)$ is Gaussian and known. Replace the linear map by a neural network and the
 # posterior has no closed form any more. The **variational autoencoder** (Kingma & Welling 2013,

@@ -16,6 +16,9 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 4. The original GAN: a discriminator that leads, or an evaluation function that goes flat?
 #
+# **Question.** Does the original GAN's discriminator lead the generator to the data, and is it
+# still a useful evaluation function when training ends?
+#
 # The recaps taught us to score structured outputs with an evaluation function and to fit
 # latent-variable models by maximum likelihood. A generative adversarial network
 # (Goodfellow et al. 2014, arXiv:1406.2661) does neither directly: a generator $G$ maps noise

@@ -105,3 +105,10 @@ def test_no_section_heading_hides_in_a_code_cell():
         for i, c in enumerate(nbformat.read(path, as_version=4).cells):
             if c.cell_type == "code":
                 assert not any(l.startswith("# ## ") for l in c.source.splitlines()), f"{path.name} cell {i}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_states_its_question(path):
+    """The course index shows each chapter's question in one line: it comes from the '**Question.**' paragraph."""
+    nb = nbformat.read(path, as_version=4)
+    assert any("**Question.**" in c.source for c in nb.cells[:2] if c.cell_type == "markdown"), path.name

@@ -101,3 +101,21 @@ def test_wrong_image_shape_raises_value_error():
     model = V.VAE(latent_dim=2, hidden=8)
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
         V.train_vae(model, torch.zeros(10, 784), torch.zeros(2, 1, 28, 28), V.VAEConfig(epochs=1, progress=False))
+
+
+def test_a_stored_vae_run_is_loaded_with_its_weights_and_history(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_STORE", str(tmp_path / "runs"))
+    x = V.binarize(torch.rand(120, 1, 28, 28, generator=torch.Generator().manual_seed(0)), seed=1)
+    cfg = V.VAEConfig(epochs=2, batch_size=40, progress=False)
+    torch.manual_seed(0)
+    a = V.VAE(latent_dim=2, hidden=16)
+    ha = V.train_vae(a, x[:100], x[100:], cfg)
+    torch.manual_seed(0)
+    b = V.VAE(latent_dim=2, hidden=16)
+    hb = V.train_vae(b, x[:100], x[100:], cfg)
+    assert "vae: loaded from the run store" in capsys.readouterr().err
+    assert hb == ha and all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    torch.manual_seed(0)
+    c = V.VAE(latent_dim=2, hidden=16)
+    V.train_vae(c, x[:100], x[100:], V.VAEConfig(epochs=3, batch_size=40, progress=False))   # another setting: trained
+    assert "loaded" not in capsys.readouterr().err
