@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 1. Structured perceptron: learning an evaluation function
+# # 01 · Structured perceptron: learning an evaluation function
 #
 # **Question.** How can a scoring function be learned when the hard part is finding the wrong
 # answers it must score low?

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 2. Factor analysis and EM: a latent-variable model we can solve exactly
+# # 02 · Factor analysis and EM: a latent-variable model we can solve exactly
 #
 # **Question.** What does maximum likelihood with hidden variables look like when every quantity
 # has a closed form, and why does EM raise the likelihood at every step?

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 3. The variational autoencoder: maximum likelihood with a network, and blurry digits
+# # 03 · The variational autoencoder: maximum likelihood with a network, and blurry digits
 #
 # **Question.** How can a latent-variable model with a neural network be fitted by maximum
 # likelihood when its posterior has no closed form, and why are its samples blurry?

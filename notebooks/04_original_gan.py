@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 4. The original GAN: a discriminator that leads, or an evaluation function that goes flat?
+# # 04 · The original GAN: a discriminator that leads, or an evaluation function that goes flat?
 #
 # **Question.** Does the original GAN's discriminator lead the generator to the data, and is it
 # still a useful evaluation function when training ends?

@@ -206,3 +206,25 @@ def test_a_static_deck_presents_offline(browser, tmp_path):
     page.wait_for_function("Reveal.getIndices().h === 1", timeout=TIMEOUT_MS)
     assert blocked == []
     page.close()
+
+
+def test_the_site_works_from_a_static_web_server(browser, site):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        page = browser.new_page()
+        page.goto(f"{base}/index.html", timeout=TIMEOUT_MS)
+        first = page.eval_on_selector("li.chapter > a", "e => e.getAttribute('href')")
+        page.click("li.chapter > a")
+        page.wait_for_load_state()
+        assert page.url == f"{base}/{first}"
+        page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0", timeout=TIMEOUT_MS)
+        page.close()
+    finally:
+        server.shutdown()
