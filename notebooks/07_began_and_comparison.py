@@ -54,16 +54,17 @@ S, device = setup_notebook(
     test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, gammas=(0.3, 1.0), img_steps=4, img_batch=16,
               img_width=4, img_z=8, img_code=8, n_show=16, n_interp=6, n_judge=100, img_gammas=(0.5, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=30,
-              cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_depth=2, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
+              cmp_steps=30, cmp_batch=64, cmp_hidden=16, cmp_depth=2, cmp_code=8, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0,), cmp_methods=("gan", "ebgan", "began"),
               cmp_warmup=10, cmp_epoch=5, cmp_threads=1, widget_steps=30),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
               img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 0.75, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
-              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_depth=2, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
+              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_depth=2, cmp_code=8, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
               cmp_warmup=200, cmp_epoch=100, cmp_threads=2, widget_steps=1500),
     # the papers' budgets (VEEGAN, PacGAN: 3 x 400 MLPs, batch 100, 20,000 steps; 5 seeds), for a GPU
     # (the BEGAN sections keep the real budget: their claims are about what BEGAN does at that budget)
-    full=dict(cmp_steps=20000, cmp_batch=100, cmp_hidden=400, cmp_depth=3, cmp_seeds=(0, 1, 2, 3, 4)),
+    # and 2-D autoencoders with a bottleneck (a code of 1 for a 2-D point), which cannot reconstruct every point
+    full=dict(cmp_steps=20000, cmp_batch=100, cmp_hidden=400, cmp_depth=3, cmp_code=1, cmp_seeds=(0, 1, 2, 3, 4)),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden)
 
@@ -361,8 +362,9 @@ plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 cmp_cfg = compare.MethodConfig(steps=S.cmp_steps, batch_size=S.cmp_batch, hidden=S.cmp_hidden, depth=S.cmp_depth,
-                               magan_warmup=S.cmp_warmup, magan_epoch=S.cmp_epoch)
+                               code_dim=S.cmp_code, magan_warmup=S.cmp_warmup, magan_epoch=S.cmp_epoch)
 print(f"{cmp_cfg.steps:,} generator steps, batch {cmp_cfg.batch_size}, {cmp_cfg.depth} x {cmp_cfg.hidden} hidden units, "
+      f"autoencoder code {cmp_cfg.code_dim}, "
       f"seeds {S.cmp_seeds}, learning rate per target {S.cmp_lr}")
 with num_threads(S.cmp_threads):
     rows = compare.compare(methods=S.cmp_methods, targets=("ring8", "grid25"), seeds=S.cmp_seeds, cfg=cmp_cfg,
@@ -435,11 +437,12 @@ lines.append(f"* **25 Gaussians**: " + ("" if covered else f"nothing covers the 
              f"{ms('grid25', 'gan')}, BEGAN {ms('grid25', 'began')}.")
 display(Markdown("\n".join(lines)))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The autoencoder energies that give recognisable digits on MNIST are easy to flatten in two
 # dimensions: an autoencoder whose code is larger than its 2-D input can learn to reconstruct
 # every point, so the methods that trust its energy most (MAGAN's margin, BEGAN's controller)
-# should suffer most.
+# should suffer most. (The code size is printed with the settings above: larger than the input in
+# the real profile; the `full` profile gives the autoencoders a bottleneck of one number.)
 
 # %% slideshow={"slide_type": "subslide"}
 modes = {(r["target"], r["method"]): r["modes_mean"] for r in summary}

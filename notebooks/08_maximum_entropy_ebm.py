@@ -45,7 +45,7 @@ from course_lib.energy import (EnergyMLP, ImageMLPGenerator, MaxEntObjective, St
 from course_lib.ensemble import member
 from course_lib.evaluation import pr_auc, pr_curve, roc_auc, roc_curve
 from course_lib.metrics import mode_stats, wasserstein_distance
-from course_lib.plots import plot_history, plot_samples, plot_surface_2d, show_images
+from course_lib.plots import plot_surface_2d, show_images
 from course_lib.runtime import num_threads
 from course_lib.sampling import latent_energy, mala, ula
 from course_lib.toys import grid25, make_target, ring8

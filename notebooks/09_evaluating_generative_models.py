@@ -31,7 +31,6 @@
 # %% slideshow={"slide_type": "subslide"}
 import math
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
