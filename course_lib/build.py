@@ -126,6 +126,22 @@ def _widget_outputs(state: dict, model_id: str, seen=None) -> tuple[list, list]:
     return outputs, controls
 
 
+_STORE_NOTE = re.compile(r"^.*loaded from the run store.*$")
+
+
+def store_notes_as_text(nb) -> int:
+    """stderr outputs that only say a run was loaded from the run store become plain printed text (not a warning box)."""
+    n = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = [l for l in out.get("text", "").splitlines() if l.strip()]
+                if lines and all(_STORE_NOTE.match(l) for l in lines):
+                    out["name"] = "stdout"
+                    n += 1
+    return n
+
+
 def panels_as_pictures(nb) -> int:
     """Replace every widget view in the outputs by the picture its Output area holds and a line about the controls.
 
@@ -184,6 +200,7 @@ def render(nb, prev=None, nxt=None) -> tuple[str, list]:
     from nbconvert import HTMLExporter
 
     panels_as_pictures(nb)
+    store_notes_as_text(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}", require_js_url="")
     body, _ = exporter.from_notebook_node(nb)
     body = _SCRIPT_SRC.sub("", body)

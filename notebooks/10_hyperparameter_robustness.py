@@ -136,7 +136,9 @@ by = {(s["target"], s["method"]): s for s in summary}
 def verdict(target):
     gan, eb = by[target, "gan"], max((by[target, m] for m in ("ebgan", "ebgan_pt")), key=lambda s: s["good_share"])
     name = compare.LABELS[eb["method"]]
-    if eb["good_share"] > gan["good_share"] and eb["modes_median"] >= gan["modes_median"]:
+    if eb["good"] == gan["good"] == 0:
+        word = "is **undecided** (no method has a good run)"
+    elif eb["good_share"] > gan["good_share"] and eb["modes_median"] >= gan["modes_median"]:
         word = "**holds**"
     elif eb["good_share"] < gan["good_share"] and eb["modes_median"] <= gan["modes_median"]:
         word = "is **reversed**"

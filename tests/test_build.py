@@ -102,3 +102,12 @@ def test_the_build_draws_figures_under_agg_and_fails_loudly_naming_the_notebook(
     assert re.search(r"<img [^>]*src=\"data:image/png;base64,", (out / "01_good.html").read_text())
     timings = {r["name"]: r for r in json.loads((out / "timings.json").read_text())}
     assert timings["01_good"]["status"] == "ok" and timings["02_bad"]["status"].startswith("FAILED")
+
+
+def test_store_notes_print_as_text_and_real_warnings_stay_warnings():
+    cell = nbformat.v4.new_code_cell("train")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="GAN x6 runs: loaded from the run store in 0.1 s\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="UserWarning: something else\n")]
+    nb = _notebook([cell])
+    assert build.store_notes_as_text(nb) == 1
+    assert [o["name"] for o in nb.cells[0].outputs] == ["stdout", "stderr"]
