@@ -195,16 +195,25 @@ def _nav(prev, nxt) -> str:
     return f'<nav class="course-nav">{left}<a href="index.html" rel="index">course index</a>{right}</nav>'
 
 
+def for_static_page(nb):
+    """An executed notebook made ready for a static page or deck: panels as their pictures, run-store notes as text."""
+    panels_as_pictures(nb)
+    store_notes_as_text(nb)
+    return nb
+
+
+def offline(body: str) -> str:
+    """A rendered page without the scripts it would fetch from the network (require.js, jQuery, CDN modules)."""
+    return _MODULE_CDN.sub("", _SCRIPT_SRC.sub("", body))
+
+
 def render(nb, prev=None, nxt=None) -> tuple[str, list]:
     """The page of one executed notebook (self-contained but for ``mathjax/`` beside it) and its h2 sections."""
     from nbconvert import HTMLExporter
 
-    panels_as_pictures(nb)
-    store_notes_as_text(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}", require_js_url="")
-    body, _ = exporter.from_notebook_node(nb)
-    body = _SCRIPT_SRC.sub("", body)
-    body = _MODULE_CDN.sub("", body)
+    body, _ = exporter.from_notebook_node(for_static_page(nb))
+    body = offline(body)
     sections = [(hid, text) for lv, hid, text in headings(body) if lv == 2]
     toc = ('<div class="course-toc"><b>On this page</b><ul>'
            + "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in sections) + "</ul></div>")

@@ -87,17 +87,15 @@ def render_deck(nb) -> str:
     """One executed notebook as a reveal.js deck that loads reveal.js and MathJax from folders beside it."""
     from nbconvert import SlidesExporter
 
-    from .build import _SCRIPT_SRC, MATHJAX_CONFIG, panels_as_pictures
+    from .build import MATHJAX_CONFIG, for_static_page, offline
 
-    panels_as_pictures(nb)
     exporter = SlidesExporter(reveal_url_prefix="reveal", reveal_theme=REVEAL_THEME, require_js_url="",
                               mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}")
-    body, _ = exporter.from_notebook_node(nb)
-    body = _SCRIPT_SRC.sub("", body)   # require.js and jQuery from CDNs: the deck does without
+    body, _ = exporter.from_notebook_node(for_static_page(nb))
     body, n = re.subn(r"<script>\s*require\(.*?</script>", lambda _: _INIT, body, count=1, flags=re.S)
     if n != 1:
         raise RuntimeError("nbconvert's reveal template changed: the deck's start-up script was not found")
-    body = re.sub(r'<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>\s*', "", body, flags=re.S)
+    body = offline(body)   # require.js and jQuery from CDNs: the deck does without
     return body
 
 

@@ -53,6 +53,17 @@ def grid(methods, targets, seeds, **values) -> list:
     return runs
 
 
+def grid_size(space: dict) -> int:
+    """The number of configurations of the grid ``space`` (field -> list of values)."""
+    return math.prod(len(v) for v in space.values())
+
+
+def is_good(row: dict, good: dict) -> bool:
+    """A run is good on its target with at least ``good[target] = (modes, hq)`` modes covered and high-quality share."""
+    min_modes, min_hq = good[row["target"]]
+    return row["modes"] >= min_modes and row["hq"] >= min_hq
+
+
 def sample_configs(space: dict, n: int, seed: int = 0) -> list:
     """``n`` distinct configurations drawn uniformly from the grid ``space`` (field -> list of values), in draw order.
 
@@ -66,7 +77,7 @@ def sample_configs(space: dict, n: int, seed: int = 0) -> list:
     for name in names:
         if not isinstance(space[name], (list, tuple)) or not space[name]:
             raise ValueError(f"grid field {name!r}: give a non-empty list of values, got {space[name]!r}")
-    size = math.prod(len(space[k]) for k in names)
+    size = grid_size(space)
     if not isinstance(n, int) or not 1 <= n <= size:
         raise ValueError(f"n must be an integer in [1, {size}] (the grid has {size} configurations), got {n!r}")
     compare.with_overrides(compare.MethodConfig(), **{k: space[k][0] for k in names})  # unknown fields raise here
@@ -96,8 +107,7 @@ def robustness(rows, good: dict) -> list:
     out = []
     for (target, method), rs in groups.items():
         modes = sorted(r["modes"] for r in rs)
-        min_modes, min_hq = good[target]
-        n_good = sum(r["modes"] >= min_modes and r["hq"] >= min_hq for r in rs)
+        n_good = sum(is_good(r, good) for r in rs)
         q = lambda f: modes[min(len(modes) - 1, int(f * len(modes)))]  # noqa: E731
         out.append(dict(target=target, method=method, runs=len(rs), n_modes=rs[0]["n_modes"], good=n_good,
                         good_share=n_good / len(rs), modes_q1=q(0.25), modes_median=q(0.5), modes_q3=q(0.75),

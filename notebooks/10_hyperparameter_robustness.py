@@ -67,10 +67,7 @@ base = compare.MethodConfig(steps=S.steps, n_eval=S.n_eval)
 
 # %% slideshow={"slide_type": "subslide"}
 configs = sweep.sample_configs(S.space, S.n_configs, seed=0)
-size = 1
-for values in S.space.values():
-    size *= len(values)
-print(f"grid: {size:,} configurations; drawn: {len(configs)}; {S.steps:,} generator steps each")
+print(f"grid: {sweep.grid_size(S.space):,} configurations; drawn: {len(configs)}; {S.steps:,} generator steps each")
 for name, values in S.space.items():
     print(f"  {name:>10}: {values}")
 runs = sweep.grid_search_runs(METHODS, TARGETS, configs)
@@ -163,12 +160,11 @@ display(Markdown("**Is the energy-based GAN more robust to its settings?** " + "
 # %% slideshow={"slide_type": "subslide"}
 def good_share_by(method, target, field):
     mine = [r for r in rows if r["method"] == method and r["target"] == target]
-    min_modes, min_hq = GOOD[target]
     out = {}
     for v in S.space[field]:
         part = [r for r in mine if r["overrides"][field] == v]
         if part:
-            out[v] = sum(r["modes"] >= min_modes and r["hq"] >= min_hq for r in part) / len(part)
+            out[v] = sum(sweep.is_good(r, GOOD) for r in part) / len(part)
     return out
 
 

@@ -88,3 +88,10 @@ def test_robustness_counts_good_runs_and_quartiles_by_hand():
     assert out["ebgan"]["good"] == 3 and out["ebgan"]["runs"] == 4
     best = sweep.best_configs(rows)
     assert best["ring8", "ebgan"]["lr_d"] == 3 and best["ring8", "ebgan"]["hq"] == 0.7   # ties on modes: the higher HQ wins
+
+
+def test_grid_size_and_is_good():
+    assert sweep.grid_size(SPACE) == 12
+    good = {"ring8": (7, 0.5)}
+    assert sweep.is_good(_row("gan", "ring8", 7, 0.5), good) and not sweep.is_good(_row("gan", "ring8", 7, 0.49), good)
+    assert not sweep.is_good(_row("gan", "ring8", 6, 0.9), good)
