@@ -132,19 +132,76 @@ def make_image_method(method: str, cfg: MethodConfig, image_size: int = 28):
     return G, D, make_objective(method, cfg)
 
 
-def _measure(method, target, seed, cfg, G, D, objective, history, seconds, return_models) -> dict:
-    """The row of one trained run: its mode statistics on ``n_eval`` samples drawn with seed 10,000 + seed."""
-    tgt = toys.make_target(target)
-    x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
+class JudgedImages:
+    """An image set as points in R^(C*H*W) for the MLP methods, scored by a classifier judge.
+
+    EBGAN's grid search on MNIST (Zhao et al. 2016, section 5.1) used fully connected networks;
+    this target lets the toy machinery (``run_toy_ensemble``, ``course_lib.sweep``) train them on
+    flattened images. ``score`` reads the judge (``evaluation.DigitJudge``) as the mode statistics
+    read a toy: "modes" are the classes among the recognisable samples, "hq" the recognisable share.
+    The generator's outputs are clipped to the data's range [0, 1] before judging.
+    """
+
+    n_modes = 10
+
+    def __init__(self, images: torch.Tensor, judge, name: str = "mnist"):
+        if images.ndim != 4:
+            raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+        self.name, self.shape = name, tuple(images.shape[1:])
+        self.data = FlatImages(images.flatten(1).contiguous())  # the run store keys this, not the judge
+        self.dim = self.data.points.shape[1]
+        self.judge = judge
+
+    @property
+    def sample(self):
+        """``sample(n, generator)``: n flattened images drawn uniformly with replacement, (n, C*H*W)."""
+        return self.data.sample
+
+    def images(self, x: torch.Tensor) -> torch.Tensor:
+        """Flattened samples back to images in [0, 1]: (n, C, H, W)."""
+        return x.reshape(-1, *self.shape).clamp(0, 1)
+
+    def score(self, x: torch.Tensor) -> dict:
+        rep = self.judge(self.images(x))
+        return dict(modes=rep["classes"], n_modes=self.n_modes, hq=rep["recognisable"], entropy_bits=rep["entropy_bits"])
+
+
+
+class FlatImages:
+    """Flattened images (N, D) to draw minibatches from."""
+
+    def __init__(self, points: torch.Tensor):
+        self.points = points
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n rows drawn uniformly with replacement: (n, D)."""
+        return self.points[torch.randint(len(self.points), (n,), generator=generator)]
+
+
+def _score_toy(tgt: toys.Target, x: torch.Tensor) -> dict:
     stats = metrics.mode_stats(x, tgt.centers, tgt.std)
-    row = dict(method=method, target=target, seed=seed, modes=stats.modes_covered, n_modes=stats.n_modes,
-               hq=stats.high_quality_fraction, seconds=seconds, cfg=asdict(cfg), diverged=history.diverged)
+    return dict(modes=stats.modes_covered, n_modes=stats.n_modes, hq=stats.high_quality_fraction)
+
+
+def _measure(method, target, seed, cfg, G, D, objective, history, seconds, return_models) -> dict:
+    """The row of one trained run: its mode statistics (or a judge's verdict) on ``n_eval`` samples drawn with seed 10,000 + seed."""
+    tgt = _mode_target(target)
+    x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
+    scores = tgt.score(x) if isinstance(tgt, JudgedImages) else _score_toy(tgt, x)
+    row = dict(method=method, target=_name(target), seed=seed, **scores, seconds=seconds, cfg=asdict(cfg),
+               diverged=history.diverged)
     if return_models:
         row.update(G=G, D=D, objective=objective, history=history, samples=x)
     return row
 
 
-def _mode_target(target: str) -> toys.Target:
+def _name(target) -> str:
+    return target if isinstance(target, str) else target.name
+
+
+def _mode_target(target):
+    if isinstance(target, JudgedImages):
+        return target
     tgt = toys.make_target(target)
     if tgt.centers is None:
         raise ValueError(f"target {target!r} has no modes to count; use 'ring8' or 'grid25'")
@@ -167,7 +224,7 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
             m.to(device)
         tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, betas=(cfg.beta1, 0.999),
                            seed=seed, progress=progress,
-                           desc=f"{LABELS[method]} on {target}")
+                           desc=f"{LABELS[method]} on {_name(target)}")
         history = train(G, D, tgt.sample, objective, tcfg, callback=callback)
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
 
@@ -264,7 +321,7 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
                      return_models: bool = False, progress: bool = True) -> list:
     """Train K runs of ``method`` at once (one ensemble) and measure each: one row per member, as ``run_toy`` gives.
 
-    ``targets`` is a target name or one per member (e.g. both toys in one ensemble); ``seeds`` one
+    ``targets`` is a target (a toy's name or a ``JudgedImages``) or one per member (e.g. both toys in one ensemble); ``seeds`` one
     seed per member; ``cfgs`` one MethodConfig or one per member. Row i equals
     ``run_toy(method, targets[i], seeds[i], cfgs[i])`` up to rounding (exactly, in float64).
     """
@@ -288,14 +345,16 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),
-            per_target: dict | None = None, device: str = "cpu", progress: bool = True) -> list:
+            per_target: dict | None = None, per_run: dict | None = None, device: str = "cpu", progress: bool = True) -> list:
     """Train every (method, target, seed) and return one row per run (modes covered, high-quality fraction, seconds).
 
     Each method trains as one ensemble whose members are its (target, seed) runs (``run_toy_ensemble``;
     targets whose settings differ in more than HYPER_FIELDS get an ensemble of their own); the numbers
     are those of the single runs. ``per_target`` maps a target to
     ``MethodConfig`` fields that replace ``cfg``'s for every method on that target (e.g.
-    ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``).
+    ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``). ``per_run`` maps (target, method) to fields that
+    replace those in turn: each method's own settings, e.g. its best configuration from a grid
+    search (``sweep.tuned``).
     To spread a larger sweep over processes or machines, see ``course_lib.sweep`` (torchrun).
     """
     for m in methods:
@@ -304,14 +363,19 @@ def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: 
     unknown = sorted(set(per_target) - set(targets))
     if unknown:
         raise ValueError(f"per_target names targets that are not compared: {unknown}; targets: {list(targets)}")
-    cfgs = {t: with_overrides(cfg, **per_target.get(t, {})) for t in targets}
+    per_run = per_run or {}
+    unknown = sorted(set(per_run) - {(t, m) for t in targets for m in methods})
+    if unknown:
+        raise ValueError(f"per_run names (target, method) pairs that are not compared: {unknown}")
+    cfgs = {(t, m): with_overrides(cfg, **{**per_target.get(t, {}), **per_run.get((t, m), {})})
+            for t in targets for m in methods}
     jobs = [(t, s) for t in targets for s in seeds]
     rows = []
     for m in methods:
-        for idx in shared_groups([cfgs[t] for t, _ in jobs]):
+        for idx in shared_groups([cfgs[t, m] for t, _ in jobs]):
             part = [jobs[i] for i in idx]
-            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t] for t, _ in part], device=device,
-                                     progress=progress)
+            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t, m] for t, _ in part],
+                                     device=device, progress=progress)
     order = {(t, m, s): i for i, (t, m, s) in enumerate((t, m, s) for t in targets for m in methods for s in seeds)}
     return sorted(rows, key=lambda r: order[r["target"], r["method"], r["seed"]])
 

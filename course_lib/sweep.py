@@ -93,9 +93,9 @@ def sample_configs(space: dict, n: int, seed: int = 0) -> list:
     return configs
 
 
-def grid_search_runs(methods, targets, configs) -> list:
-    """The runs of a grid search: every method on every target in every configuration; configuration i trains from seed i."""
-    return [Run(m, t, i, dict(c)) for m in methods for t in targets for i, c in enumerate(configs)]
+def grid_search_runs(methods, targets, configs, first_seed: int = 0) -> list:
+    """The runs of a grid search: every method on every target in every configuration; configuration i trains from seed first_seed + i."""
+    return [Run(m, t, first_seed + i, dict(c)) for m in methods for t in targets for i, c in enumerate(configs)]
 
 
 def robustness(rows, good: dict) -> list:
@@ -126,6 +126,23 @@ def best_configs(rows) -> dict:
     return {k: dict(r["overrides"], seed=r["seed"], modes=r["modes"], hq=r["hq"]) for k, r in best.items()}
 
 
+def tuned(rows, methods=None) -> dict:
+    """(target, method) -> the MethodConfig fields of its best run, for ``compare.compare(per_run=...)``.
+
+    Only the fields a method uses are kept (a GAN ignores the margin, an EBGAN the PT weight), so
+    that methods which share nothing do not split into needless ensembles.
+    """
+    unused = {"gan": ("margin", "pt_weight", "gamma"), "ebgan": ("pt_weight", "gamma"), "ebgan_pt": ("gamma",),
+              "magan": ("margin", "pt_weight", "gamma"), "lsgan": ("margin", "pt_weight", "gamma"),
+              "began": ("margin", "pt_weight")}
+    out = {}
+    for (target, method), b in best_configs(rows).items():
+        if methods is None or method in methods:
+            out[target, method] = {k: v for k, v in b.items()
+                                   if k not in ("seed", "modes", "hq") and k not in unused.get(method, ())}
+    return out
+
+
 def _check(runs, base) -> list:
     runs = [r if isinstance(r, Run) else Run(**r) for r in runs]
     if not runs:
@@ -149,13 +166,23 @@ def plan(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members:
 
 
 def run_sweep(runs, base: compare.MethodConfig = compare.MethodConfig(), device: str = "cpu",
-              max_members: int = 256, progress: bool = True) -> list:
-    """Train every run here, grouped into ensembles; one row per run (as ``compare.run_toy`` gives), in the sweep's order."""
+              max_members: int = 256, progress: bool = True, targets: dict | None = None) -> list:
+    """Train every run here, grouped into ensembles; one row per run (as ``compare.run_toy`` gives), in the sweep's order.
+
+    ``targets`` maps target names that are not toys to their objects (``{"mnist": compare.JudgedImages(...)}``).
+    """
     runs = _check(runs, base)
+    targets = targets or {}
     rows = [None] * len(runs)
     for idx in plan(runs, base, max_members):
         group = [runs[i] for i in idx]
-        out = compare.run_toy_ensemble(group[0].method, [r.target for r in group], [r.seed for r in group],
+        kinds = {r.target in targets for r in group}
+        if len(kinds) > 1:  # toys and images never share an ensemble: split and train each part
+            for part in ([i for i in idx if runs[i].target in targets], [i for i in idx if runs[i].target not in targets]):
+                for i, row in zip(part, run_sweep([runs[i] for i in part], base, device, max_members, progress, targets)):
+                    rows[i] = dict(row, index=i)
+            continue
+        out = compare.run_toy_ensemble(group[0].method, [targets.get(r.target, r.target) for r in group], [r.seed for r in group],
                                        [r.config(base) for r in group], device=device,
                                        progress=progress)
         for i, r, row in zip(idx, group, out):

@@ -290,3 +290,13 @@ def test_gradient_norms_of_linear_energy_equal_weight_norm():
         D.weight.copy_(T(3.0, 4.0).reshape(1, 2))
     energy = torch.nn.Sequential(D, torch.nn.Flatten(0))
     assert compare.gradient_norms(energy, torch.randn(7, 2)).tolist() == pytest.approx([5.0] * 7, abs=1e-5)
+
+
+def test_compare_gives_each_method_its_own_settings_per_run():
+    cfg = compare.MethodConfig(steps=2, batch_size=16, hidden=8, n_eval=50)
+    rows = compare.compare(methods=("gan", "ebgan"), targets=("ring8",), seeds=(0,), cfg=cfg,
+                           per_target={"ring8": {"lr_g": 0.01}}, per_run={("ring8", "ebgan"): {"lr_g": 0.05, "margin": 2.0}})
+    by = {r["method"]: r["cfg"] for r in rows}
+    assert by["gan"]["lr_g"] == 0.01 and by["ebgan"]["lr_g"] == 0.05 and by["ebgan"]["margin"] == 2.0
+    with pytest.raises(ValueError, match="not compared"):
+        compare.compare(methods=("gan",), targets=("ring8",), seeds=(0,), cfg=cfg, per_run={("ring8", "began"): {}})

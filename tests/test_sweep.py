@@ -95,3 +95,45 @@ def test_grid_size_and_is_good():
     good = {"ring8": (7, 0.5)}
     assert sweep.is_good(_row("gan", "ring8", 7, 0.5), good) and not sweep.is_good(_row("gan", "ring8", 7, 0.49), good)
     assert not sweep.is_good(_row("gan", "ring8", 6, 0.9), good)
+
+
+def test_tuned_gives_each_method_its_best_run_with_only_the_fields_it_uses():
+    rows = [_row("gan", "ring8", 8, 0.9, seed=0, lr_d=1e-3, margin=2.0, pt_weight=0.5),
+            _row("gan", "ring8", 5, 0.9, seed=1, lr_d=1e-4, margin=1.0, pt_weight=0.1),
+            _row("ebgan", "ring8", 6, 0.8, seed=0, lr_d=1e-3, margin=2.0, pt_weight=0.5),
+            _row("ebgan", "ring8", 7, 0.5, seed=1, lr_d=1e-4, margin=1.0, pt_weight=0.1)]
+    assert sweep.tuned(rows) == {("ring8", "gan"): {"lr_d": 1e-3}, ("ring8", "ebgan"): {"lr_d": 1e-4, "margin": 1.0}}
+    assert list(sweep.tuned(rows, methods=("ebgan",))) == [("ring8", "ebgan")]
+
+
+def test_grid_search_runs_can_start_from_other_seeds_than_the_comparison():
+    runs = sweep.grid_search_runs(["gan"], ["ring8"], sweep.sample_configs(SPACE, 3), first_seed=1000)
+    assert [r.seed for r in runs] == [1000, 1001, 1002]
+
+
+class _ByBrightness:
+    """A stand-in judge: the class is the brightness decile of the image, recognisable when the image is not blank."""
+
+    def __call__(self, images):
+        m = images.flatten(1).mean(1)
+        classes = (m * 10).clamp(0, 9).long()[m > 0.05]
+        return dict(classes=int(classes.unique().numel()), recognisable=float((m > 0.05).double().mean()), entropy_bits=0.0)
+
+
+def test_a_judged_image_target_trains_in_a_sweep_beside_the_toys_and_is_scored_by_its_judge():
+    import torch
+    images = torch.rand(64, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    digits = compare.JudgedImages(images, _ByBrightness(), name="digits")
+    assert digits.dim == 16 and digits.sample(5, torch.Generator().manual_seed(1)).shape == (5, 16)
+    assert digits.images(torch.full((2, 16), 3.0)).max() == 1.0  # clipped to the data's range before judging
+    deciles = (images.flatten(1).mean(1) * 10).long().unique().numel()
+    assert digits.score(images.flatten(1)) == dict(modes=deciles, n_modes=10, hq=1.0, entropy_bits=0.0)
+    base = compare.MethodConfig(steps=3, batch_size=8, hidden=8, n_eval=40)
+    runs = [sweep.Run("gan", "digits", 0, {}), sweep.Run("gan", "ring8", 1, {}), sweep.Run("ebgan", "digits", 2, {"margin": 0.1})]
+    rows = sweep.run_sweep(runs, base, targets={"digits": digits}, progress=False)
+    assert [(r["method"], r["target"], r["index"]) for r in rows] == [("gan", "digits", 0), ("gan", "ring8", 1), ("ebgan", "digits", 2)]
+    assert rows[0]["n_modes"] == 10 and rows[1]["n_modes"] == 8
+    alone = compare.run_toy_ensemble("gan", digits, [0], base, progress=False)[0]
+    assert (alone["modes"], alone["hq"]) == (rows[0]["modes"], rows[0]["hq"])  # the same run, trained in or out of the sweep
+    with pytest.raises(ValueError, match="not a toy|no modes|unknown target"):
+        sweep.run_sweep([sweep.Run("gan", "digits", 0, {})], base, progress=False)
