@@ -29,9 +29,11 @@ from .runtime import num_threads, seed_everything
 from .train import TrainConfig, train
 
 METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
-TOY_METHODS = METHODS + ("maxent",)                                  # ... and the maximum-entropy EBM of chapter 08 (toys only)
+GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # training GANs: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
+TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 08 and those (toys only)
 LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN",
-          "maxent": "MaxEnt EBM"}
+          "maxent": "MaxEnt EBM", "wgan": "WGAN", "wgan_gp": "WGAN-GP", "unrolled": "unrolled GAN",
+          "mbd": "GAN + minibatch discr."}
 
 
 def _check_method(method: str, allowed=TOY_METHODS) -> str:
@@ -66,6 +68,14 @@ class MethodConfig:
     maxent_lam: float = 0.1       # MaxEnt EBM: weight of the energy's gradient penalty
     mi_weight: float = 1.0        # MaxEnt EBM: weight of the generator's entropy (mutual-information) term
     generator_loss: str = "non_saturating"  # GAN: "minimax", "non_saturating" or "maximum_likelihood"
+    clip: float = 0.01            # WGAN: the critic's weights are clipped to [-clip, clip]
+    gp_lambda: float = 10.0       # WGAN-GP: weight of the gradient penalty
+    unroll_steps: int = 5         # unrolled GAN: discriminator steps the generator looks ahead through
+    unroll_lr: float = 0.1        # unrolled GAN: step size of those look-ahead steps
+    mbd_kernels: int = 8          # minibatch discrimination: kernels (features of closeness to the rest of the batch)
+    n_critic: int = 1             # discriminator updates per generator update
+    simultaneous: bool = False    # both players step from the same point (else alternating: D first)
+    consensus: float = 0.0        # consensus optimization's gamma (simultaneous updates only)
     n_eval: int = 2500            # generated samples for the mode statistics
     sigmoid_output: bool = True   # conv autoencoder ends with a sigmoid (BEGAN's is always linear)
 
@@ -86,8 +96,14 @@ def make_objective(method: str, cfg: MethodConfig, T=None, seed=0) -> losses.Obj
         if T is None:
             raise ValueError("the MaxEnt EBM's objective needs its statistics network T (make_toy_method builds one)")
         return MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed)
-    if method == "gan":
+    if method in ("gan", "mbd"):
         return losses.GANObjective(cfg.generator_loss)
+    if method == "wgan":
+        return losses.WGANObjective(cfg.clip)
+    if method == "wgan_gp":
+        return losses.WGANGPObjective(cfg.gp_lambda, seed=seed[0] if isinstance(seed, (list, tuple)) else seed)
+    if method == "unrolled":
+        return losses.UnrolledGANObjective(cfg.unroll_steps, cfg.unroll_lr)
     if method in ("ebgan", "ebgan_pt"):
         return losses.EBGANObjective(cfg.margin, cfg.pt_weight if method == "ebgan_pt" else 0.0)
     if method == "magan":
@@ -113,8 +129,10 @@ def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int 
         D = EnergyMLP((x_dim,), cfg.hidden, cfg.depth)
         T = StatisticsNetwork((x_dim,), cfg.z_dim, cfg.hidden, cfg.depth)
         return G, D, make_objective(method, cfg, T, seed)
-    if method == "gan":
+    if method in ("gan", "wgan", "wgan_gp", "unrolled"):
         D = models.Discriminator(x_dim, cfg.hidden, cfg.depth)
+    elif method == "mbd":
+        D = models.MinibatchDiscriminator(x_dim, cfg.hidden, cfg.depth, n_kernels=cfg.mbd_kernels)
     else:
         D = models.AutoencoderDiscriminator(x_dim, cfg.hidden, cfg.code_dim, cfg.depth, norm="l1" if method == "began" else "l2")
     return G, D, make_objective(method, cfg)
@@ -223,7 +241,7 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
         for m in objective.modules():
             m.to(device)
         tcfg = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g, betas=(cfg.beta1, 0.999),
-                           seed=seed, progress=progress,
+                           n_critic=cfg.n_critic, simultaneous=cfg.simultaneous, consensus=cfg.consensus, seed=seed, progress=progress,
                            desc=f"{LABELS[method]} on {_name(target)}")
         history = train(G, D, tgt.sample, objective, tcfg, callback=callback)
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
@@ -312,8 +330,10 @@ def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_
         m.to(device)
     if train_cfg is None:
         per = lambda name: tuple(getattr(c, name) for c in cfgs)  # noqa: E731
-        train_cfg = TrainConfig(steps=cfgs[0].steps, batch_size=cfgs[0].batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"),
-                                betas=(cfgs[0].beta1, 0.999), seed=tuple(seeds), progress=progress, desc=f"{LABELS[method]} x{len(seeds)} runs")
+        c = cfgs[0]
+        train_cfg = TrainConfig(steps=c.steps, batch_size=c.batch_size, lr_d=per("lr_d"), lr_g=per("lr_g"),
+                                betas=(c.beta1, 0.999), n_critic=c.n_critic, simultaneous=c.simultaneous,
+                                consensus=c.consensus, seed=tuple(seeds), progress=progress, desc=f"{LABELS[method]} x{len(seeds)} runs")
     return G, D, objective, train(G, D, samplers, objective, train_cfg)
 
 
@@ -426,6 +446,7 @@ def fit_discriminator(D, objective: losses.Objective, x_real, x_fake, steps: int
     dev = models.device_of(D)
     draw = lambda x: (x(batch_size, gen) if callable(x) else x).to(dev)  # noqa: E731
     opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    after_d_step = getattr(objective, "after_d_step", None) or (lambda D: None)  # WGAN's clipping
     log = {}
     for i in range(steps + 1):
         loss, parts = objective.d_loss(D, draw(x_real), draw(x_fake))
@@ -435,7 +456,39 @@ def fit_discriminator(D, objective: losses.Objective, x_real, x_fake, steps: int
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            after_d_step(D)
     return log
+
+
+def generator_against_fixed_D(G, D, objective: losses.Objective, steps: int = 500, lr: float = 1e-3,
+                              batch_size: int = 256, n_eval: int = 1000, seed: int = 0) -> dict:
+    """Optimise G alone against a frozen D (the lecture's thought experiment); returns the spread of G's samples over time.
+
+    spread = sqrt(mean_i ||x_i - mean(x)||^2) of ``n_eval`` samples from fixed codes, at every step
+    (lists of steps + 1), and the final samples.
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    gen = torch.Generator().manual_seed(seed)
+    z_eval = G.sample_z(n_eval, torch.Generator().manual_seed(seed + 1))
+    opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+    D.requires_grad_(False)
+    spread, g_loss = [], []
+    try:
+        for i in range(steps + 1):
+            with torch.no_grad():
+                x = G(z_eval)
+                spread.append(float((x - x.mean(0)).pow(2).sum(1).mean().sqrt()))
+            if i < steps:
+                z = G.sample_z(batch_size, gen)
+                loss, parts = objective.g_loss(D, G(z), z)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                g_loss.append(float(loss))
+    finally:
+        D.requires_grad_(True)
+    return dict(spread=spread, g_loss=g_loss, samples=x.cpu())
 
 
 @torch.no_grad()

@@ -113,6 +113,7 @@ class Objective:
     ``d_loss(D, x_real, x_fake)`` and ``g_loss(D, x_fake, z)`` return ``(loss, parts)``.
     ``update(parts)`` runs once after every generator step (for state such as BEGAN's k_t) and
     may return more numbers to log; it keeps its state in tensors, so it never waits for a GPU.
+    ``after_d_step(D)`` runs after every discriminator step (WGAN's weight clipping; a no-op by default).
     ``modules()`` lists extra networks trained with the generator. ``members`` is K when a
     hyper-parameter is given per ensemble member, else None; ``to(device, dtype)`` moves such
     per-member hyper-parameters (the trainer calls it once).
@@ -135,6 +136,9 @@ class Objective:
 
     def update(self, parts: dict) -> dict:
         return {}
+
+    def after_d_step(self, D) -> None:
+        """Runs after every discriminator optimizer step (e.g. to clip D's weights); nothing by default."""
 
     def modules(self) -> list:
         return []
@@ -527,3 +531,190 @@ class BEGANObjective(Objective):
 
     def state(self):
         return {"k": _number(self.k), "gamma": _number(self.gamma)}
+
+
+# ================================================================ training GANs: WGAN, WGAN-GP, unrolled GAN
+# WGAN's critic outputs ``d_real`` = D(x), ``d_fake`` = D(G(z)) are unbounded real numbers (no sigmoid);
+# the unrolled GAN's are logits, as in the GAN family above.
+from torch.func import functional_call  # noqa: E402  (kept inside this section)
+
+from .models import to_device  # noqa: E402
+
+
+def wgan_d_loss(d_real: torch.Tensor, d_fake: torch.Tensor):
+    """L_D = E_z[D(G(z))] - E_x[D(x)]: the critic maximises E_x[D(x)] - E_z[D(G(z))] (Arjovsky, Chintala, Bottou 2017, arXiv:1701.07875, Algorithm 1)."""
+    loss_real = -d_real.mean(-1)
+    loss_fake = d_fake.mean(-1)
+    loss = loss_real + loss_fake
+    return loss, _parts(d_loss=loss, wasserstein=-loss, d_real=d_real.mean(-1), d_fake=d_fake.mean(-1))
+
+
+def wgan_g_loss(d_fake: torch.Tensor):
+    """L_G = -E_z[D(G(z))] (Arjovsky et al. 2017, Algorithm 1)."""
+    loss = -d_fake.mean(-1)
+    return loss, _parts(g_loss=loss)
+
+
+def interpolates(x_real: torch.Tensor, x_fake: torch.Tensor, generator: torch.Generator | None = None,
+                 n_batch_dims: int = 1) -> torch.Tensor:
+    """x_hat = eps x + (1 - eps) G(z), one eps ~ U[0, 1] per sample (Gulrajani et al. 2017, arXiv:1704.00028, Algorithm 1); detached.
+
+    eps is drawn from ``generator`` on its device (a CPU generator: the same numbers on every device), one per
+    sample; for an ensemble (``n_batch_dims=2``, x of shape (K, B, ...)) every member gets the same B numbers,
+    the ones its single run draws.
+    """
+    if x_real.shape != x_fake.shape:
+        raise ValueError(f"real and generated batches must have the same shape, got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
+    b = x_real.shape[n_batch_dims - 1]
+    eps = torch.rand(b, generator=generator, device=generator.device if generator is not None else "cpu")
+    eps = to_device(eps, x_real.device, x_real.dtype)
+    eps = eps.reshape(*([1] * (n_batch_dims - 1)), b, *([1] * (x_real.ndim - n_batch_dims)))  # (B, 1, ...) or (1, B, 1, ...)
+    return eps * x_real.detach() + (1 - eps) * x_fake.detach()
+
+
+def gradient_penalty(D, x_real: torch.Tensor, x_fake: torch.Tensor, generator: torch.Generator | None = None, lam=10.0):
+    """R = lambda E_x_hat[(||grad_x_hat D(x_hat)||_2 - 1)^2], one norm per sample (Gulrajani et al. 2017, eq. 3); (K,) for ensembles.
+
+    The gradient of sum_i D(x_hat_i) with respect to x_hat_i is D's gradient at x_hat_i because D treats samples
+    independently; with minibatch discrimination (``models.MinibatchDiscriminator``) it would mix samples.
+    """
+    n = batch_ndim(D)
+    x_hat = interpolates(x_real, x_fake, generator, n).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)  # row i: the gradient of D at x_hat_i
+    norms = grad.flatten(n).norm(dim=-1)                                       # (B,) or (K, B): one norm per sample
+    penalty = (norms - 1).pow(2).mean(-1)
+    return _col(lam, penalty) * penalty
+
+
+class WGANObjective(Objective):
+    """WGAN (Arjovsky et al. 2017): L_D = E[D(G(z))] - E[D(x)], L_G = -E[D(G(z))]; after every critic step
+    ``after_d_step`` clips every parameter of D (weights and biases) to [-c, c] (Algorithm 1, c = 0.01).
+
+    The paper trains with RMSProp (lr 5e-5) and n_critic = 5; the trainer offers Adam and SGD, e.g.
+    ``TrainConfig(n_critic=5, optimizer="sgd")`` or Adam with a small learning rate. ``clip`` (c > 0) is a
+    number or one per ensemble member.
+    """
+
+    def __init__(self, clip=0.01):
+        self.clip = _check_members("clip c (D's weights are clipped to [-c, c])", clip, _check_positive)
+        self.members = n_members(clip=self.clip)
+        self.name = f"wgan[c={_fmt(self.clip)}]"
+
+    def d_loss(self, D, x_real, x_fake):
+        return wgan_d_loss(D(x_real), D(x_fake))
+
+    def g_loss(self, D, x_fake, z):
+        return wgan_g_loss(D(x_fake))
+
+    @torch.no_grad()
+    def after_d_step(self, D):
+        """w <- clip(w, -c, c) for every parameter of D (Arjovsky et al. 2017, Algorithm 1, line 7)."""
+        for p in D.parameters():
+            c = _col(self.clip, p)
+            p.clamp_(min=-c, max=c)
+
+
+class WGANGPObjective(Objective):
+    """WGAN-GP (Gulrajani et al. 2017): L_D = E[D(G(z))] - E[D(x)] + lambda E[(||grad D(x_hat)||_2 - 1)^2], L_G = -E[D(G(z))].
+
+    x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample (``interpolates``). The eps of the t-th critic step
+    come from a torch.Generator seeded with (seed, t) (``generator()``), so a run draws the same numbers whether
+    it is trained in one go or loaded from the run store and continued, and member k of an ensemble draws what
+    its single run draws. The paper: lambda = 10, n_critic = 5, Adam(lr 1e-4, betas (0, 0.9)).
+    ``lam`` (> 0) is a number or one per ensemble member.
+    """
+
+    def __init__(self, lam=10.0, seed: int = 0):
+        self.lam = _check_members("lam (lambda, the weight of the gradient penalty)", lam, _check_positive)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+            raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+        self.seed, self.t = seed, 0   # t: critic steps taken (which eps come next)
+        self.members = n_members(lam=self.lam)
+        self.name = f"wgan-gp[lambda={_fmt(self.lam)}]"
+
+    def generator(self) -> torch.Generator:
+        """The CPU random stream of the next critic step's eps, seeded with (seed, t)."""
+        return torch.Generator().manual_seed((self.seed << 32) + self.t)
+
+    def d_loss(self, D, x_real, x_fake):
+        loss, parts = wgan_d_loss(D(x_real), D(x_fake))
+        penalty = gradient_penalty(D, x_real, x_fake, self.generator(), self.lam)
+        self.t += 1
+        loss = loss + penalty
+        parts.update(_parts(d_loss=loss, grad_penalty=penalty))
+        return loss, parts
+
+    def g_loss(self, D, x_fake, z):
+        return wgan_g_loss(D(x_fake))
+
+    def state(self):
+        return {"t": self.t}
+
+
+def unrolled_parameters(D, x_real: torch.Tensor, x_fake: torch.Tensor, steps: int, lr) -> dict:
+    """phi_0 = phi, phi_{k+1} = phi_k - eta grad_phi L_D(phi_k), kept differentiable (Metz et al. 2016, arXiv:1611.02163, eq. 4).
+
+    L_D is the GAN's cross-entropy loss on the same minibatch (x, G(z)) every step; the graph is kept
+    (``create_graph``), so the result depends on G through x_fake and on D's parameters. D itself is not changed.
+    Returns {name: tensor}, the parameters for ``torch.func.functional_call(D, ...)``.
+    """
+    params = dict(D.named_parameters())
+    trained = [n for n, p in params.items() if p.requires_grad]
+    buffers = dict(D.named_buffers())
+    for _ in range(steps):
+        d_real = functional_call(D, (params, buffers), (x_real,))
+        d_fake = functional_call(D, (params, buffers), (x_fake,))
+        loss, _ = d_loss_cross_entropy(d_real, d_fake)  # (K,) for an ensemble: the sum gives each member its own gradient
+        grads = torch.autograd.grad(loss.sum(), [params[n] for n in trained], create_graph=True)
+        params = {**params, **{n: params[n] - _col(lr, params[n]) * g for n, g in zip(trained, grads)}}
+    return params
+
+
+def unrolled_g_loss(D, x_real: torch.Tensor, x_fake: torch.Tensor, steps: int, lr):
+    """L_G = -E_z[log D_k(G(z))], D_k = D after k differentiable gradient steps (``unrolled_parameters``) (Metz et al. 2016, eqs. 5-6)."""
+    params = unrolled_parameters(D, x_real, x_fake, steps, lr)
+    d_fake = functional_call(D, (params, dict(D.named_buffers())), (x_fake,))
+    loss, parts = g_loss_non_saturating(d_fake)
+    parts.update(_parts(D_fake_unrolled=torch.sigmoid(d_fake).mean(-1)))
+    return loss, parts
+
+
+class _LastBatch:
+    """The last real minibatch; an object (not a number or tensor), so the run store neither keys nor saves it."""
+
+    x = None
+
+
+class UnrolledGANObjective(Objective):
+    """Unrolled GAN (Metz, Poole, Pfau, Sohl-Dickstein 2016, arXiv:1611.02163): D learns with the cross-entropy
+    loss; G minimises the non-saturating loss against D unrolled k = ``unroll_steps`` steps ahead, and the gradient
+    flows back through the unrolling, so G sees how D would answer its move (which discourages collapsing onto the
+    mode D currently rates best).
+
+    Decisions: the unrolled steps are plain gradient descent with step ``unroll_lr`` (the paper unrolls its
+    optimizer, Adam; from a fresh state Adam's first step is lr * sign(g), whose derivative is zero, and the trainer's
+    Adam state is not the objective's to read); every unrolled step uses the real minibatch of the last
+    discriminator step and the generator's current batch G(z); k = 0 is the plain non-saturating GAN (for
+    comparisons, same code path); k < 0 is an error. ``g_loss`` never changes D's weights. Ensembles work;
+    ``unroll_lr`` may be one per member.
+    """
+
+    def __init__(self, unroll_steps: int = 5, unroll_lr=0.1):
+        if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
+            raise ValueError(f"unroll_steps (k, the discriminator steps G looks ahead) must be an integer >= 0 "
+                             f"(0: the plain GAN), got {unroll_steps!r}")
+        self.unroll_steps = unroll_steps
+        self.unroll_lr = _check_members("unroll_lr (the step size of the unrolled discriminator updates)", unroll_lr,
+                                        _check_positive)
+        self.members = n_members(unroll_lr=self.unroll_lr)
+        self.name = f"unrolled-gan[k={unroll_steps}]"
+        self._last = _LastBatch()
+
+    def d_loss(self, D, x_real, x_fake):
+        self._last.x = x_real.detach()
+        return d_loss_cross_entropy(D(x_real), D(x_fake))
+
+    def g_loss(self, D, x_fake, z):
+        if self.unroll_steps and self._last.x is None:
+            raise ValueError("the unrolled generator loss needs a real minibatch: call d_loss first (the trainer does, every step)")
+        return unrolled_g_loss(D, self._last.x, x_fake, self.unroll_steps, self.unroll_lr)

@@ -255,3 +255,54 @@ class ConvGenerator(LatentGenerator):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
+
+
+# ================================================================ mode collapse: minibatch discrimination
+class MinibatchDiscrimination(nn.Module):
+    """o(x_i)_b = sum_{j != i} exp(-||M_{i,b} - M_{j,b}||_L1), M_i = f(x_i) T, T in R^{A x B x C}
+    (Salimans et al. 2016, arXiv:1606.03498, section 3.2); features h (..., N, A) -> o (..., N, B).
+
+    B = ``n_kernels``, C = ``kernel_dim``. The sum leaves out j = i (the paper's sum includes it, which only
+    adds the constant c_b(x_i, x_i) = 1): o counts the *other* samples of the minibatch close to x_i, so a batch
+    of N identical samples gives o = N - 1 and a batch of far-apart samples o ~ 0. T is a bias-free
+    ``nn.Linear`` (A -> B*C), so ``ensemble.ensemble_of`` stacks it like any layer.
+    """
+
+    def __init__(self, in_features: int, n_kernels: int = 8, kernel_dim: int = 4):
+        super().__init__()
+        for label, v in (("in_features", in_features), ("n_kernels", n_kernels), ("kernel_dim", kernel_dim)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{label} must be a positive integer, got {v!r}")
+        self.n_kernels, self.kernel_dim = n_kernels, kernel_dim
+        self.T = nn.Linear(in_features, n_kernels * kernel_dim, bias=False)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        m = self.T(h).unflatten(-1, (self.n_kernels, self.kernel_dim))      # (..., N, B, C)
+        l1 = (m.unsqueeze(-3) - m.unsqueeze(-4)).abs().sum(-1)              # (..., N_i, N_j, B)
+        n = h.shape[-2]
+        self_pairs = torch.eye(n, dtype=torch.bool, device=h.device).unsqueeze(-1)  # (N, N, 1)
+        return torch.exp(-l1).masked_fill(self_pairs, 0.0).sum(-2)          # (..., N, B)
+
+
+class MinibatchDiscriminator(nn.Module):
+    """D(x) = w^T [f(x_i), o(x_i)] + b: an MLP whose last hidden features f(x_i) get the minibatch features o(x_i)
+    (``MinibatchDiscrimination``) appended before the output layer (Salimans et al. 2016, section 3.2); (N,) logits.
+
+    D sees the whole minibatch: call it on a batch of real samples and, separately, on a batch of generated ones
+    (as the trainer's objectives do). Not for gradient penalties, which assume samples are scored independently.
+    """
+
+    def __init__(self, x_dim: int = 2, hidden: int = 100, depth: int = 1, activation: str = "relu",
+                 n_kernels: int = 8, kernel_dim: int = 4):
+        super().__init__()
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"depth (hidden layers before the minibatch features) must be an integer >= 1, got {depth!r}")
+        self.x_dim = x_dim
+        self.features = nn.Sequential(mlp(x_dim, hidden, hidden, depth - 1, activation), ACTIVATIONS[activation]())
+        self.minibatch = MinibatchDiscrimination(hidden, n_kernels, kernel_dim)
+        self.head = nn.Linear(hidden + n_kernels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)                                     # (..., N, hidden)
+        o = self.minibatch(h)                                    # (..., N, n_kernels)
+        return self.head(torch.cat([h, o], dim=-1)).squeeze(-1)  # (..., N)

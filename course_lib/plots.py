@@ -182,3 +182,29 @@ def plot_histograms(ax, values: dict, bins, xlabel: str, title: str | None = Non
         ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_trajectory(ax, traj, label: str, equilibrium=(0.0, 0.0)):
+    """A path (T, 2) of (x, y) in the plane, its start and the equilibrium, on equal axes."""
+    traj = np.asarray(traj, dtype=float)
+    ax.plot(traj[:, 0], traj[:, 1], lw=1.2, label=label)
+    ax.plot(*traj[0], "o", color="k", ms=5, label="start" if not ax.get_legend_handles_labels()[1].count("start") else None)
+    ax.plot(*equilibrium, "*", color="tab:red", ms=12,
+            label="equilibrium" if "equilibrium" not in ax.get_legend_handles_labels()[1] else None)
+    ax.set(xlabel="x (generator)", ylabel="y (discriminator)")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def plot_eigenvalues(ax, eigenvalues, label: str):
+    """Eigenvalues of an update's Jacobian in the complex plane, with the unit circle (inside: the iteration contracts)."""
+    e = np.asarray(eigenvalues, dtype=complex)
+    t = np.linspace(0, 2 * np.pi, 200)
+    if "unit circle" not in ax.get_legend_handles_labels()[1]:
+        ax.plot(np.cos(t), np.sin(t), color="grey", lw=1, label="unit circle")
+    ax.plot(e.real, e.imag, "o", ms=7, label=label)
+    ax.set(xlabel="Re λ", ylabel="Im λ")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=8, loc="lower left")
+    return ax

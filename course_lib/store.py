@@ -34,8 +34,8 @@ import torch
 from torch import nn
 
 ENV = "COURSE_STORE"
-CODE_MODULES = ("compare", "data", "energy", "ensemble", "evaluation", "factor_analysis", "losses", "metrics", "models",
-                "sampling", "store", "structured", "toys", "train", "vae")
+CODE_MODULES = ("compare", "data", "divergences", "energy", "ensemble", "evaluation", "factor_analysis", "losses", "metrics",
+                "models", "sampling", "store", "structured", "toys", "train", "vae")
 PACKAGE = Path(__file__).resolve().parent
 
 

@@ -55,6 +55,7 @@ class TrainConfig:
     desc: str = ""                # the progress bar's label (default: the objective's name)
     store: bool = True            # keep the trained run in the run store and load it next time (course_lib.store)
     sync_every: int = 50          # generator steps between bringing logs and the divergence check to the host
+    consensus: float = 0.0        # gamma >= 0 of consensus optimization (simultaneous mode only): both losses get + gamma/2 ||v||^2
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "n_critic", "sync_every"):
@@ -81,6 +82,12 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
         if self.simultaneous and self.n_critic != 1:
             raise ValueError("simultaneous updates use one minibatch for both players: set n_critic=1")
+        c = self.consensus
+        if isinstance(c, bool) or not (isinstance(c, (int, float)) and math.isfinite(c) and c >= 0):
+            raise ValueError(f"consensus (gamma of consensus optimization) must be a finite number >= 0, got {c!r}")
+        if c > 0 and not self.simultaneous:
+            raise ValueError(f"consensus={c:g} regularises the joint gradient of simultaneous updates: "
+                             "set simultaneous=True (or consensus=0 for alternating updates)")
         bad = [s for s in self.snapshot_at if not isinstance(s, int) or not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"snapshot_at must hold steps in [0, {self.steps}], got {bad}")
@@ -290,6 +297,36 @@ def _total(loss: torch.Tensor) -> torch.Tensor:
     return loss if loss.ndim == 0 else loss.sum()
 
 
+def _plus(a, b):
+    """a + b for gradients, where None (a parameter the loss does not use) counts as zero."""
+    return b if a is None else a if b is None else a + b
+
+
+def _squared_norm(grads, k: int | None) -> torch.Tensor:
+    """||v||^2 over a list of gradients: a scalar, or one per member (K,) for an ensemble (parameters stacked over K)."""
+    if k:
+        return sum(g.reshape(k, -1).pow(2).sum(1) for g in grads)
+    return sum(g.pow(2).sum() for g in grads)
+
+
+def _joint_gradients(d_loss, g_loss, d_params, g_params, gamma: float, k: int | None):
+    """(grad_D L_D, grad_G L_G, parts); for gamma > 0 each plus the gradient of gamma/2 ||v||^2, v = (grad_D L_D, grad_G L_G)
+    the joint gradient field (Mescheder, Nowozin, Geiger 2017, arXiv:1705.10461, Algorithm 1, for minimised losses)."""
+    if gamma == 0:
+        d_grads = torch.autograd.grad(_total(d_loss), d_params, retain_graph=True, allow_unused=True)
+        g_grads = torch.autograd.grad(_total(g_loss), g_params, allow_unused=True)
+        return d_grads, g_grads, {}
+    d_grads = torch.autograd.grad(_total(d_loss), d_params, create_graph=True, allow_unused=True)
+    g_grads = torch.autograd.grad(_total(g_loss), g_params, create_graph=True, allow_unused=True)
+    v_sq = _squared_norm([g for g in (*d_grads, *g_grads) if g is not None], k)  # ||v||^2, one per member
+    penalty = 0.5 * gamma * v_sq
+    reg = torch.autograd.grad(_total(penalty), d_params + g_params, allow_unused=True)
+    d_grads = [_plus(g, r) for g, r in zip(d_grads, reg[:len(d_params)])]
+    g_grads = [_plus(g, r) for g, r in zip(g_grads, reg[len(d_params):])]
+    detach = lambda gs: [None if g is None else g.detach() for g in gs]  # noqa: E731
+    return detach(d_grads), detach(g_grads), {"consensus": penalty.detach(), "joint_grad_norm2": v_sq.detach()}
+
+
 def train(
     G: nn.Module,
     D: nn.Module,
@@ -301,7 +338,9 @@ def train(
     """Train G against D with ``objective``; ``sample_real(n, generator)`` gives real minibatches.
 
     Alternating mode: ``n_critic`` discriminator steps, then one generator step on fresh z.
-    Simultaneous mode: one minibatch; both gradients from it; then both steps.
+    Simultaneous mode: one minibatch; both gradients from it; then both steps. With ``cfg.consensus`` = gamma > 0
+    (consensus optimization, Mescheder et al. 2017) both losses get + gamma/2 ||v||^2, v the joint gradient field.
+    After every discriminator step ``objective.after_d_step(D)`` runs, when the objective has one (WGAN's clipping).
     ``callback(step, G, D, history)`` runs after every generator step (the history is brought up
     to date before each call).
 
@@ -379,7 +418,8 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
     if hasattr(objective, "to"):
         objective.to(device, dtype)
     opt_d, opt_g = runs.optimizers()
-    g_params = list(G.parameters()) + runs.extra
+    d_params, g_params = list(D.parameters()), list(G.parameters()) + runs.extra
+    after_d_step = getattr(objective, "after_d_step", None) or (lambda D: None)  # e.g. WGAN's weight clipping
     runs.snapshot(0)
     keep = set(cfg.snapshot_at) | {cfg.steps}
 
@@ -403,18 +443,22 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
         if cfg.simultaneous:
             z = runs.z(cfg.batch_size)
             x_fake = G(z)
-            d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake.detach())
+            # consensus differentiates grad_D L_D with respect to G too: the fakes stay attached to G
+            x_fake_d = x_fake if cfg.consensus > 0 else x_fake.detach()
+            d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake_d)
             runs.check(step, "discriminator loss", d_loss)
             g_loss, g_parts = objective.g_loss(D, x_fake, z)
             runs.check(step, "generator loss", g_loss)
             opt_d.zero_grad(set_to_none=True), opt_g.zero_grad(set_to_none=True)
-            d_grads = torch.autograd.grad(_total(d_loss), list(D.parameters()), retain_graph=True, allow_unused=True)
-            g_grads = torch.autograd.grad(_total(g_loss), g_params, allow_unused=True)
-            for p, g in zip(D.parameters(), d_grads):
+            d_grads, g_grads, c_parts = _joint_gradients(d_loss, g_loss, d_params, g_params, cfg.consensus, runs.k)
+            g_parts = {**g_parts, **c_parts}
+            for p, g in zip(d_params, d_grads):
                 p.grad = g
             for p, g in zip(g_params, g_grads):
                 p.grad = g
-            opt_d.step(), opt_g.step()
+            opt_d.step()
+            after_d_step(D)
+            opt_g.step()
         else:
             for _ in range(cfg.n_critic):
                 with torch.no_grad():
@@ -424,6 +468,7 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
                 opt_d.zero_grad(set_to_none=True)
                 _total(d_loss).backward()
                 opt_d.step()
+                after_d_step(D)
             z = runs.z(cfg.batch_size)
             g_loss, g_parts = objective.g_loss(D, G(z), z)
             runs.check(step, "generator loss", g_loss)

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
-from . import compare, losses, metrics, models, plots, toys
+from . import compare, games, losses, metrics, models, plots, toys
 from .train import TrainConfig, TrainingDiverged, train
 
 
-def _panel(rows, train_and_draw):
+def _panel(rows, train_and_draw, live: bool = False):
     """Rows of controls, a "train and draw" button with a progress bar, and an output area; draws once now.
+
+    ``live``: no button; every change of a control redraws at once (for what computes in a blink).
 
     ``train_and_draw(progress)`` trains, draws and returns the figure; ``progress(step, total)`` moves the panel's bar
     (a widget beside the button: a text progress bar inside the output area would be captured
@@ -47,6 +50,10 @@ def _panel(rows, train_and_draw):
     else:
         out.append_display_data(_png(fig))
         plt.close(fig)
+    if live:
+        for control in (c for r in rows for c in r):
+            control.observe(lambda change: redraw(follow=False), names="value")
+        return W.VBox([W.HBox(r) for r in rows] + [out])
     return W.VBox([W.HBox(r) for r in rows] + [W.HBox([button, bar]), out])
 
 
@@ -116,6 +123,7 @@ def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 15
     """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history.
 
     ``progress(step, total)`` follows the run."""
+    compare._check_method(method, ENERGY_METHODS + ("gan",))
     cfg = energy_config(steps, lr, margin, gamma, pt_weight)
     callback = (lambda step, *_: progress(step, steps)) if progress else None
     return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True, progress=False,
@@ -163,3 +171,31 @@ def energy_playground(steps: int = 1500):
     return _panel([[method, target], [lr, n_steps], [margin, gamma, pt]],
                   lambda progress: draw_energy_gan(run_energy_gan(method.value, target.value, n_steps.value, lr.value,
                                                                   margin.value, gamma.value, pt.value, progress=progress)))
+
+
+# ---------------------------------------------------------------- the game V(x, y) = -x y (training GANs)
+def draw_game(method: str = "simultaneous", lr: float = 0.1, gamma: float = 1.0, steps: int = 150,
+              start=(1.0, 1.0), fig=None):
+    """The trajectory of ``method`` on V(x, y) = -x y from ``start``, and the eigenvalues of its update matrix."""
+    gamma = gamma if method == "consensus" else 0.0
+    traj = games.trajectory(method, *start, lr, steps, gamma)
+    eig = games.eigenvalues(method, lr, gamma)
+    fig = fig or plt.figure(figsize=(10, 4.2))
+    ax1, ax2 = fig.subplots(1, 2)
+    plots.plot_trajectory(ax1, traj, label=f"{method}, lr = {lr:g}" + (f", γ = {gamma:g}" if gamma else ""))
+    ax1.set(title=f"{steps} steps: distance to (0, 0) {np.hypot(*start):.2f} → {np.hypot(*traj[-1]):.2f}")
+    plots.plot_eigenvalues(ax2, eig, label=f"{method}: |λ| = {np.abs(eig).max():.4f}")
+    fig.tight_layout()
+    return fig
+
+
+def game_playground(steps: int = 150):
+    """Method, step size and consensus weight for V(x, y) = -x y; every change redraws the trajectory at once."""
+    import ipywidgets as W
+
+    method = W.Dropdown(options=list(games.METHODS), value="simultaneous", description="method")
+    lr = W.FloatLogSlider(value=0.1, base=10, min=-2, max=0.25, step=0.05, description="step size")
+    gamma = W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description="consensus γ")
+    n_steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps")
+    return _panel([[method, lr], [gamma, n_steps]],
+                  lambda progress: draw_game(method.value, lr.value, gamma.value, n_steps.value), live=True)

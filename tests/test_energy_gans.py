@@ -239,7 +239,7 @@ def test_conv_autoencoder_rejects_images_of_another_size():
 
 def test_unknown_method_is_rejected():
     with pytest.raises(ValueError, match="choose one of"):
-        compare.make_toy_method("wgan")
+        compare.make_toy_method("sngan")
 
 
 # ---------------------------------------------------------------- comparison helpers

@@ -199,8 +199,8 @@ def test_bad_ensembles_are_rejected_with_a_clear_message():
         ensemble.ensemble_of([])
     with pytest.raises(ValueError, match="K >= 1"):
         compare.make_toy_ensemble("gan", seeds=[])
-    with pytest.raises(ValueError, match="unknown method 'wgan'"):
-        compare.make_toy_ensemble("wgan", seeds=[0, 1])
+    with pytest.raises(ValueError, match="unknown method 'sngan'"):
+        compare.make_toy_ensemble("sngan", seeds=[0, 1])
     with pytest.raises(ValueError, match="share one architecture"):
         ensemble.ensemble_of([models.Generator(2, 2, 8, 1), models.Generator(2, 2, 16, 1)])
     with pytest.raises(ValueError, match="MLPs"):

@@ -22,7 +22,7 @@ def test_grid_and_plan_group_runs_into_ensembles():
     wide = runs[:2] + [sweep.Run("ebgan", "ring8", 0, {"hidden": 8})]
     assert len(sweep.plan(wide, BASE)) == 2  # another architecture: another ensemble
     with pytest.raises(ValueError, match="unknown method"):
-        sweep.plan([sweep.Run("wgan", "ring8", 0)], BASE)
+        sweep.plan([sweep.Run("sngan", "ring8", 0)], BASE)
     with pytest.raises(ValueError, match="unknown MethodConfig fields"):
         sweep.plan([sweep.Run("gan", "ring8", 0, {"margn": 1.0})], BASE)
     with pytest.raises(ValueError, match="at least one run"):

@@ -122,3 +122,87 @@ def test_evenly_spaced_snapshot_steps():
     assert evenly_spaced(2, 6) == (1,)  # fewer steps than frames: no repeats
     with pytest.raises(ValueError, match="frames"):
         evenly_spaced(10, 1)
+
+
+# ---------------------------------------------------------------- divergences, WGAN, mode collapse, consensus
+import math  # noqa: E402
+
+from course_lib import divergences, ensemble, store  # noqa: E402
+
+NEW_OBJECTIVES = {
+    **{f"f-gan[{n}]": (lambda n=n: divergences.FGANObjective(n)) for n in divergences.DIVERGENCES},
+    "f-gan[js, saddle]": lambda: divergences.FGANObjective("js", "saddle"),
+    "wgan": lambda: losses.WGANObjective(clip=0.01),
+    "wgan-gp": lambda: losses.WGANGPObjective(lam=10.0),
+    "unrolled": lambda: losses.UnrolledGANObjective(unroll_steps=3, unroll_lr=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_OBJECTIVES))
+def test_each_new_objective_trains_five_steps_on_ring8(name):
+    G, D = _nets()
+    h = train(G, D, toys.ring8().sample, NEW_OBJECTIVES[name](), TrainConfig(steps=5, batch_size=32, progress=False, store=False))
+    assert len(h["d_loss"]) == len(h["g_loss"]) == 5 and all(math.isfinite(v) for v in h["d_loss"] + h["g_loss"])
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(simultaneous=True, consensus=1.0)])
+def test_minibatch_discrimination_and_consensus_train_five_steps_on_ring8(kw):
+    torch.manual_seed(0)
+    G, D = models.Generator(2, 2, 32, 1), models.MinibatchDiscriminator(2, 32, 1)
+    h = train(G, D, toys.ring8().sample, losses.GANObjective(), TrainConfig(steps=5, batch_size=32, progress=False, store=False, **kw))
+    assert len(h["g_loss"]) == 5 and all(math.isfinite(v) for v in h["d_loss"] + h["g_loss"])
+    if kw:
+        assert len(h["consensus"]) == 5 and all(v > 0 for v in h["consensus"])
+
+
+class CountingClips(losses.WGANObjective):
+    def __init__(self, clip):
+        super().__init__(clip)
+        self.clips = 0
+
+    def after_d_step(self, D):
+        self.clips += 1
+        super().after_d_step(D)
+
+
+@pytest.mark.parametrize("kw, calls", [(dict(n_critic=3), 12), (dict(simultaneous=True), 4)])
+def test_weight_clipping_runs_after_every_critic_step_and_keeps_every_weight_in_minus_c_c(kw, calls):
+    G, D = _nets()
+    obj = CountingClips(clip=0.01)
+    train(G, D, toys.ring8().sample, obj, TrainConfig(steps=4, batch_size=16, lr_d=0.1, progress=False, store=False, **kw))
+    assert obj.clips == calls
+    weights = torch.cat([p.detach().flatten() for p in D.parameters()])
+    assert float(weights.abs().max()) == pytest.approx(0.01, abs=1e-9)   # at the bound (lr 0.1 pushes past it), not beyond
+
+
+def test_weight_clipping_of_an_ensemble_uses_each_members_own_bound():
+    torch.manual_seed(0)
+    G = ensemble.ensemble_of([models.Generator(2, 2, 16, 1) for _ in range(2)])
+    D = ensemble.ensemble_of([models.Discriminator(2, 16, 1) for _ in range(2)])
+    train(G, D, toys.ring8().sample, losses.WGANObjective(clip=(0.01, 0.05)),
+          TrainConfig(steps=3, batch_size=16, lr_d=0.1, seed=(0, 1), progress=False, store=False))
+    for k, c in enumerate((0.01, 0.05)):
+        weights = torch.cat([v.flatten() for v in ensemble.member_state(D, k).values()])
+        assert float(weights.abs().max()) == pytest.approx(c, abs=1e-7)
+
+
+def test_consensus_ensemble_member_is_the_single_run():
+    cfg = dict(steps=5, batch_size=16, simultaneous=True, consensus=0.5, progress=False, store=False)
+    torch.manual_seed(0)
+    singles = [(models.Generator(2, 2, 16, 1).double(), models.Discriminator(2, 16, 1).double()) for _ in range(2)]
+    G = ensemble.ensemble_of([g for g, _ in singles])
+    D = ensemble.ensemble_of([d for _, d in singles])
+    train(G, D, toys.ring8().sample, losses.GANObjective(), TrainConfig(seed=(0, 1), **cfg))
+    for k, (g, d) in enumerate(singles):
+        train(g, d, toys.ring8().sample, losses.GANObjective(), TrainConfig(seed=k, **cfg))
+        for name, v in ensemble.member_state(D, k).items():
+            assert torch.allclose(v, d.state_dict()[name], atol=1e-10, rtol=0), name
+
+
+def test_the_run_store_keys_runs_by_their_consensus_weight(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.ENV, str(tmp_path / "runs"))
+    for gamma in (0.0, 0.5, 0.5):
+        G, D = _nets()
+        train(G, D, toys.ring8().sample, losses.GANObjective(),
+              TrainConfig(steps=3, batch_size=8, simultaneous=True, consensus=gamma, progress=False))
+    assert len(list((tmp_path / "runs").rglob("*.pt"))) == 2   # 0.5 twice: trained once, then loaded

@@ -63,3 +63,25 @@ def test_a_failing_run_prints_its_message_instead_of_raising(capsys):
     assert len(panel.children) == 3
     panel.children[-2].children[0].click()   # a click prints it in the output area (here: captured as printed text)
     assert "ValueError: margin m must be positive" in capsys.readouterr().out
+
+
+def test_the_game_panel_redraws_at_once_when_a_control_changes(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    panel = widgets.game_playground(steps=20)
+    assert len(panel.children) == 3  # two rows of controls and the picture: no button to press
+    first = panel.children[-1].outputs
+    assert len(first) == 1 and first[0]["data"]["image/png"]
+    calls = []
+    monkeypatch.setattr(widgets, "draw_game", lambda *a: calls.append(a) or widgets.plt.figure())
+    method, lr = panel.children[0].children
+    method.value = "consensus"
+    lr.value = 0.2
+    assert [c[0] for c in calls] == ["consensus", "consensus"] and calls[-1][1] == pytest.approx(0.2)
+
+
+def test_draw_game_shows_the_spiral_growing_and_consensus_shrinking():
+    grow = widgets.draw_game("simultaneous", lr=0.1, steps=100)
+    shrink = widgets.draw_game("consensus", lr=0.1, gamma=1.0, steps=100)
+    d = lambda fig: [float(v) for v in fig.axes[0].get_title().split("→")[::1][-1:]][0]  # noqa: E731
+    assert d(grow) > 1.5 > 1.0 > d(shrink)  # started at distance sqrt(2) = 1.41
+    assert grow.axes[0].get_xlabel() and grow.axes[1].get_ylabel() == "Im λ"
