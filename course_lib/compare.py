@@ -29,8 +29,8 @@ from .runtime import num_threads, seed_everything
 from .train import TrainConfig, train
 
 METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
-GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # training GANs: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
-TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 08 and those (toys only)
+GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # chapter 05: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
+TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 09 and those (toys only)
 LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN",
           "maxent": "MaxEnt EBM", "wgan": "WGAN", "wgan_gp": "WGAN-GP", "unrolled": "unrolled GAN",
           "mbd": "GAN + minibatch discr."}
@@ -485,7 +485,7 @@ def generator_against_fixed_D(G, D, objective: losses.Objective, steps: int = 50
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                g_loss.append(float(loss))
+                g_loss.append(float(loss.detach()))
     finally:
         D.requires_grad_(True)
     return dict(spread=spread, g_loss=g_loss, samples=x.cpu())

@@ -277,11 +277,9 @@ class MinibatchDiscrimination(nn.Module):
         self.T = nn.Linear(in_features, n_kernels * kernel_dim, bias=False)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        m = self.T(h).unflatten(-1, (self.n_kernels, self.kernel_dim))      # (..., N, B, C)
-        l1 = (m.unsqueeze(-3) - m.unsqueeze(-4)).abs().sum(-1)              # (..., N_i, N_j, B)
-        n = h.shape[-2]
-        self_pairs = torch.eye(n, dtype=torch.bool, device=h.device).unsqueeze(-1)  # (N, N, 1)
-        return torch.exp(-l1).masked_fill(self_pairs, 0.0).sum(-2)          # (..., N, B)
+        m = self.T(h).unflatten(-1, (self.n_kernels, self.kernel_dim)).transpose(-2, -3)  # (..., B, N, C)
+        l1 = torch.cdist(m, m, p=1)                                         # (..., B, N_i, N_j), 0 on the diagonal
+        return (torch.exp(-l1).sum(-1) - 1.0).transpose(-1, -2)             # (..., N, B): minus exp(0) = 1 for j = i
 
 
 class MinibatchDiscriminator(nn.Module):

@@ -120,7 +120,7 @@ ENERGY_METHODS = ("ebgan", "ebgan_pt", "magan", "lsgan", "began")
 
 def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
                    gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu", progress=None) -> dict:
-    """Train one energy-based GAN of chapters 05-07 on a toy target (``compare.run_toy``); returns its row with G, D and history.
+    """Train one energy-based GAN of chapters 06-08 on a toy target (``compare.run_toy``); returns its row with G, D and history.
 
     ``progress(step, total)`` follows the run."""
     compare._check_method(method, ENERGY_METHODS + ("gan",))
@@ -173,7 +173,7 @@ def energy_playground(steps: int = 1500):
                                                                   margin.value, gamma.value, pt.value, progress=progress)))
 
 
-# ---------------------------------------------------------------- the game V(x, y) = -x y (training GANs)
+# ---------------------------------------------------------------- the game V(x, y) = -x y (chapter 05)
 def draw_game(method: str = "simultaneous", lr: float = 0.1, gamma: float = 1.0, steps: int = 150,
               start=(1.0, 1.0), fig=None):
     """The trajectory of ``method`` on V(x, y) = -x y from ``start``, and the eigenvalues of its update matrix."""

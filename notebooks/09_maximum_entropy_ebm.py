@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 08 · Maximum-entropy generators for energy-based models
+# # 09 · Maximum-entropy generators for energy-based models
 #
 # **Question.** An energy function $E_\theta(x)$ defines a density
 # $p_\theta(x) = e^{-E_\theta(x)} / Z_\theta$ with $Z_\theta = \int e^{-E_\theta(x)}\,dx$. Training it by
@@ -134,17 +134,17 @@ if not is_test():
 #
 # Three targets: eight Gaussians on a ring (Metz et al. 2017, arXiv:1611.02163), a 5 x 5 grid of
 # Gaussians (Srivastava et al. 2017, arXiv:1705.07761) and a swiss roll. For the with/without comparison
-# we widen the mixtures relative to chapters 04-07 (ring: standard deviation 0.1 instead of 0.02 on a
+# we widen the mixtures relative to chapters 04-08 (ring: standard deviation 0.1 instead of 0.02 on a
 # ring of radius 2; grid: spacing 1 instead of 2 with the same standard deviation 0.05), so that a CPU
 # run of a few thousand steps can resolve them. Their mode counts are therefore **not** comparable with
-# those of chapters 04-07; for that, the same budget also trains the entropy-regularised model on the
+# those of chapters 04-08; for that, the same budget also trains the entropy-regularised model on the
 # chapters' standard `ring8()` and `grid25()` (the second table). Same networks and steps for every
 # run; the only switch is `mi_weight` (1 = the paper's loss, 0 = no entropy term). All runs train at
 # once as one batched ensemble (one progress bar).
 
 # %% slideshow={"slide_type": "subslide"}
 targets = {"ring8": ring8(std=0.1), "grid25": grid25(spacing=1.0, std=0.05), "swissroll": make_target("swissroll")}
-standard = {"ring8": ring8(), "grid25": grid25()}  # the targets of chapters 04-07
+standard = {"ring8": ring8(), "grid25": grid25()}  # the targets of chapters 04-08
 cfg = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
 
 keys = [(name, w) for name in targets for w in (1.0, 0.0)]
@@ -181,7 +181,7 @@ for name, (G, E) in std_runs.items():
     t = standard[name]
     x = G.sample(S.n_eval, torch.Generator().manual_seed(0))
     std_stats[name] = (mode_stats(x, t.centers, t.std), wasserstein_distance(x, t.sample(S.n_eval, torch.Generator().manual_seed(1))))
-print(f"\nstandard targets of chapters 04-07, with the entropy term (same budget)")
+print(f"\nstandard targets of chapters 04-08, with the entropy term (same budget)")
 print(f"{'target':10s} {'std':>5s} {'modes':>7s} {'HQ %':>6s} {'W1':>6s}")
 for name, (ms, w1) in std_stats.items():
     print(f"{name:10s} {standard[name].std:5.2f} {ms.modes_covered:>3d}/{ms.n_modes:<3d} {100 * ms.high_quality_fraction:6.1f} {w1:6.3f}")
@@ -215,10 +215,10 @@ lines.append(f"* **Entropy term off:** the density keeps {edge_off} "
              "both data and samples instead of settling on a density.")
 (ms_r, w1_r), (ms_g, w1_g) = std_stats["ring8"], std_stats["grid25"]
 w1_r_wide = r_with["ring8"]["w1"]
-lines.append(f"* **Standard targets (as in chapters 04-07):** the same budget covers {ms_r.modes_covered}/8 modes of `ring8()` "
+lines.append(f"* **Standard targets (as in chapters 04-08):** the same budget covers {ms_r.modes_covered}/8 modes of `ring8()` "
              f"(HQ {100 * ms_r.high_quality_fraction:.0f}%, W1 {w1_r:.2f}) and {ms_g.modes_covered}/25 of `grid25()` "
              f"(HQ {100 * ms_g.high_quality_fraction:.0f}%, W1 {w1_g:.2f}). "
-             + ("These are the counts to set beside chapter 07's comparison table (a rough comparison: that chapter trains "
+             + ("These are the counts to set beside chapter 08's comparison table (a rough comparison: that chapter trains "
                 "with its own budget and networks)"
                 + (f": at this budget the MaxEnt generator spreads over the ring (W1 {w1_r:.2f}, against {w1_r_wide:.2f} "
                    "on the widened ring) but does not concentrate its samples within three standard deviations "
@@ -488,7 +488,7 @@ hist_m = train(Gm, Em, sample_mnist, MaxEntObjective(Tm, lam=1.0),
 # scores above a random normal image (0.5 = chance, 1 = perfect). The **precision-recall curve** plots
 # precision against recall; its area (PR-AUC, average precision) has the anomaly rate as its chance
 # level. When anomalies are rare, many false alarms barely move the false-positive rate but ruin the
-# precision, so the PR area is the stricter view. Chapter 09 treats both in depth, including why the
+# precision, so the PR area is the stricter view. Chapter 10 treats both in depth, including why the
 # PR curve between two operating points must be interpolated non-linearly.
 
 # %% slideshow={"slide_type": "subslide"}
