@@ -126,6 +126,29 @@ def _widget_outputs(state: dict, model_id: str, seen=None) -> tuple[list, list]:
     return outputs, controls
 
 
+def _progress_text(state: dict, model_id: str) -> str | None:
+    """The text of a progress bar widget (tqdm's HBox of HTML, a progress bar and HTML), or None if ``model_id`` is none."""
+    parts, has_bar = [], False
+
+    def walk(mid, seen=set()):
+        nonlocal has_bar
+        if mid in seen or mid not in state:
+            return
+        seen.add(mid)
+        model = state[mid]
+        s = model.get("state", {})
+        if model.get("model_name") in ("FloatProgressModel", "IntProgressModel"):
+            has_bar = True
+            parts.append("|")
+        elif model.get("model_name") == "HTMLModel" and s.get("value"):
+            parts.append(html.unescape(re.sub(r"<[^>]+>", "", s["value"])).strip())
+        for child in s.get("children", []):
+            walk(str(child).replace("IPY_MODEL_", ""), seen)
+
+    walk(model_id, set())
+    return " ".join(p for p in parts if p) if has_bar else None
+
+
 _STORE_NOTE = re.compile(r"^.*loaded from the run store.*$")
 
 
@@ -143,7 +166,8 @@ def store_notes_as_text(nb) -> int:
 
 
 def panels_as_pictures(nb) -> int:
-    """Replace every widget view in the outputs by the picture its Output area holds and a line about the controls.
+    """Replace every widget view in the outputs by the picture its Output area holds and a line about the controls
+    (a progress bar by its last text).
 
     The widget state stays out of the page (no widget manager has to load); returns the number of panels replaced."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
@@ -158,6 +182,10 @@ def panels_as_pictures(nb) -> int:
                 new.append(out)
                 continue
             outputs, controls = _widget_outputs(state, view.get("model_id", ""))
+            progress = None if outputs or controls else _progress_text(state, view.get("model_id", ""))
+            if progress is not None:  # a progress bar (tqdm), not a control panel: its last text, as printed text
+                new.append(nbformat.v4.new_output("stream", name="stdout", text=progress + "\n"))
+                continue
             settings = "; settings: " + ", ".join(f"{html.escape(str(d))} = {html.escape(str(v))}" for d, v in controls) if controls else ""
             new += [nbformat.from_dict(o) for o in outputs]
             new.append(nbformat.v4.new_output("display_data", data={"text/html": PANEL_NOTE.format(settings=settings),

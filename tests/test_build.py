@@ -38,6 +38,24 @@ def test_a_panel_becomes_its_picture_and_a_line_naming_its_settings():
     assert "train and draw" not in note and "widgets" not in nb.metadata   # buttons are no setting; no widget state left
 
 
+TQDM = {"application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {
+    "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_p", "IPY_MODEL_right"]}},
+    "left": {"model_name": "HTMLModel", "state": {"value": "GAN x6 runs: 100%"}},
+    "p": {"model_name": "FloatProgressModel", "state": {"value": 2000, "max": 2000}},
+    "right": {"model_name": "HTMLModel", "state": {"value": " 2000/2000 [00:50&lt;00:00, 39.6it/s]"}},
+}}}
+
+
+def test_a_progress_bar_becomes_its_last_text_not_a_control_panel():
+    cell = nbformat.v4.new_code_cell("train()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={build.WIDGET_VIEW: {"model_id": "bar"}, "text/plain": "HBox()"})]
+    nb = _notebook([cell], TQDM)
+    assert build.panels_as_pictures(nb) == 0   # no panel
+    out = nb.cells[0].outputs
+    assert len(out) == 1 and out[0]["output_type"] == "stream"
+    assert out[0]["text"] == "GAN x6 runs: 100% | 2000/2000 [00:50<00:00, 39.6it/s]\n"
+
+
 def test_question_and_title_come_from_the_first_markdown():
     nb = _notebook([nbformat.v4.new_markdown_cell("# 07 · BEGAN\n\n**Question.** Can a *controller* keep the game balanced? "
                                                   "More text.\n\nNext paragraph.")])
