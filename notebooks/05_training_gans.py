@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import compare, divergences, ensemble, games, is_test, losses, metrics, models, plots, setup_notebook, toys
+from course_lib import compare, divergences, games, is_test, losses, metrics, models, plots, setup_notebook, toys
 from course_lib.runtime import num_threads
 from course_lib.train import TrainConfig, train
 from course_lib.widgets import game_playground
@@ -441,24 +441,14 @@ up_cfg = compare.MethodConfig(steps=S.toy_steps, batch_size=128, hidden=S.hidden
 updates = {"simultaneous": dict(simultaneous=True),
            f"simultaneous + consensus (γ = {S.toy_consensus:g})": dict(simultaneous=True, consensus=S.toy_consensus),
            "alternating, k = 1": dict(n_critic=1), "alternating, k = 5": dict(n_critic=5)}
-up_rows = {}
-with num_threads(S.threads):
-    for label, kw in updates.items():
-        cfg = compare.with_overrides(up_cfg, **kw)
-        G, D, objective, hists = compare.train_toy_ensemble(
-            "gan", ring.sample, S.seeds, cfg, device=str(device),
-            train_cfg=TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr_d=cfg.lr_d, lr_g=cfg.lr_g,
-                                  n_critic=cfg.n_critic, simultaneous=cfg.simultaneous,
-                                  consensus=cfg.consensus, seed=tuple(S.seeds), desc=label))
-        stats = [metrics.mode_stats(m.sample(2500, torch.Generator().manual_seed(10_000 + s)), ring.centers, ring.std)
-                 for m, s in zip(ensemble.members(G), S.seeds)]
-        up_rows[label] = stats
 up = {}
-for label, stats in up_rows.items():
-    modes = torch.tensor([float(s.modes_covered) for s in stats])
-    hq = torch.tensor([s.high_quality_fraction for s in stats])
-    up[label] = (float(modes.mean()), float(hq.mean()))
-    print(f"{label:>36}: modes {modes.mean():.1f} ± {modes.std(unbiased=False):.1f} of 8, high quality {100 * hq.mean():.0f}%")
+with num_threads(S.threads):
+    for label, kw in updates.items():  # the trainer's settings travel in the MethodConfig (n_critic, simultaneous, consensus)
+        rows = compare.run_toy_ensemble("gan", "ring8", S.seeds, compare.with_overrides(up_cfg, **kw), device=str(device))
+        up[label] = compare.summarize(rows)[0]
+for label, r in up.items():
+    print(f"{label:>36}: modes {r['modes_mean']:.1f} ± {r['modes_std']:.1f} of 8, high quality {100 * r['hq_mean']:.0f}%")
+up = {label: (r["modes_mean"], r["hq_mean"]) for label, r in up.items()}
 
 # %% slideshow={"slide_type": "subslide"}
 sim, cons, k1, k5 = (up[label] for label in updates)
