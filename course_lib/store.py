@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 ENV = "COURSE_STORE"
-CODE_MODULES = ("compare", "data", "divergences", "energy", "ensemble", "evaluation", "factor_analysis", "losses", "metrics",
+CODE_MODULES = ("compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals", "losses", "metrics",
                 "models", "sampling", "store", "structured", "toys", "train", "vae")
 PACKAGE = Path(__file__).resolve().parent
 
