@@ -1,4 +1,4 @@
-"""Running and comparing the energy-based GANs of chapters 5-7 with the one trainer.
+"""Running and comparing the energy-based GANs of chapters 07-09 with the one trainer.
 
 * ``make_toy_method`` / ``make_image_method``: the generator, discriminator and ``Objective`` of
   each method (GAN, EBGAN, EBGAN-PT, MAGAN, LS-GAN, BEGAN), built the same way everywhere;
@@ -30,7 +30,7 @@ from .train import TrainConfig, train
 
 METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
 GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # chapter 05: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
-TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 09 and those (toys only)
+TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 10 and those (toys only)
 LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN",
           "maxent": "MaxEnt EBM", "wgan": "WGAN", "wgan_gp": "WGAN-GP", "unrolled": "unrolled GAN",
           "mbd": "GAN + minibatch discr."}

@@ -32,6 +32,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import functionals, store
+from .energy import midpoint_grid
+from .models import device_of
 from .sampling import ChainResult, energy_and_grad
 
 INITS = ("noise", "data", "buffer")
@@ -191,15 +193,8 @@ def ml_loss(e_data: torch.Tensor, e_chain: torch.Tensor, alpha: float = 0.1) -> 
     return e_data.mean() - e_chain.mean() + alpha * (e_data.pow(2) + e_chain.pow(2)).mean()
 
 
-def _device(E: nn.Module) -> torch.device:
-    try:
-        return next(E.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
-
-
-def _fit(E, sample_data, init: Uniform, cfg: EBMConfig) -> dict:
-    dev = _device(E)
+def _fit(E, sample_data, init: Uniform, cfg: EBMConfig, callback=None) -> dict:
+    dev = device_of(E)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(E.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
     buf = ReplayBuffer(init, cfg.buffer_size, cfg.reinit, gen) if cfg.init == "buffer" else None
@@ -220,7 +215,7 @@ def _fit(E, sample_data, init: Uniform, cfg: EBMConfig) -> dict:
         loss = ml_loss(e_data, e_chain, cfg.alpha)
         size = torch.maximum(e_data.detach().abs().max(), e_chain.detach().abs().max())
         if not (torch.isfinite(loss) and size < cfg.max_energy):
-            raise EBMDiverged(f"the energy diverged at update {step} (loss {float(loss):.3g}, largest |E| {float(size):.3g}): "
+            raise EBMDiverged(f"the energy diverged at update {step} (loss {float(loss.detach()):.3g}, largest |E| {float(size):.3g}): "
                               f"lower the learning rate (now {cfg.lr:g}) or the Langevin step (now {cfg.step_size:g}), "
                               f"or raise alpha (now {cfg.alpha:g})")
         opt.zero_grad(set_to_none=True)
@@ -229,20 +224,24 @@ def _fit(E, sample_data, init: Uniform, cfg: EBMConfig) -> dict:
         ed, ec = e_data.detach().mean(), e_chain.detach().mean()
         for k, v in (("loss", loss.detach()), ("e_data", ed), ("e_chain", ec), ("gap", ec - ed)):
             hist[k].append(v.item())
+        if callback is not None:
+            callback(step, cfg.steps)
     return dict(E=store.to_cpu(dict(E.state_dict())), history=hist, seconds=time.perf_counter() - start,
                 buffer=None if buf is None else buf.x.clone())
 
 
-def train_ebm(E: nn.Module, sample_data, init: Uniform, cfg: EBMConfig = EBMConfig()) -> EBMRun:
-    """Maximum likelihood with Langevin negatives (``cfg.init`` picks short-run, CD or replay-buffer chains); kept in the run store."""
+def train_ebm(E: nn.Module, sample_data, init: Uniform, cfg: EBMConfig = EBMConfig(), callback=None) -> EBMRun:
+    """Maximum likelihood with Langevin negatives (``cfg.init`` picks short-run, CD or replay-buffer chains); kept in the run store.
+
+    ``callback(step, total)`` is called after each update of a run that trains (a panel's progress bar)."""
     if not isinstance(init, Uniform):
         raise ValueError(f"init must be an ebm.Uniform (where chains start), got {type(init).__name__}")
     spec = dict(what="ebm", E=E, data=sample_data, init=init,
                 cfg={k: v for k, v in asdict(cfg).items() if k not in ("progress", "desc", "store")})
     if cfg.store:
-        payload, how, seconds = store.remember(spec, lambda: _fit(E, sample_data, init, cfg))
+        payload, how, seconds = store.remember(spec, lambda: _fit(E, sample_data, init, cfg, callback))
     else:
-        payload, how, seconds = _fit(E, sample_data, init, cfg), "trained", 0.0
+        payload, how, seconds = _fit(E, sample_data, init, cfg, callback), "trained", 0.0
     if how == "loaded":
         E.load_state_dict(payload["E"])
         if cfg.progress:
@@ -264,11 +263,14 @@ class ChainSampler:
         self.steps, self.step_size, self.noise = _count("steps", steps), step_size, noise
 
     def sample(self, n: int, generator: torch.Generator | None = None, keep_every: int = 0):
+        # One draw from ``generator`` seeds the chains' own: a caller's later draws (evaluate_2d's held-out
+        # data) are then the same whatever the chain length, so every sampler is scored on the same points.
+        own = torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
         if self.buffer is not None:
-            x0 = self.buffer[torch.randint(len(self.buffer), (n,), generator=generator)]
+            x0 = self.buffer[torch.randint(len(self.buffer), (n,), generator=own)]
         else:
-            x0 = self.init(n, generator)
-        res = langevin_chains(self.E, x0.to(_device(self.E)), self.step_size, self.steps, self.noise, generator,
+            x0 = self.init(n, own)
+        res = langevin_chains(self.E, x0.to(device_of(self.E)), self.step_size, self.steps, self.noise, own,
                               keep_every=keep_every, clamp=self.clamp)
         return res if keep_every else res.z.detach().cpu()
 
@@ -307,26 +309,22 @@ class FunctionalConfig:
 
 def answer_grid(bounds, n: int) -> tuple[torch.Tensor, float]:
     """The n x n cell midpoints over ``bounds`` (n^2, 2) and log of the cell area."""
-    (x0, x1), (y0, y1) = bounds
-    dx, dy = (x1 - x0) / n, (y1 - y0) / n
-    xs = x0 + dx * (torch.arange(n) + 0.5)
-    ys = y0 + dy * (torch.arange(n) + 0.5)
-    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack([xx.reshape(-1), yy.reshape(-1)], 1), math.log(dx * dy)
+    _, _, pts, cell = midpoint_grid(bounds, n, torch.float32)
+    return pts, math.log(cell)
 
 
 def contrast(E: nn.Module, x_data: torch.Tensor, bounds, n: int = 4000, seed: int = 0) -> float:
     """Mean energy over the box minus mean energy at the data (nats): 0 for a flat, useless energy."""
-    u = Uniform(bounds)(n, torch.Generator().manual_seed(seed)).to(_device(E))
+    u = Uniform(bounds)(n, torch.Generator().manual_seed(seed)).to(device_of(E))
     with torch.no_grad():
-        return float(E(u).mean() - E(x_data.to(_device(E))).mean())
+        return float(E(u).mean() - E(x_data.to(device_of(E))).mean())
 
 
 def train_with_functional(E: nn.Module, name: str, sample_data, bounds, cfg: FunctionalConfig = FunctionalConfig()) -> dict:
     """Train E with the loss functional ``name`` where the answers are a grid over ``bounds``; history of loss and contrast."""
     if name not in functionals.NAMES:
         raise ValueError(f"unknown loss functional {name!r}; choose one of {list(functionals.NAMES)}")
-    dev = _device(E)
+    dev = device_of(E)
     gen = torch.Generator().manual_seed(cfg.seed)
     answers, log_dA = answer_grid(bounds, cfg.grid)
     answers = answers.to(dev)

@@ -280,6 +280,16 @@ def mass_outside(x: torch.Tensor, bounds) -> float:
     return float(1 - inside.float().mean())
 
 
+def midpoint_grid(bounds, n: int, dtype=torch.float64):
+    """The n x n cell midpoints over ((x0, x1), (y0, y1)): xs (n,), ys (n,), points (n^2, 2) row by row in y, cell area."""
+    (x0, x1), (y0, y1) = bounds
+    dx, dy = (x1 - x0) / n, (y1 - y0) / n
+    xs = x0 + dx * (torch.arange(n, dtype=dtype) + 0.5)
+    ys = y0 + dy * (torch.arange(n, dtype=dtype) + 0.5)
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), dx * dy
+
+
 @torch.no_grad()
 def log_partition_2d(E, bounds, n: int = 400, data: torch.Tensor | None = None, batch: int = 65536, tol: float = 1e-3) -> GridDensity:
     """log Z = log integral exp(-E(x)) dx ~ logsumexp_grid(-E) + log(dx dy), midpoint rule on an n x n grid over ``bounds``.
@@ -298,11 +308,7 @@ def log_partition_2d(E, bounds, n: int = 400, data: torch.Tensor | None = None, 
             need = ((float(d[:, 0].min()), float(d[:, 0].max())), (float(d[:, 1].min()), float(d[:, 1].max())))
             warnings.warn(f"the grid {bounds} does not cover the data: {100 * out:.2f}% of the data lies outside it, "
                           f"so log Z misses that region; widen the bounds to cover at least {need}", UserWarning, stacklevel=2)
-    dx, dy = (x1 - x0) / n, (y1 - y0) / n
-    xs = x0 + dx * (torch.arange(n, dtype=torch.float64) + 0.5)  # cell midpoints
-    ys = y0 + dy * (torch.arange(n, dtype=torch.float64) + 0.5)
-    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-    pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+    xs, ys, pts, cell = midpoint_grid(bounds, n)
     try:
         dev = next(E.parameters()).device
         dtype = next(E.parameters()).dtype
@@ -312,16 +318,16 @@ def log_partition_2d(E, bounds, n: int = 400, data: torch.Tensor | None = None, 
     if not torch.isfinite(e).all():
         raise ValueError("the energy is NaN or inf somewhere on the grid; the model diverged")
     log_w = -e.reshape(n, n)
-    log_z = float(torch.logsumexp(log_w.reshape(-1), 0)) + math.log(dx * dy)
+    log_z = float(torch.logsumexp(log_w.reshape(-1), 0)) + math.log(cell)
     log_p = log_w - log_z
-    p_cell = (log_p + math.log(dx * dy)).exp()
+    p_cell = (log_p + math.log(cell)).exp()
     ring = torch.ones(n, n, dtype=torch.bool)
     ring[1:-1, 1:-1] = False
     edge = float(p_cell[ring].sum())
     if edge > tol:
         warnings.warn(f"{100 * edge:.2f}% of the learned density's mass lies on the edge of the grid {bounds}: "
                       f"it probably extends beyond, so log Z is underestimated; widen the bounds", UserWarning, stacklevel=2)
-    return GridDensity(log_z, xs, ys, log_p.float(), dx * dy, edge)
+    return GridDensity(log_z, xs, ys, log_p.float(), cell, edge)
 
 
 @torch.no_grad()

@@ -5,7 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import compare, games, losses, metrics, models, plots, toys
+from . import compare, ebm, games, losses, metrics, models, plots, toys
+from .energy import EnergyMLP
 from .train import TrainConfig, TrainingDiverged, train
 
 
@@ -33,7 +34,7 @@ def _panel(rows, train_and_draw, live: bool = False):
             out.clear_output(wait=True)
             try:
                 train_and_draw(progress if follow else None)
-            except (TrainingDiverged, ValueError) as err:
+            except (TrainingDiverged, ebm.EBMDiverged, ValueError) as err:
                 print(f"{type(err).__name__}: {err}")
                 return
             plt.show()
@@ -45,7 +46,7 @@ def _panel(rows, train_and_draw, live: bool = False):
     # Output widget captured (measured: notebook 04 hung after its last cell in one run of two).
     try:
         fig = train_and_draw(None)
-    except (TrainingDiverged, ValueError) as err:
+    except (TrainingDiverged, ebm.EBMDiverged, ValueError) as err:
         out.append_stdout(f"{type(err).__name__}: {err}\n")
     else:
         out.append_display_data(_png(fig))
@@ -120,7 +121,7 @@ ENERGY_METHODS = ("ebgan", "ebgan_pt", "magan", "lsgan", "began")
 
 def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
                    gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu", progress=None) -> dict:
-    """Train one energy-based GAN of chapters 06-08 on a toy target (``compare.run_toy``); returns its row with G, D and history.
+    """Train one energy-based GAN of chapters 07-09 on a toy target (``compare.run_toy``); returns its row with G, D and history.
 
     ``progress(step, total)`` follows the run."""
     compare._check_method(method, ENERGY_METHODS + ("gan",))
@@ -199,3 +200,57 @@ def game_playground(steps: int = 150):
     n_steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps")
     return _panel([[method, lr], [gamma, n_steps]],
                   lambda progress: draw_game(method.value, lr.value, gamma.value, n_steps.value), live=True)
+
+
+# ---------------------------------------------------------------- an energy trained by Langevin chains (chapter 06)
+def run_ebm(target: str = "ring8", init: str = "buffer", chain_steps: int = 20, step_size: float = 0.01, noise: float = 1.0,
+            steps: int = 300, hidden: int = 64, seed: int = 0, progress=None) -> dict:
+    """Maximum likelihood with Langevin negatives on a widened 2-D target (``toys.widened``), on the CPU, outside the run store.
+
+    Returns the target, the run and its sampler; ``progress(step, total)`` follows the run."""
+    targets = toys.widened()
+    if target not in targets:
+        raise ValueError(f"unknown target {target!r}; choose one of {sorted(targets)}")
+    t = targets[target]
+    box = ebm.Uniform(t.bounds)
+    torch.manual_seed(seed)
+    E = EnergyMLP((2,), hidden=hidden, depth=2, confine=4.0)
+    cfg = ebm.EBMConfig(steps=steps, batch_size=128, lr=2e-3, init=init, chain_steps=chain_steps, step_size=step_size,
+                        noise=noise, seed=seed, progress=False, store=False)
+    run = ebm.train_ebm(E, t.sample, box, cfg, callback=progress)
+    return dict(target=t, run=run, sampler=ebm.sampler(run, box))
+
+
+def draw_ebm(row: dict, n: int = 500, fig=None):
+    """The learned energy with n chains' end points on top (from the buffer when the run kept one), and the energies during training."""
+    fig = fig or plt.figure(figsize=(11, 4))
+    ax1, ax2 = fig.subplots(1, 2)
+    t, run = row["target"], row["run"]
+    x = row["sampler"].sample(n, torch.Generator().manual_seed(1))
+    plots.plot_surface_2d(ax1, run.E, t, x, label="energy E(x)", squash=False, cmap="magma", n_real=300)
+    cfg = run.cfg
+    title = f"{t.name}, {cfg.init} chains, k = {cfg.chain_steps}, a = {cfg.step_size:g}, σ = {cfg.noise:g}"
+    if t.centers is not None and t.std is not None:
+        title += f": {metrics.mode_stats(x, t.centers, t.std)}"
+    ax1.set_title(title, fontsize=9)
+    plots.plot_history(ax2, run.history, ["e_data", "e_chain"], smooth=10, title="mean energy of the data and of the chains")
+    ax2.set(xlabel="update of the energy", ylabel="energy (nats)")
+    fig.tight_layout()
+    return fig
+
+
+def ebm_playground(steps: int = 300):
+    """Target, chain start, chain length, Langevin step, noise scale as controls; a button retrains a 2-D EBM (seconds) and redraws."""
+    import ipywidgets as W
+
+    target = W.Dropdown(options=sorted(toys.widened()), value="ring8", description="target")
+    init = W.Dropdown(options=[("replay buffer (on)", "buffer"), ("fresh noise (buffer off)", "noise"),
+                               ("from the data (CD)", "data")], value="buffer", description="chains")
+    k = W.IntSlider(value=20, min=1, max=100, description="chain length k")
+    a = W.FloatLogSlider(value=0.01, base=10, min=-3.5, max=-0.5, step=0.25, description="step a")
+    sigma = W.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise σ")
+    n_steps = W.IntSlider(value=steps, min=max(10, steps // 10), max=max(steps * 4, 100), step=max(1, steps // 10),
+                          description="updates")
+    return _panel([[target, init], [k, a], [sigma, n_steps]],
+                  lambda progress: draw_ebm(run_ebm(target.value, init.value, k.value, a.value, sigma.value, n_steps.value,
+                                                    progress=progress)))

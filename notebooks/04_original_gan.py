@@ -345,7 +345,7 @@ if not is_test():
 # > of the high-quality samples a perfect generator would put there (63 of 2,500 for 8 modes,
 # > 20 for 25), so a few stray samples do not count (`metrics.mode_stats`; Srivastava et al. 2017,
 # > arXiv:1705.07761, use the same two numbers). Both numbers are needed: a generator can cover
-# > every mode with blurry samples, or one mode with perfect ones. Chapter 10 looks at what such
+# > every mode with blurry samples, or one mode with perfect ones. Chapter 11 looks at what such
 # > statistics miss.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -406,7 +406,7 @@ else:
 display(Markdown(
     story + f" It ends with {stats.modes_covered} of 8 modes; over {len(ring_runs)} seeds the plain GAN covers "
     f"{min(covered)} to {max(covered)} (printed above): the spread over seeds is part of the result. The comparison "
-    "chapter (07) sets it beside EBGAN, MAGAN, LS-GAN and BEGAN on the same targets and seeds."))
+    "chapter (09) sets it beside EBGAN, MAGAN, LS-GAN and BEGAN on the same targets and seeds."))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Play

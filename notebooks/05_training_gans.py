@@ -477,6 +477,8 @@ if not is_test():
 # * Simultaneous gradient steps rotate away from the equilibrium of the simplest game, and
 #   consensus optimization turns the rotation into convergence, there and on eight Gaussians.
 #
-# The energy-based GANs of the next chapters answer the same questions differently: their
-# discriminator is an energy with a margin (chapter 06), a loss with a data-dependent margin
-# (chapter 07) or an equilibrium controller (chapter 08).
+# Chapter 06 steps back to the question under all of this: where do a learner's negative examples come
+# from? It trains an energy with samples of the model itself (Markov chains) instead of a generator.
+# The energy-based GANs after it answer the questions above differently: their discriminator is an
+# energy with a margin (chapter 07), a loss with a data-dependent margin (chapter 08) or an
+# equilibrium controller (chapter 09).

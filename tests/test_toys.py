@@ -73,3 +73,10 @@ def test_unknown_target_and_bad_sizes_are_rejected():
         toys.ring8().sample(0)
     with pytest.raises(ValueError, match="std"):
         toys.GaussianMixture([[0.0, 0.0]], std=0.0)
+
+
+def test_widened_targets_are_the_chapters_06_and_10_mixtures():
+    w = toys.widened()
+    assert sorted(w) == ["grid25", "ring8", "swissroll"]
+    assert w["ring8"].std == 0.1 and len(w["ring8"].centers) == 8
+    assert len(w["grid25"].centers) == 25 and float(w["grid25"].centers.abs().max()) == 2.0   # spacing 1

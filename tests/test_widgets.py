@@ -85,3 +85,44 @@ def test_draw_game_shows_the_spiral_growing_and_consensus_shrinking():
     d = lambda fig: [float(v) for v in fig.axes[0].get_title().split("→")[::1][-1:]][0]  # noqa: E731
     assert d(grow) > 1.5 > 1.0 > d(shrink)  # started at distance sqrt(2) = 1.41
     assert grow.axes[0].get_xlabel() and grow.axes[1].get_ylabel() == "Im λ"
+
+
+def test_run_ebm_trains_with_the_panel_settings_and_draws_energy_and_chains():
+    calls = []
+    row = widgets.run_ebm("swissroll", init="noise", chain_steps=3, step_size=0.02, noise=0.5, steps=12, hidden=16,
+                          progress=lambda step, total: calls.append((step, total)))
+    cfg = row["run"].cfg
+    assert (cfg.init, cfg.chain_steps, cfg.step_size, cfg.noise, cfg.steps) == ("noise", 3, 0.02, 0.5, 12)
+    assert calls[-1] == (12, 12) and len(calls) == 12 and len(row["run"].history["gap"]) == 12
+    assert row["sampler"].buffer is None and row["sampler"].steps == 3   # no buffer: fresh chains of the same length
+    fig = widgets.draw_ebm(row, n=50)
+    ax = fig.axes[0]
+    assert "swissroll, noise chains, k = 3" in ax.get_title() and ax.get_xlabel()
+    buffered = widgets.run_ebm("ring8", init="buffer", chain_steps=2, steps=5, hidden=16)
+    assert buffered["sampler"].buffer is not None and "modes" in widgets.draw_ebm(buffered, n=50).axes[0].get_title()
+
+
+def test_bad_ebm_panel_settings_are_reported():
+    with pytest.raises(ValueError, match="step_size"):
+        widgets.run_ebm(step_size=-0.1, steps=2)
+    with pytest.raises(ValueError, match="chain length"):
+        widgets.run_ebm(chain_steps=0, steps=2)
+    with pytest.raises(ValueError, match="unknown target"):
+        widgets.run_ebm("moons", steps=2)
+
+
+def test_the_ebm_panel_builds_draws_and_prints_a_divergence(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    panel = widgets.ebm_playground(steps=10)
+    assert len(panel.children) == 5
+    button, bar = panel.children[-2].children
+    assert panel.children[-1].outputs[0]["data"]["image/png"] and bar.value == 0
+    button.click()
+    assert bar.max == 10 and bar.value == 10
+
+    def diverge(*args, **kwargs):
+        raise widgets.ebm.EBMDiverged("the energy diverged at update 3: lower the learning rate")
+
+    monkeypatch.setattr(widgets.ebm, "train_ebm", diverge)
+    broken = widgets.ebm_playground(steps=10)   # the message is shown in the panel instead of an exception
+    assert broken.children[-1].outputs[0]["text"].startswith("EBMDiverged: the energy diverged at update 3")

@@ -14,9 +14,9 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 07 · Loss-Sensitive GAN: a margin that grows with the distance
+# # 08 · Loss-Sensitive GAN: a margin that grows with the distance
 #
-# **Question.** EBGAN (chapter 06) asks every generated sample to have energy at least m, however
+# **Question.** EBGAN (chapter 07) asks every generated sample to have energy at least m, however
 # close it already is to the data. Should a sample that is almost right really be pushed up as hard
 # as one that is nonsense?
 #
@@ -89,7 +89,7 @@ toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.t
 # adding a constant $c$ to $L_\theta$ leaves every hinge term unchanged and lowers
 # $\mathbb E[L_\theta(x)]$ by $c$, so with a plain network output nothing stops the energies from
 # falling without end. We therefore use a nonnegative energy, the MLP autoencoder's reconstruction
-# error as in chapter 06, trained with `losses.LossSensitiveObjective` (its λ and κ are printed with
+# error as in chapter 07, trained with `losses.LossSensitiveObjective` (its λ and κ are printed with
 # the results below); Δ is the mean absolute difference of the paired samples. We draw $L_\theta$ over
 # the plane before, during and after training.
 
@@ -294,7 +294,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# How good are the digits? The classifier judge of chapter 06 (`evaluation.fit_mnist_classifier`)
+# How good are the digits? The classifier judge of chapter 07 (`evaluation.fit_mnist_classifier`)
 # counts a digit as recognisable when it gives one class more than 90% probability, and measures
 # variety by the class entropy of the recognisable digits; held-out real digits set the ceiling.
 
@@ -331,4 +331,4 @@ if not is_test():
 #   LS-GAN's own $\mathbb E[L_\theta(x)]$ term; Qi's generalised LS-GAN, which leaves that term out,
 #   contains both LS-GAN and WGAN.
 #
-# Next: chapter 08, BEGAN, and a measured comparison of every method of chapters 04-08.
+# Next: chapter 09, BEGAN, and a measured comparison of every method of chapters 04-09.

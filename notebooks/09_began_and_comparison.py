@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 08 · BEGAN, and a measured comparison of the energy-based GANs
+# # 09 · BEGAN, and a measured comparison of the energy-based GANs
 #
 # **Question.** EBGAN needs a margin m, MAGAN a rule to shrink it, LS-GAN a distance. Can the
 # balance between discriminator and generator be *controlled* instead, like a thermostat?
@@ -148,7 +148,7 @@ display(Markdown(
     "how close the energies are to balance, not whether the generator covers the data."))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# EBGAN's hinge (chapter 06) does not have this failure: it pushes generated samples up whatever
+# EBGAN's hinge (chapter 07) does not have this failure: it pushes generated samples up whatever
 # the balance.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -192,12 +192,12 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. BEGAN on MNIST, and γ again
 #
-# The convolutional autoencoder of chapter 06 with an L1 energy and a linear output layer (BEGAN's
+# The convolutional autoencoder of chapter 07 with an L1 energy and a linear output layer (BEGAN's
 # decoder ends without a squashing function, so its gradient never saturates), and the DCGAN-style
 # generator. Digits differ a lot in how easy they are to reconstruct: a "1" has few lit pixels and
 # a small L1 error. With a low γ the controller is content when generated samples are reconstructed
 # *much better* than real ones, and the cheapest way for the generator to get there is to draw
-# easy digits. We train with several γ and judge the samples with the classifier judge of chapter 06
+# easy digits. We train with several γ and judge the samples with the classifier judge of chapter 07
 # (`evaluation.fit_mnist_classifier`, a small CNN trained on real digits): a digit counts as
 # **recognisable** when the classifier gives one class more than 90% probability, and the **class
 # entropy** of the recognisable digits measures variety (log2 10 = 3.32 bits when all classes are
@@ -354,7 +354,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A measured comparison
 #
-# Every method of chapters 04-08 with the same MLP sizes, the same number of generator steps, the
+# Every method of chapters 04-09 with the same MLP sizes, the same number of generator steps, the
 # same batch size and the same learning rates (all printed below), on 8 Gaussians and 25 Gaussians,
 # several seeds each (`compare.compare`: each method's runs, every target times every seed, train at
 # once as one ensemble, on CPU threads or the GPU; member i is exactly the run it would be alone;
@@ -365,7 +365,7 @@ plt.show()
 # Which settings does each method get? A fair comparison gives every method its own best settings
 # at the same budget. The `full` profile does so: before the comparison, every method trains in
 # the same configurations drawn from a grid (learning rates, Adam's $\beta_1$, the margin m, the
-# PT weight, γ; chapter 11's random search, on seeds of its own) and keeps its best one; the
+# PT weight, γ; chapter 12's random search, on seeds of its own) and keeps its best one; the
 # comparison then trains on fresh seeds. The `real` profile, meant for a laptop, skips the search:
 # one learning rate per target, where the plain GAN did best in trials while preparing this
 # chapter (not rerun here), serves every method, which favours the GAN. The cell below prints
@@ -399,7 +399,7 @@ display(Markdown(compare.format_table(summary)))
 # For scale, the published figures on the same targets (ring radius 2, std 0.02; grid spacing 2,
 # std 0.05; 2,500 samples, 3 σ), with 3 × 400 MLPs, 20,000 steps and a budget tuned per method.
 # The course's `full` profile trains at that budget (`COURSE_PROFILE=full`, meant for a GPU);
-# chapter 11 searches each method's settings.
+# chapter 12 searches each method's settings.
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
@@ -451,7 +451,7 @@ if "ebgan_pt" in S.cmp_methods:
     lines.append(f"  EBGAN-PT covers {ms('ring8', 'ebgan_pt')} against EBGAN's {ms('ring8', 'ebgan')}"
                  + (": the pulling-away term does what it promises." if by["ring8", "ebgan_pt"]["modes_mean"] > by["ring8", "ebgan"]["modes_mean"]
                     else "."))
-    lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 06).")
+    lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 07).")
 lines.append(f"  BEGAN finds {ms('ring8', 'began')} with {100 * by['ring8', 'began']['hq_mean']:.0f}% of its samples on them"
              + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
 covered = by["grid25", best["grid25"]]["modes_mean"] >= 24

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 10 · Evaluating generative models
+# # 11 · Evaluating generative models
 #
 # **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. Which one is
 # *better*, and by what number? This chapter goes through the usual answers — likelihood, mode
@@ -25,8 +25,8 @@
 # and Heusel et al. (2017, arXiv:1706.08500) for the classifier-based scores.
 #
 # Three of these tools were already met briefly where earlier chapters first needed them: mode
-# statistics in chapter 04, the classifier judge of MNIST samples in chapter 06 and PR-AUC in
-# chapter 09. This chapter goes deeper: what each one measures, how to compute it, and where it misleads.
+# statistics in chapter 04, the classifier judge of MNIST samples in chapter 07 and PR-AUC in
+# chapter 10. This chapter goes deeper: what each one measures, how to compute it, and where it misleads.
 
 # %% slideshow={"slide_type": "subslide"}
 import math
@@ -70,7 +70,7 @@ print(f"image generators in this chapter: z of {Z_DIM} dimensions -> x of 28 x 2
 # Worse, when $z$ has fewer dimensions than $x$ (here `Z_DIM`, printed above, against 784 pixels for
 # MNIST), $p_G$ lives on a lower-dimensional surface and has no density at all: almost every real
 # image has likelihood zero, NLL $=+\infty$. Energy-based models have a density, but only up to the
-# intractable $Z_\theta$ (notebook 09 computed it on a 2-D grid; in 784 dimensions no grid exists).
+# intractable $Z_\theta$ (notebook 10 computed it on a 2-D grid; in 784 dimensions no grid exists).
 #
 # Even where likelihood is available it can disagree with sample quality (Theis et al. 2016). Two
 # exactly computable models of the ring of eight Gaussians make the point: a "memoriser" (a narrow
@@ -188,8 +188,8 @@ assert all(a < b for a, b in zip(deq, deq[1:]))                   # ... and a wo
 # When the target is a known mixture, two counts say a lot: how many modes receive samples (modes
 # covered) and what share of samples lies near some mode (high-quality fraction; Srivastava et al.
 # 2017, arXiv:1705.07761). They separate a generator that drops modes from one that spreads between
-# them. We train a GAN and a maximum-entropy EBM generator (notebook 09) on the ring for the same number
-# of steps. (This ring is wider, std 0.1, than the std-0.02 rings of chapters 04-08, so its counts do not
+# them. We train a GAN and a maximum-entropy EBM generator (notebook 10) on the ring for the same number
+# of steps. (This ring is wider, std 0.1, than the std-0.02 rings of chapters 04-09, so its counts do not
 # compare with theirs.)
 
 # %% slideshow={"slide_type": "subslide"}
@@ -267,8 +267,8 @@ if not is_test():
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Now the course's models, trained on the same training part: a GAN with MLP networks, a GAN with the
-# DCGAN-style convolutional generator of notebook 06 (Radford et al. 2016, arXiv:1511.06434), and the
-# maximum-entropy EBM generator of notebook 09 — all with the one trainer.
+# DCGAN-style convolutional generator of notebook 07 (Radford et al. 2016, arXiv:1511.06434), and the
+# maximum-entropy EBM generator of notebook 10 — all with the one trainer.
 
 # %% slideshow={"slide_type": "subslide"}
 def sample_trn(n, gen):

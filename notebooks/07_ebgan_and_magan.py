@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 06 · Energy-based GAN (EBGAN) and margin adaptation (MAGAN)
+# # 07 · Energy-based GAN (EBGAN) and margin adaptation (MAGAN)
 #
 # **Question.** In chapter 04 the discriminator was never a lasting score of the data: where the
 # generator caught up with the data, D drifted towards 1/2 at the samples (and at the optimum it is
@@ -299,7 +299,7 @@ for target in ("ring8", "grid25"):
                  f"{b['modes_std']:.1f} of {a['n_modes']} modes ({a['n_seeds']} seeds): {verdict}.")
 best_grid = max(by["grid25", m]["modes_mean"] for m in ("ebgan", "ebgan_pt"))
 lines.append(f"\nWith {toy.steps:,} steps neither covers more than {best_grid:.0f} of the 25 tight modes on average: "
-             "the grid needs a far larger budget (chapter 08 and the notes on budgets there). The term is a nudge "
+             "the grid needs a far larger budget (chapter 09 and the notes on budgets there). The term is a nudge "
              "towards spread-out codes, not a cure for mode collapse.")
 display(Markdown("\n".join(lines)))
 if not is_test():
@@ -339,7 +339,7 @@ plt.show()
 # > recognisable samples, and their **class entropy** measures variety ($\log_2 10 = 3.32$ bits
 # > when all ten digits are equally common, 0 when one digit is all there is;
 # > `evaluation.DigitJudge`). Held-out real digits, judged the same way, set the ceiling. It is
-# > the idea of the Inception score (Salimans et al. 2016) with a judge fitted to MNIST; chapter 10
+# > the idea of the Inception score (Salimans et al. 2016) with a judge fitted to MNIST; chapter 11
 # > studies such scores and what they miss.
 #
 # We also report the pulling-away term of the generated codes (lower: codes more spread out).
@@ -469,5 +469,5 @@ display(Markdown(
 # * The pulling-away term asks the generated codes to be spread out; section 5 measures what it
 #   changes on two targets over seeds, section 6 on MNIST.
 #
-# Next: chapter 07 makes the margin depend on *how far* a generated sample is from the data
-# (Loss-Sensitive GAN), chapter 08 replaces it with a controller (BEGAN) and compares all methods.
+# Next: chapter 08 makes the margin depend on *how far* a generated sample is from the data
+# (Loss-Sensitive GAN), chapter 09 replaces it with a controller (BEGAN) and compares all methods.

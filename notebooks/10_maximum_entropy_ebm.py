@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 09 · Maximum-entropy generators for energy-based models
+# # 10 · Maximum-entropy generators for energy-based models
 #
 # **Question.** An energy function $E_\theta(x)$ defines a density
 # $p_\theta(x) = e^{-E_\theta(x)} / Z_\theta$ with $Z_\theta = \int e^{-E_\theta(x)}\,dx$. Training it by
@@ -30,6 +30,7 @@
 
 # %% slideshow={"slide_type": "subslide"}
 import math
+import time
 import warnings
 
 import matplotlib.pyplot as plt
@@ -38,17 +39,17 @@ import torch
 from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
-from course_lib import compare, is_test, setup_notebook
+from course_lib import compare, ebm, is_test, setup_notebook
 from course_lib.data import load_images
-from course_lib.energy import (EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies,
-                               TOY_A, evaluate_2d, fit_mi_estimator, log_partition_2d, toy_pairs)
+from course_lib.energy import (TOY_A, EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies, energy_nll,
+                               evaluate_2d, fit_mi_estimator, log_partition_2d, pad_bounds, toy_pairs, true_nll)
 from course_lib.ensemble import member
 from course_lib.evaluation import pr_auc, pr_curve, roc_auc, roc_curve
 from course_lib.metrics import mode_stats, wasserstein_distance
 from course_lib.plots import plot_surface_2d, show_images
 from course_lib.runtime import num_threads
 from course_lib.sampling import latent_energy, mala, ula
-from course_lib.toys import grid25, make_target, ring8
+from course_lib.toys import grid25, ring8, widened
 from course_lib.train import TrainConfig, train
 
 S, device = setup_notebook(
@@ -134,17 +135,17 @@ if not is_test():
 #
 # Three targets: eight Gaussians on a ring (Metz et al. 2017, arXiv:1611.02163), a 5 x 5 grid of
 # Gaussians (Srivastava et al. 2017, arXiv:1705.07761) and a swiss roll. For the with/without comparison
-# we widen the mixtures relative to chapters 04-08 (ring: standard deviation 0.1 instead of 0.02 on a
+# we widen the mixtures relative to chapters 04-09 (ring: standard deviation 0.1 instead of 0.02 on a
 # ring of radius 2; grid: spacing 1 instead of 2 with the same standard deviation 0.05), so that a CPU
 # run of a few thousand steps can resolve them. Their mode counts are therefore **not** comparable with
-# those of chapters 04-08; for that, the same budget also trains the entropy-regularised model on the
+# those of chapters 04-09; for that, the same budget also trains the entropy-regularised model on the
 # chapters' standard `ring8()` and `grid25()` (the second table). Same networks and steps for every
 # run; the only switch is `mi_weight` (1 = the paper's loss, 0 = no entropy term). All runs train at
 # once as one batched ensemble (one progress bar).
 
 # %% slideshow={"slide_type": "subslide"}
-targets = {"ring8": ring8(std=0.1), "grid25": grid25(spacing=1.0, std=0.05), "swissroll": make_target("swissroll")}
-standard = {"ring8": ring8(), "grid25": grid25()}  # the targets of chapters 04-08
+targets = widened()  # ring8(std=0.1), grid25(spacing=1.0), the swiss roll
+standard = {"ring8": ring8(), "grid25": grid25()}  # the targets of chapters 04-09
 cfg = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
 
 keys = [(name, w) for name in targets for w in (1.0, 0.0)]
@@ -181,7 +182,7 @@ for name, (G, E) in std_runs.items():
     t = standard[name]
     x = G.sample(S.n_eval, torch.Generator().manual_seed(0))
     std_stats[name] = (mode_stats(x, t.centers, t.std), wasserstein_distance(x, t.sample(S.n_eval, torch.Generator().manual_seed(1))))
-print(f"\nstandard targets of chapters 04-08, with the entropy term (same budget)")
+print(f"\nstandard targets of chapters 04-09, with the entropy term (same budget)")
 print(f"{'target':10s} {'std':>5s} {'modes':>7s} {'HQ %':>6s} {'W1':>6s}")
 for name, (ms, w1) in std_stats.items():
     print(f"{name:10s} {standard[name].std:5.2f} {ms.modes_covered:>3d}/{ms.n_modes:<3d} {100 * ms.high_quality_fraction:6.1f} {w1:6.3f}")
@@ -215,10 +216,10 @@ lines.append(f"* **Entropy term off:** the density keeps {edge_off} "
              "both data and samples instead of settling on a density.")
 (ms_r, w1_r), (ms_g, w1_g) = std_stats["ring8"], std_stats["grid25"]
 w1_r_wide = r_with["ring8"]["w1"]
-lines.append(f"* **Standard targets (as in chapters 04-08):** the same budget covers {ms_r.modes_covered}/8 modes of `ring8()` "
+lines.append(f"* **Standard targets (as in chapters 04-09):** the same budget covers {ms_r.modes_covered}/8 modes of `ring8()` "
              f"(HQ {100 * ms_r.high_quality_fraction:.0f}%, W1 {w1_r:.2f}) and {ms_g.modes_covered}/25 of `grid25()` "
              f"(HQ {100 * ms_g.high_quality_fraction:.0f}%, W1 {w1_g:.2f}). "
-             + ("These are the counts to set beside chapter 08's comparison table (a rough comparison: that chapter trains "
+             + ("These are the counts to set beside chapter 09's comparison table (a rough comparison: that chapter trains "
                 "with its own budget and networks)"
                 + (f": at this budget the MaxEnt generator spreads over the ring (W1 {w1_r:.2f}, against {w1_r_wide:.2f} "
                    "on the widened ring) but does not concentrate its samples within three standard deviations "
@@ -227,7 +228,7 @@ lines.append(f"* **Standard targets (as in chapters 04-08):** the same budget co
 display(Markdown("\n".join(lines)))
 SUMMARY_2D = (f"* In 2-D, where $Z$ is an integral, the entropy term gave closer samples on {len(better_w1)} of {len(targets)} "
               f"targets and the better density on {len(better_nll)} of {len(targets)}; on the standard `ring8()` of chapters "
-              f"04-07 it covered {ms_r.modes_covered}/8 modes at this budget.")
+              f"04-09 it covered {ms_r.modes_covered}/8 modes at this budget.")
 if not is_test():
     assert r_with["ring8"]["modes"] >= r_without["ring8"]["modes"] + 3, "the entropy term should cover more modes of ring8"
     assert len(better_w1) == len(better_nll) == len(targets), "the entropy term should improve W1 and NLL on every target"
@@ -342,7 +343,129 @@ if not is_test():
 # the exact 2-D numbers let us see how far off a model is, which is out of reach in high dimensions.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Better samples by MCMC in latent space
+# ## 5. What the generator buys: MEG against MCMC at the same wall clock
+#
+# Chapter 06 trained the same kind of energy by maximum likelihood with Langevin chains as the negative
+# phase. MEG replaces the chains by a generator (and a mutual-information critic to keep its entropy up).
+# Is that worth it? We give an MCMC-trained energy (persistent chains from a replay buffer, $k = 20$
+# Langevin steps of $a = 0.01$ per update, the best variant of chapter 06) **the wall clock of one MEG run**
+# on each widened target: we time both trainers' updates on this machine, and the MCMC model gets as many
+# updates as fit into the MEG run's time. Same energy network, batch size and held-out data; the exact NLL
+# of section 4, the mode statistics, and the cost of a sample: one pass of $G$ against $k$ Langevin steps.
+
+# %% slideshow={"slide_type": "subslide"}
+def seconds_per_update(train_for, steps):
+    """Wall clock of ``train_for(steps)`` divided by ``steps`` (a short timing run, outside the run store)."""
+    t0 = time.perf_counter()
+    train_for(steps)
+    return (time.perf_counter() - t0) / steps
+
+
+def meg_probe(steps):
+    probe_cfg = TrainConfig(steps=steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9), store=False, progress=False)
+    compare.train_toy_ensemble("maxent", [targets["ring8"].sample], seeds=[0], train_cfg=probe_cfg, device=device,
+                               cfgs=[compare.MethodConfig(hidden=S.hidden, depth=2, maxent_lam=0.1, mi_weight=1.0)])
+
+
+def mcmc_cfg(steps, **kw):
+    return ebm.EBMConfig(steps=steps, batch_size=S.toy_batch, lr=2e-3, init="buffer", chain_steps=20, step_size=0.01, **kw)
+
+
+def mcmc_probe(steps):
+    tgt = targets["ring8"]
+    ebm.train_ebm(EnergyMLP((2,), hidden=S.hidden, depth=2, confine=4.0).to(device), tgt.sample, ebm.Uniform(tgt.bounds),
+                  mcmc_cfg(steps, store=False, progress=False))
+
+
+probe = min(100, S.toy_steps)
+t_meg, t_mcmc = seconds_per_update(meg_probe, probe), seconds_per_update(mcmc_probe, probe)
+budget = t_meg * S.toy_steps
+n_mcmc = max(1, round(budget / t_mcmc))
+print(f"one MEG update {1000 * t_meg:.1f} ms, one MCMC update (20 Langevin steps) {1000 * t_mcmc:.1f} ms: "
+      f"a MEG run of {S.toy_steps:,} updates takes {budget:.0f} s, in which MCMC makes {n_mcmc:,} updates")
+
+mcmc_runs = {}
+for name, tgt in targets.items():
+    torch.manual_seed(0)
+    E = EnergyMLP((2,), hidden=S.hidden, depth=2, confine=4.0).to(device)
+    mcmc_runs[name] = ebm.train_ebm(E, tgt.sample, ebm.Uniform(tgt.bounds), mcmc_cfg(n_mcmc, desc=f"MCMC EBM on {name}"))
+
+
+def timed(draw, n=1000, repeats=3):
+    """Seconds per sample of ``draw(n)``, the best of a few repeats."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        draw(n)
+        best = min(best, time.perf_counter() - t0)
+    return best / n
+
+
+duel = {}
+for name, tgt in targets.items():
+    x_test = tgt.sample(S.n_eval, torch.Generator().manual_seed(123))
+    G, E, _ = runs[(name, 1.0)]
+    run = mcmc_runs[name]
+    chains = ebm.sampler(run, ebm.Uniform(tgt.bounds))
+    for who, E_, draw in (("MEG", E, lambda n: G.sample(n, torch.Generator().manual_seed(5))),
+                          ("MCMC", run.E, lambda n: chains.sample(n, torch.Generator().manual_seed(5)))):
+        log_z = log_partition_2d(E_, pad_bounds(tgt.bounds), n=S.grid, data=x_test).log_z
+        x = draw(S.n_eval)
+        row = dict(nll=energy_nll(E_, x_test, log_z), per_sample=timed(draw))
+        if tgt.centers is not None:
+            ms = mode_stats(x, tgt.centers, tgt.std)
+            row.update(modes=f"{ms.modes_covered}/{ms.n_modes}", n_modes=ms.modes_covered, hq=ms.high_quality_fraction)
+        row["x"] = x
+        duel[(name, who)] = row
+    duel[(name, "true")] = dict(nll=true_nll(tgt, x_test)) if tgt.has_density else dict(nll=float("nan"))
+
+print(f"\n{'target':10s} {'model':5s} {'NLL':>6s} {'true':>6s} {'modes':>6s} {'HQ %':>5s} {'µs per sample':>14s} {'ms per update':>14s}")
+for (name, who), r in duel.items():
+    if who == "true":
+        continue
+    print(f"{name:10s} {who:5s} {r['nll']:6.2f} {duel[(name, 'true')]['nll']:6.2f} {r.get('modes', '-'):>6s} "
+          f"{100 * r['hq'] if 'hq' in r else float('nan'):5.0f} {1e6 * r['per_sample']:14.1f} "
+          f"{1000 * (t_meg if who == 'MEG' else t_mcmc):14.1f}")
+
+# %% slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+for j, (name, tgt) in enumerate(targets.items()):
+    for i, (who, E_) in enumerate((("MEG", runs[(name, 1.0)][1]), ("MCMC", mcmc_runs[name].E))):
+        r = duel[(name, who)]
+        plot_surface_2d(axes[i, j], E_, tgt, r["x"][:500], label="energy", squash=False, cmap="magma", n_real=300)
+        axes[i, j].set_title(f"{who} on {name}: NLL {r['nll']:.2f}" + (f", {r['modes']} modes" if "modes" in r else ""), fontsize=10)
+plt.tight_layout()
+plt.show()
+
+names = list(targets)
+mcmc_better = [n for n in names if duel[(n, "MCMC")]["nll"] < duel[(n, "MEG")]["nll"]]
+speedup = min(duel[(n, "MCMC")]["per_sample"] / duel[(n, "MEG")]["per_sample"] for n in names)
+hq_meg, hq_mcmc = duel[("ring8", "MEG")]["hq"], duel[("ring8", "MCMC")]["hq"]
+display(Markdown("\n".join([
+    f"* **What the generator buys: samples.** A sample costs one pass of $G$ against {mcmc_runs['ring8'].cfg.chain_steps} "
+    f"Langevin steps (each a forward and backward pass of the energy): at least **{speedup:.0f} times cheaper** here, and "
+    "no chain to tune. On the ring its samples are also sharper: "
+    f"{100 * hq_meg:.0f}% high-quality against {100 * hq_mcmc:.0f}% for the chains' end points, which still carry "
+    "Langevin noise of the model's temperature.",
+    f"* **What it costs: the density.** A MEG update is cheaper than an update with 20-step chains ({1000 * t_meg:.1f} "
+    f"against {1000 * t_mcmc:.1f} ms), yet in the same wall clock the MCMC-trained energy is the better density on "
+    f"{len(mcmc_better)} of {len(names)} targets ("
+    + ", ".join(f"{n}: {duel[(n, 'MCMC')]['nll']:.2f} against {duel[(n, 'MEG')]['nll']:.2f} nats" for n in names)
+    + "). MEG's energy learns only through what the generator shows it, and the generator is itself an approximation "
+    "that must keep up; the chains sample the energy itself.",
+    "* **Neither resolves the 25 wells** of the grid at this budget ("
+    f"{duel[('grid25', 'MEG')]['modes']} for MEG, {duel[('grid25', 'MCMC')]['modes']} for MCMC).",
+    "* So the generator pays off where samples are needed many times (sampling after training, or images, where "
+    "chains are slow and must be long); in 2-D, where a chain step costs little, plain MCMC learns the better "
+    "likelihood in the same time.",
+])))
+if not is_test():
+    assert speedup > 10, "a generator's sample should be far cheaper than a chain's"
+    assert len(mcmc_better) >= 2, "at the same wall clock the text says MCMC gives the better density on most targets"
+    assert hq_meg > hq_mcmc, "the text says MEG's ring samples are sharper than the chains'"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. Better samples by MCMC in latent space
 #
 # The generator's samples only approximate the model. Kumar et al. improve them with the
 # Metropolis-adjusted Langevin algorithm (MALA; Roberts and Tweedie 1996) run in the generator's
@@ -450,7 +573,7 @@ display(Markdown(
     f"against {moved[best]:.2f} at the chosen $\\alpha = {best:g}$."))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. MNIST: samples, and the energy as an anomaly detector
+# ## 7. MNIST: samples, and the energy as an anomaly detector
 #
 # Now the same algorithm on images, with small MLP networks so that it trains on a CPU. We hold one
 # digit class out of training; a good energy should give that class *higher* energy than the digits
@@ -488,7 +611,7 @@ hist_m = train(Gm, Em, sample_mnist, MaxEntObjective(Tm, lam=1.0),
 # scores above a random normal image (0.5 = chance, 1 = perfect). The **precision-recall curve** plots
 # precision against recall; its area (PR-AUC, average precision) has the anomaly rate as its chance
 # level. When anomalies are rare, many false alarms barely move the false-positive rate but ruin the
-# precision, so the PR area is the stricter view. Chapter 10 treats both in depth, including why the
+# precision, so the PR area is the stricter view. Chapter 11 treats both in depth, including why the
 # PR curve between two operating points must be interpolated non-linearly.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -575,6 +698,8 @@ display(Markdown("\n".join([
     "which MaxEnt measures through a bounded mutual-information proxy (a Deep-InfoMax critic and shuffled codes), "
     f"not through $H[p_G]$ itself: {mi_dep:.2f} of at most {2 * math.log(2):.2f} nats on pairs where $x$ determines $z$.",
     SUMMARY_2D,
+    f"* Against chapter 06's Markov chains at the same wall clock, the generator's samples were at least {speedup:.0f} times "
+    f"cheaper, but the chain-trained energy was the better density on {len(mcmc_better)} of {len(names)} targets.",
     f"* MALA in latent space, with the proposal-density correction, samples the generator's density tilted by "
     f"the energy, $p_G\\, e^{{-E_\\theta}}$ (sharper than $p_\\theta$ where $p_G \\approx p_\\theta$): the high-quality share went "
     f"from {pct(before)} to {pct(after)}; its acceptance rate falls as the step grows, and we kept the step closest "

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 11 · How robust is each method to its settings? EBGAN's grid search, reproduced
+# # 12 · How robust is each method to its settings? EBGAN's grid search, reproduced
 #
 # **Question.** A GAN that works with one learning rate and fails with the next teaches little
 # about the method and much about the search that found its settings. Zhao, Mathieu & LeCun
@@ -22,13 +22,13 @@
 # the *same grid* of settings (depths, widths, learning rates, optimizers, and for EBGAN the
 # margin m), scored every model, and drew the scores as histograms. Their reading: EBGAN's
 # histogram sits to the right; the energy-based discriminator is **more robust** to its
-# hyper-parameters. Does that hold for the course's methods on the 2-D targets of chapters 04-08?
+# hyper-parameters. Does that hold for the course's methods on the 2-D targets of chapters 04-09?
 #
 # **Experiment.** The grid spans learning rates of D and G, Adam's $\beta_1$, depth and width of
 # both networks, the batch size, the margin m (EBGAN, EBGAN-PT) and the pulling-away weight
 # (EBGAN-PT). We draw configurations uniformly from it (a random search over the grid; Bergstra
 # & Bengio 2012), and every method trains in *the same* configurations, configuration i from
-# seed i: a GAN ignores the margin, an EBGAN the PT weight. Each run is scored as in chapter 08
+# seed i: a GAN ignores the margin, an EBGAN the PT weight. Each run is scored as in chapter 09
 # (the mode statistics of chapter 04 on 2,500 samples: modes covered, share of high-quality
 # samples within 3 σ of a mode). The runs that share an architecture train side by side as one
 # ensemble (`course_lib.ensemble`); `course_lib.sweep` draws the grid, plans the ensembles and,
@@ -188,7 +188,7 @@ display(Markdown("Share of good runs on ring8, by setting:\n\n" + "\n".join(line
 # ## 6. The best configuration of each method
 #
 # A fair comparison of methods gives each its own best settings at the same budget (chapter
-# 07's comparison uses one learning rate for all; its `full` profile is where these belong). The
+# 09's comparison uses one learning rate for all; its `full` profile is where these belong). The
 # best run of each method, by modes covered and then by high-quality share:
 
 # %% slideshow={"slide_type": "subslide"}
@@ -203,7 +203,7 @@ for (target, method), shown in sorted(sweep.tuned(rows).items()):  # only the se
 #
 # The paper searched its grid on MNIST with fully connected networks and judged the models by an
 # inception score. The `full` profile does the same with MLPs on the offline MNIST set, judged by
-# chapter 06's classifier: a run's "modes" are the digit classes among its recognisable samples
+# chapter 07's classifier: a run's "modes" are the digit classes among its recognisable samples
 # (of 10), its "high-quality share" the recognisable share; a run is good with at least 9 classes
 # and half of its samples recognisable. It needs a GPU's budget: the `real` profile skips it and
 # says so below (the `test` profile runs a tiny version, to check that the code runs).
