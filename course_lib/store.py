@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 ENV = "COURSE_STORE"
-CODE_MODULES = ("compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals", "losses", "metrics",
+CODE_MODULES = ("compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals", "losses", "metrics", "practice",
                 "models", "sampling", "store", "structured", "toys", "train", "vae")
 PACKAGE = Path(__file__).resolve().parent
 

@@ -1,0 +1,442 @@
+"""GANs in practice and GANs with labels: DCGAN's networks, label smoothing, instance noise, virtual batch
+norm, class-conditional generation and semi-supervised discriminators.
+
+* DCGAN (Radford, Metz, Chintala 2016, arXiv:1511.06434): all-convolutional G and D, batch norm except
+  in G's output layer and D's input layer, real and generated minibatches kept apart in D.
+* One-sided label smoothing and virtual batch normalization (Salimans et al. 2016, arXiv:1606.03498);
+  the optimal discriminator with smoothed targets (Goodfellow 2016, NIPS tutorial, arXiv:1701.00160, 4.2).
+* Instance noise (Sønderby et al. 2016, arXiv:1610.04490): the same Gaussian noise on real and fake inputs of D.
+* Conditional GANs (Mirza & Osindero 2014, arXiv:1411.1784): here a GAN on (image, label) pairs, the label
+  carried as K constant one-hot feature maps, so the course's one trainer trains it unchanged.
+* Semi-supervised GANs: the (K+1)-class discriminator with feature matching (Salimans et al. 2016), and an
+  EBGAN-style classifier whose energy is a reconstruction error, with a margin that decays to zero (Zhao,
+  Mathieu, LeCun 2017, arXiv:1609.03126, section 5.4).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .losses import Objective
+from .models import LatentGenerator
+
+NORMS = ("batch", "none", "virtual")
+
+
+# ---------------------------------------------------------------- checks
+def _fraction_below_one(name: str, v) -> float:
+    if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v < 1):
+        raise ValueError(f"{name} must lie in [0, 1), got {v!r} (0 = off; Salimans et al. use 0.1 for the real label)")
+    return float(v)
+
+
+def _nonnegative(name: str, v) -> float:
+    if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return float(v)
+
+
+def check_labels(y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """y as int64 class indices, each in 0..n_classes-1, or a ValueError that says which are not."""
+    y = torch.as_tensor(y)
+    if y.is_floating_point() or y.ndim != 1:
+        raise ValueError(f"labels must be a 1-D tensor of integer class indices, got dtype {y.dtype}, shape {tuple(y.shape)}")
+    bad = (y < 0) | (y >= n_classes)
+    if bool(bad.any()):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}; got {sorted(set(y[bad].tolist()))[:5]}")
+    return y.long()
+
+
+# ---------------------------------------------------------------- label smoothing and instance noise
+def optimal_discriminator_smoothed(p_data, p_model, real_label: float = 1.0, fake_label: float = 0.0):
+    """D*(x) = (a p_data(x) + b p_model(x)) / (p_data(x) + p_model(x)) for targets a (real) and b (fake)."""
+    p_data, p_model = torch.as_tensor(p_data, dtype=torch.float64), torch.as_tensor(p_model, dtype=torch.float64)
+    return (real_label * p_data + fake_label * p_model) / (p_data + p_model)
+
+
+def instance_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """x + std * eps, eps ~ N(0, I) drawn on the CPU (the same on every device)."""
+    std = _nonnegative("the instance noise std", std)
+    if std == 0:
+        return x
+    return x + std * torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
+
+
+@dataclass
+class PracticalGAN(Objective):
+    """Non-saturating GAN with the practical switches: real target 1 - ``smooth``, fake target ``fake_label``,
+    instance noise of std ``noise_std`` (annealed linearly to 0 over ``noise_steps`` discriminator steps, 0 = never),
+    and ``mixed`` = real and fake in one batch through D (what DCGAN advises against)."""
+
+    smooth: float = 0.0
+    fake_label: float = 0.0
+    noise_std: float = 0.0
+    noise_steps: int = 0
+    mixed: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        _fraction_below_one("smooth (one-sided label smoothing)", self.smooth)
+        _fraction_below_one("fake_label (the fake target)", self.fake_label)
+        _nonnegative("noise_std", self.noise_std)
+        if not isinstance(self.noise_steps, int) or self.noise_steps < 0:
+            raise ValueError(f"noise_steps must be an integer >= 0 (0 = constant noise), got {self.noise_steps!r}")
+        self._gen = torch.Generator().manual_seed(self.seed)
+        self._d_steps = 0
+        self.name = "gan[practical]"
+
+    def current_noise(self) -> float:
+        if not self.noise_steps:
+            return self.noise_std
+        return self.noise_std * max(0.0, 1.0 - self._d_steps / self.noise_steps)
+
+    def _noisy(self, x):
+        return instance_noise(x, self.current_noise(), self._gen)
+
+    def d_loss(self, D, x_real, x_fake):
+        xr, xf = self._noisy(x_real), self._noisy(x_fake)
+        if self.mixed:
+            out = D(torch.cat([xr, xf]))
+            lr, lf = out[:len(xr)], out[len(xr):]
+        else:
+            lr, lf = D(xr), D(xf)
+        loss = (F.binary_cross_entropy_with_logits(lr, torch.full_like(lr, 1.0 - self.smooth))
+                + F.binary_cross_entropy_with_logits(lf, torch.full_like(lf, self.fake_label)))
+        self._d_steps += 1
+        return loss, {"d_loss": loss.detach(), "logit_real": lr.detach().mean(), "logit_fake": lf.detach().mean(),
+                      "d_real": torch.sigmoid(lr.detach()).mean(), "d_fake": torch.sigmoid(lf.detach()).mean()}
+
+    def g_loss(self, D, x_fake, z):
+        lf = D(self._noisy(x_fake))
+        loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+        return loss, {"g_loss": loss.detach()}
+
+    def state(self) -> dict:
+        return {"d_steps": self._d_steps}
+
+
+# ---------------------------------------------------------------- virtual batch normalization
+class VirtualBatchNorm(nn.Module):
+    """Normalise each example with the statistics of a fixed reference batch and of itself (weights N/(N+1), 1/(N+1)).
+
+    The owning network first runs its reference batch with ``record=True`` (the layer keeps that batch's
+    per-channel mean and mean square), then the real batch; example i's output then depends on
+    example i and the reference batch only, never on the other examples of its batch.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.record = False
+        self._ref = None
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        dims = [0] + list(range(2, h.ndim))           # batch and spatial dimensions
+        per = list(range(2, h.ndim))                  # spatial only: one statistic per example and channel
+        shape = (1, -1) + (1,) * (h.ndim - 2)
+        if self.record:
+            self._ref = (h.mean(dims), h.pow(2).mean(dims), len(h))
+            mean, sq = self._ref[0].reshape(shape), self._ref[1].reshape(shape)
+        else:
+            if self._ref is None:
+                raise RuntimeError("VirtualBatchNorm has no reference statistics: run the reference batch first")
+            m_ref, sq_ref, n = self._ref
+            m_i = h.mean(per, keepdim=True) if per else h
+            sq_i = h.pow(2).mean(per, keepdim=True) if per else h.pow(2)
+            mean = (n * m_ref.reshape(shape) + m_i) / (n + 1)
+            sq = (n * sq_ref.reshape(shape) + sq_i) / (n + 1)
+        var = (sq - mean.pow(2)).clamp_min(0)
+        return (h - mean) / torch.sqrt(var + self.eps) * self.weight.reshape(shape) + self.bias.reshape(shape)
+
+
+def _norm(kind: str, channels: int, dims: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm1d(channels)
+    if kind == "virtual":
+        return VirtualBatchNorm(channels)
+    return nn.Identity()
+
+
+# ---------------------------------------------------------------- DCGAN's networks, optionally class-conditional
+def label_maps(y: torch.Tensor, n_classes: int, size: int = 28) -> torch.Tensor:
+    """One-hot labels as K constant feature maps (B, K, size, size)."""
+    y = check_labels(y, n_classes)
+    return F.one_hot(y, n_classes).float()[:, :, None, None].expand(-1, -1, size, size)
+
+
+class DCGANGenerator(LatentGenerator):
+    """x = G(z) for 28 x 28 images: linear -> (2w, 7, 7), two 4x4 stride-2 transposed convolutions, sigmoid output.
+
+    ``norm``: "batch" (DCGAN: after every layer but the output), "none", or "virtual" (reference-batch
+    normalization with ``ref_size`` reference codes fixed at construction). With ``n_classes`` = K > 0 the
+    generator is class-conditional: its code is [noise, one-hot label], and its output carries the label
+    as K constant maps after the image, (B, 1 + K, 28, 28), the input its conditional discriminator expects.
+    """
+
+    def __init__(self, z_dim: int = 32, width: int = 32, norm: str = "batch", n_classes: int = 0, ref_size: int = 64,
+                 seed: int = 0):
+        super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"unknown normalization {norm!r}; choose one of {list(NORMS)}")
+        if not isinstance(n_classes, int) or n_classes < 0:
+            raise ValueError(f"n_classes must be an integer >= 0 (0 = unconditional), got {n_classes!r}")
+        self.noise_dim, self.n_classes, self.norm = z_dim, n_classes, norm
+        self.z_dim = z_dim + n_classes
+        self.x_shape = (1 + n_classes, 28, 28)
+        self.fc = nn.Linear(self.z_dim, 2 * width * 49)
+        self.n0 = _norm(norm, 2 * width * 49, 1)
+        self.up1 = nn.ConvTranspose2d(2 * width, width, 4, 2, 1)
+        self.n1 = _norm(norm, width, 2)
+        self.up2 = nn.ConvTranspose2d(width, 1, 4, 2, 1)
+        self.width = width
+        if norm == "virtual":
+            g = torch.Generator().manual_seed(seed)
+            ref = torch.randn(ref_size, z_dim, generator=g)
+            if n_classes:
+                ref = torch.cat([ref, F.one_hot(torch.arange(ref_size) % n_classes, n_classes).float()], 1)
+            self.register_buffer("z_ref", ref)
+
+    def _net(self, z):
+        h = F.relu(self.n0(self.fc(z)))
+        h = F.relu(self.n1(self.up1(h.view(-1, 2 * self.width, 7, 7))))
+        return torch.sigmoid(self.up2(h))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.norm == "virtual":
+            layers = (self.n0, self.n1)
+            for m in layers:
+                m.record = True
+            self._net(self.z_ref)
+            for m in layers:
+                m.record = False
+        x = self._net(z)
+        if self.n_classes:
+            x = torch.cat([x, z[:, self.noise_dim:, None, None].expand(-1, -1, 28, 28)], 1)
+        return x
+
+    def sample_z(self, n: int, generator=None) -> torch.Tensor:
+        """Noise ~ N(0, I) and, for a conditional generator, labels drawn uniformly, both on the CPU."""
+        z = torch.randn(n, self.noise_dim, generator=generator)
+        if self.n_classes:
+            y = torch.randint(self.n_classes, (n,), generator=generator)
+            z = torch.cat([z, F.one_hot(y, self.n_classes).float()], 1)
+        return z.to(self.fc.weight.device, self.fc.weight.dtype)
+
+    @torch.no_grad()
+    def generate(self, labels, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Images (B, 1, 28, 28) of the requested classes, one per label."""
+        if not self.n_classes:
+            raise ValueError("this generator is unconditional (n_classes=0): use sample(n) instead")
+        y = check_labels(torch.as_tensor(labels), self.n_classes)
+        z = torch.cat([torch.randn(len(y), self.noise_dim, generator=generator), F.one_hot(y, self.n_classes).float()], 1)
+        was = self.training
+        self.eval()
+        x = self(z.to(self.fc.weight.device, self.fc.weight.dtype))[:, :1].cpu()
+        self.train(was)
+        return x
+
+
+class DCGANDiscriminator(nn.Module):
+    """D(x) logit for (1, 28, 28) images: two 4x4 stride-2 convolutions with leaky ReLU (no normalization on the first,
+    batch norm on the second when ``batchnorm``), then a linear map to ``n_out`` logits.
+
+    With ``n_classes`` = K > 0 it is class-conditional: its input is (1 + K, 28, 28), the image and its label as
+    one-hot maps, and the label enters by projection (Miyato & Koyama 2018, arXiv:1802.05637):
+    D(x, y) = w . phi(x) + embed(y) . phi(x), phi(x) the convolutional features.
+    """
+
+    def __init__(self, width: int = 32, batchnorm: bool = True, n_out: int = 1, n_classes: int = 0):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width) if batchnorm else nn.Identity(), nn.LeakyReLU(0.2),
+            nn.Flatten())
+        self.out = nn.Linear(2 * width * 49, n_out)
+        self.n_out, self.n_classes = n_out, n_classes
+        self.embed = nn.Embedding(n_classes, 2 * width * 49) if n_classes else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] != 1 + self.n_classes:
+            raise ValueError(f"expected {1 + self.n_classes} input channels (the image and {self.n_classes} label maps), "
+                             f"got {x.shape[1]}")
+        phi = self.features(x[:, :1])
+        out = self.out(phi)
+        if self.n_classes:
+            y = x[:, 1:, 0, 0].argmax(1)
+            out = out + (self.embed(y) * phi).sum(1, keepdim=True)
+        return out.squeeze(-1) if self.n_out == 1 else out
+
+
+class LabelledImages:
+    """Real (image, label) pairs as (B, 1 + K, 28, 28): the image, then its label as K one-hot maps."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, n_classes: int = 10):
+        self.images, self.labels = images, check_labels(labels, n_classes)
+        self.n_classes = n_classes
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        idx = torch.randint(len(self.images), (n,), generator=generator)
+        return torch.cat([self.images[idx], label_maps(self.labels[idx], self.n_classes, self.images.shape[-1])], 1)
+
+
+# ---------------------------------------------------------------- semi-supervised discriminators
+def kplus1_d_loss(logits_lab: torch.Tensor, y: torch.Tensor, logits_unl: torch.Tensor, logits_fake: torch.Tensor):
+    """L = CE(l_lab, y) - E_unl log D(x) - E_fake log(1 - D(G(z))), D(x) = Z(x) / (Z(x) + 1), Z = sum_k exp l_k(x).
+
+    The K+1-th ("generated") logit is fixed at 0 (Salimans et al. 2016, section 5), so
+    log D = lse(l) - softplus(lse(l)) and log(1 - D) = -softplus(lse(l)).
+    """
+    y = check_labels(y, logits_lab.shape[-1])
+    lse_u, lse_f = torch.logsumexp(logits_unl, -1), torch.logsumexp(logits_fake, -1)
+    supervised = F.cross_entropy(logits_lab, y.to(logits_lab.device))
+    unsupervised = -(lse_u - F.softplus(lse_u)).mean() + F.softplus(lse_f).mean()
+    return supervised + unsupervised, {"supervised": supervised.detach(), "unsupervised": unsupervised.detach()}
+
+
+def feature_matching_loss(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
+    """L_G = || mean f(x) - mean f(G(z)) ||^2 over a batch (Salimans et al. 2016, section 3.1)."""
+    return (f_real.mean(0) - f_fake.mean(0)).pow(2).sum()
+
+
+def decaying_margin(m0: float, step: int, decay_steps: int) -> float:
+    """m_t = m0 max(0, 1 - t / T): the margin shrinks to 0 as the generator nears the data."""
+    return float(m0) * max(0.0, 1.0 - step / decay_steps)
+
+
+class SSLNet(nn.Module):
+    """A permutation-invariant MLP classifier: x (flattened) -> hidden layers -> K logits, with ``features(x)`` the last
+    hidden layer and, when ``decoder``, a decoder from it back to x so that ``energy(x)`` = mean squared reconstruction error.
+
+    Gaussian noise of std ``noise`` is added to the input and to each hidden layer in training mode (as Salimans et al. do).
+    """
+
+    def __init__(self, x_dim: int = 784, hidden=(500, 250), n_classes: int = 10, noise: float = 0.3, decoder: bool = False):
+        super().__init__()
+        dims = [x_dim, *hidden]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.head = nn.Linear(dims[-1], n_classes)
+        self.noise = _nonnegative("noise", noise)
+        self.dec = (nn.Sequential(nn.Linear(dims[-1], hidden[0]), nn.ReLU(), nn.Linear(hidden[0], x_dim), nn.Sigmoid())
+                    if decoder else None)
+
+    def _noisy(self, h):
+        return h + self.noise * torch.randn_like(h) if self.training and self.noise else h
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        h = self._noisy(x.flatten(1))
+        for layer in self.layers:
+            h = self._noisy(F.relu(layer(h)))
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dec is None:
+            raise ValueError("this SSLNet has no decoder (decoder=False), so it defines no energy")
+        return (self.dec(self.features(x)) - x.flatten(1)).pow(2).mean(1)
+
+
+class _LabelledBatches(Objective):
+    """An objective that also draws labelled minibatches; the labelled set is part of its state (and of its run-store key)."""
+
+    def __init__(self, images, labels, batch_size: int, seed: int, n_classes: int = 10):
+        self.x_lab, self.y_lab = images, check_labels(labels, n_classes)
+        self.batch_lab = int(batch_size)
+        self._gen = torch.Generator().manual_seed(seed)
+
+    def labelled_batch(self, device, dtype):
+        idx = torch.randint(len(self.x_lab), (self.batch_lab,), generator=self._gen)
+        return self.x_lab[idx.to(self.x_lab.device)].to(device, dtype), self.y_lab[idx.to(self.y_lab.device)].to(device)
+
+
+class FeatureMatchingSSL(_LabelledBatches):
+    """Semi-supervised (K+1)-class GAN: D = K logits (``kplus1_d_loss``) on a labelled batch, the unlabelled batch
+    and the fakes; G matches the mean of D's last hidden layer on real and fake data."""
+
+    name = "ssl[feature matching]"
+
+    def __init__(self, images, labels, batch_size: int = 100, seed: int = 0):
+        super().__init__(images, labels, batch_size, seed)
+        self._f_real = None
+
+    def d_loss(self, D, x_unl, x_fake):
+        x_lab, y = self.labelled_batch(x_unl.device, x_unl.dtype)
+        loss, parts = kplus1_d_loss(D(x_lab), y, D(x_unl), D(x_fake))
+        with torch.no_grad():
+            self._f_real = D.features(x_unl).mean(0, keepdim=True)
+        return loss, {"d_loss": loss.detach(), **parts}
+
+    def g_loss(self, D, x_fake, z):
+        loss = feature_matching_loss(self._f_real, D.features(x_fake))
+        return loss, {"g_loss": loss.detach()}
+
+
+class MarginSSL(_LabelledBatches):
+    """EBGAN-style semi-supervised learning: D is a classifier whose reconstruction error is an energy.
+
+    L_D = CE(labelled) + E(x_unl) + [m_t - E(G(z))]+ with m_t decaying linearly from ``margin`` to 0 over
+    ``decay_steps`` discriminator steps; L_G = E(G(z)).
+    """
+
+    name = "ssl[EBGAN, decaying margin]"
+
+    def __init__(self, images, labels, margin: float = 0.1, decay_steps: int = 1000, batch_size: int = 100, seed: int = 0):
+        if isinstance(margin, bool) or not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin > 0):
+            raise ValueError(f"the margin m must be a positive number (e.g. 0.1), got {margin!r}")
+        if not isinstance(decay_steps, int) or decay_steps < 1:
+            raise ValueError(f"decay_steps must be a positive integer, got {decay_steps!r}")
+        super().__init__(images, labels, batch_size, seed)
+        self.margin, self.decay_steps = float(margin), decay_steps
+        self._steps = 0
+
+    def current_margin(self) -> float:
+        return decaying_margin(self.margin, self._steps, self.decay_steps)
+
+    def d_loss(self, D, x_unl, x_fake):
+        x_lab, y = self.labelled_batch(x_unl.device, x_unl.dtype)
+        m = self.current_margin()
+        supervised = F.cross_entropy(D(x_lab), y)
+        e_unl, e_fake = D.energy(x_unl).mean(), D.energy(x_fake)
+        push = torch.clamp(m - e_fake, min=0).mean()
+        self._steps += 1
+        loss = supervised + e_unl + push
+        return loss, {"d_loss": loss.detach(), "supervised": supervised.detach(), "e_real": e_unl.detach(),
+                      "e_fake": e_fake.detach().mean(), "margin": torch.tensor(m)}
+
+    def g_loss(self, D, x_fake, z):
+        loss = D.energy(x_fake).mean()
+        return loss, {"g_loss": loss.detach()}
+
+    def state(self) -> dict:
+        return {"steps": self._steps}
+
+
+def balanced_subset(labels: torch.Tensor, pool: torch.Tensor, per_class: int, seed: int = 0, n_classes: int = 10) -> torch.Tensor:
+    """Indices of ``per_class`` random examples of each class, drawn from the index set ``pool``."""
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for k in range(n_classes):
+        of_k = pool[labels[pool] == k]
+        if len(of_k) < per_class:
+            raise ValueError(f"class {k} has only {len(of_k)} examples in the pool, fewer than per_class={per_class}")
+        picks.append(of_k[torch.randperm(len(of_k), generator=g)[:per_class]])
+    return torch.cat(picks)
+
+
+@torch.no_grad()
+def error_rate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> float:
+    """Share of ``images`` whose arg-max logit is not the label (the model in eval mode)."""
+    was = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    wrong = sum(int((model(images[i:i + batch].to(dev)).argmax(1).cpu() != labels[i:i + batch]).sum())
+                for i in range(0, len(images), batch))
+    model.train(was)
+    return wrong / len(images)

@@ -1,0 +1,245 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 13 · GANs in practice: DCGAN's rules, label smoothing, noise and virtual batch norm
+#
+# **Question.** The lecture closes its GAN part with practical advice: DCGAN's architecture rules, one-sided
+# label smoothing, noise on the discriminator's inputs, virtual batch normalization, and "use labels if
+# you have them". Which of these tips can we *see* work on MNIST in a few CPU minutes, and why do they work?
+#
+# 1. **DCGAN's rules** (Radford, Metz, Chintala 2016, arXiv:1511.06434), ablated: without batch norm, and
+#    with real and generated images mixed in one batch.
+# 2. **One-sided label smoothing** (Salimans et al. 2016, arXiv:1606.03498) and **instance noise**
+#    (Sønderby et al. 2016, arXiv:1610.04490): what they do to the discriminator, and why smoothing the
+#    *fake* label is harmful (Goodfellow 2016, NIPS tutorial, arXiv:1701.00160, section 4.2).
+# 3. **Virtual batch normalization**: batch norm makes a generated sample depend on its batch-mates.
+#
+# Using labels, the lecture's last tip, is chapter 14 (class-conditional GANs). Code: `course_lib.practice`
+# (networks, objectives, VBN) and the course's one trainer `train.train`.
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown, display
+
+from course_lib import evaluation, is_test, practice, setup_notebook
+from course_lib.data import load_images
+from course_lib.plots import plot_history, show_images
+from course_lib.runtime import num_threads
+from course_lib.train import TrainConfig, train
+
+S, device = setup_notebook(
+    seed=0,
+    test=dict(steps=6, batch=16, width=8, z=16, n_judge=100, clf_steps=20, threads=1),
+    real=dict(steps=800, batch=64, width=32, z=32, n_judge=1000, clf_steps=800, threads=2),
+)
+mnist = load_images("mnist")
+print(mnist.note)
+with num_threads(S.threads):
+    judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device)
+print(judge.summary)
+
+
+def fit(objective, G, D, data=mnist.sample, steps=None, desc=""):
+    """One GAN run with DCGAN's optimiser (Adam, lr 2e-4, beta1 0.5), the same budget for every variant."""
+    G, D = G.to(device), D.to(device)
+    cfg = TrainConfig(steps=steps or S.steps, batch_size=S.batch, lr_d=2e-4, lr_g=2e-4, betas=(0.5, 0.999), desc=desc)
+    with num_threads(S.threads):
+        return train(G, D, data, objective, cfg)
+
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. DCGAN's rules, ablated
+#
+# DCGAN's generator and discriminator are all-convolutional (strided convolutions instead of pooling),
+# use batch norm everywhere except the generator's output layer and the discriminator's input layer, and
+# are trained with Adam (lr 0.0002, $\beta_1 = 0.5$). One more rule hides in their code: the
+# discriminator sees a batch of real images and a batch of generated ones **separately**, so each batch
+# norm statistic is taken over one kind of image. We train three variants for the same number of steps
+# and let the classifier judge 1,000 samples: recognisable share (confidence above 0.9), classes
+# present, and the entropy of the class histogram (3.32 bits when all ten digits are equally common).
+
+# %% slideshow={"slide_type": "subslide"}
+variants = {
+    "DCGAN": dict(norm="batch", bn_d=True, mixed=False),
+    "no batch norm": dict(norm="none", bn_d=False, mixed=False),
+    "real and fake in one batch": dict(norm="batch", bn_d=True, mixed=True),
+}
+runs, verdicts = {}, {}
+for name, v in variants.items():
+    torch.manual_seed(0)
+    G = practice.DCGANGenerator(z_dim=S.z, width=S.width, norm=v["norm"])
+    D = practice.DCGANDiscriminator(width=S.width, batchnorm=v["bn_d"])
+    h = fit(practice.PracticalGAN(mixed=v["mixed"]), G, D, desc=name)
+    runs[name] = (G, D, h)
+    verdicts[name] = judge(G.sample(S.n_judge, torch.Generator().manual_seed(1)))
+    print(f"{name:28s} {verdicts[name]['text']}")
+
+# %% slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 5))
+for ax, (name, (G, D, h)) in zip(axes, runs.items()):
+    show_images(ax, G.sample(36, torch.Generator().manual_seed(2)), nrow=6,
+                title=f"{name}: {100 * verdicts[name]['recognisable']:.0f}% recognisable")
+plt.show()
+vd, vn, vm = verdicts["DCGAN"], verdicts["no batch norm"], verdicts["real and fake in one batch"]
+say = lambda v: f"{100 * v['recognisable']:.0f}% recognisable over {v['classes']} classes ({v['entropy_bits']:.2f} bits)"  # noqa: E731
+display(Markdown(
+    f"With the same budget: DCGAN {say(vd)}; without batch norm {say(vn)}; with real and generated images in one "
+    f"batch {say(vm)}. "
+    + ("Without batch norm these shallow networks (two layers each) train as well: the rule matters for the deeper "
+       "networks DCGAN was designed for. " if vn["recognisable"] >= vd["recognisable"] - 0.05 else
+       "Without batch norm the samples are worse. ")
+    + ("Mixing real and fake in one batch **collapsed** the generator onto a few digits: each batch-norm statistic "
+       "then averages over both kinds of image, so a generated image is normalised with the real ones' statistics, "
+       "and the discriminator's verdict on it depends on the whole batch rather than on the image. DCGAN's code keeps "
+       "the two batches apart." if vm["entropy_bits"] < vd["entropy_bits"] - 1 else
+       "Mixing real and fake in one batch changed the class spread little at this budget.")))
+if not is_test():
+    assert vm["entropy_bits"] < vd["entropy_bits"] - 1 and vm["classes"] < vd["classes"], \
+        f"the text says a mixed batch collapses the generator: {vm['text']} against {vd['text']}"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. One-sided label smoothing and instance noise
+#
+# **Smoothing.** Train the discriminator towards the target $a$ on real data and $b$ on generated data
+# instead of 1 and 0. The cross-entropy $-p_{data}[a \log D + (1-a)\log(1-D)] - p_{model}[b\log D + (1-b)\log(1-D)]$
+# is minimised pointwise at
+# $$D^*(x) = \frac{a\, p_{data}(x) + b\, p_{model}(x)}{p_{data}(x) + p_{model}(x)}.$$
+# With $b = 0$ (**one-sided**: Salimans et al. use $a = 0.9$) the discriminator is only capped at $a$ where
+# there is no model mass: it can no longer grow arbitrarily confident, so its gradients do not vanish
+# through a saturated sigmoid. With $b > 0$, wherever the model puts mass and the data do not,
+# $D^* = b > 0$: the discriminator no longer tells the generator that those samples are wrong, and
+# the generator has no reason to leave them (Goodfellow's tutorial, section 4.2). We plot it for two
+# 1-D Gaussians.
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+x = torch.linspace(-4, 6, 501)
+p_data = torch.exp(-0.5 * x**2) / (2 * torch.pi) ** 0.5
+p_model = torch.exp(-0.5 * (x - 2.5) ** 2) / (2 * torch.pi) ** 0.5
+cases = {"no smoothing (a=1, b=0)": (1.0, 0.0), "one-sided (a=0.9, b=0)": (0.9, 0.0), "two-sided (a=0.9, b=0.1)": (0.9, 0.1)}
+fig, ax = plt.subplots(figsize=(8, 4))
+ax.plot(x, p_data, "k--", label="p_data")
+ax.plot(x, p_model, "k:", label="p_model")
+for name, (a, b) in cases.items():
+    d = practice.optimal_discriminator_smoothed(p_data, p_model, a, b)
+    ax.plot(x, d, label=f"D* {name}")
+    print(f"{name:26s} D* at x = 5 (model only): {float(d[450]):.3f}   at x = -2 (data only): {float(d[200]):.3f}")
+ax.set(xlabel="x", ylabel="density / D*(x)", title="the optimal discriminator with smoothed targets")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Instance noise** adds the same Gaussian noise to real and generated images before the discriminator
+# sees them (annealed to zero here). Two distributions on thin, disjoint manifolds never overlap, so a
+# perfect discriminator exists and its gradient says little; blurred by noise they overlap, and $D$ stays
+# informative. Both tricks are measured on MNIST against the DCGAN run of section 1: the discriminator's
+# mean logit on real images (its confidence) and the classifier's verdict.
+
+# %% slideshow={"slide_type": "subslide"}
+tricks = {"one-sided smoothing (a = 0.9)": practice.PracticalGAN(smooth=0.1),
+          "two-sided smoothing (a = 0.9, b = 0.1)": practice.PracticalGAN(smooth=0.1, fake_label=0.1),
+          "instance noise (std 0.1, annealed)": practice.PracticalGAN(noise_std=0.1, noise_steps=S.steps)}
+trick_runs = {"none (DCGAN of section 1)": runs["DCGAN"]}
+for name, obj in tricks.items():
+    torch.manual_seed(0)
+    G, D = practice.DCGANGenerator(z_dim=S.z, width=S.width), practice.DCGANDiscriminator(width=S.width)
+    trick_runs[name] = (G, D, fit(obj, G, D, desc=name))
+trick_stats = {}
+for name, (G, D, h) in trick_runs.items():
+    v = verdicts["DCGAN"] if name.startswith("none") else judge(G.sample(S.n_judge, torch.Generator().manual_seed(1)))
+    trick_stats[name] = dict(logit=h.last("logit_real", 100), d_real=h.last("d_real", 100), d_fake=h.last("d_fake", 100), v=v)
+    print(f"{name:40s} mean logit on real {trick_stats[name]['logit']:6.2f}  D(real) {trick_stats[name]['d_real']:.2f}  "
+          f"D(fake) {trick_stats[name]['d_fake']:.2f}  | {v['text']}")
+
+# %% slideshow={"slide_type": "subslide"}
+fig, ax = plt.subplots(figsize=(8, 4))
+for name, (G, D, h) in trick_runs.items():
+    plot_history(ax, {name: h["logit_real"]}, [name], smooth=25)
+ax.set(xlabel="generator step", ylabel="D's mean logit on real images", title="how confident the discriminator gets")
+plt.show()
+base, one = trick_stats["none (DCGAN of section 1)"], trick_stats["one-sided smoothing (a = 0.9)"]
+two, noisy = trick_stats["two-sided smoothing (a = 0.9, b = 0.1)"], trick_stats["instance noise (std 0.1, annealed)"]
+shares = ", ".join(f"{100 * t['v']['recognisable']:.0f}%" for t in trick_stats.values())
+display(Markdown(
+    f"One-sided smoothing caps the discriminator's confidence: its mean logit on real images is {one['logit']:.2f} "
+    f"(D = {one['d_real']:.2f}) against {base['logit']:.2f} (D = {base['d_real']:.2f}) without it "
+    f"(the target a = 0.9 is the logit {torch.logit(torch.tensor(0.9)):.2f}). Smoothing the fake label too "
+    f"raises D on generated images from {base['d_fake']:.2f} to {two['d_fake']:.2f}: part of what the generator "
+    "produces is no longer called fake, as the closed form predicts. Instance noise of std 0.1, annealed to zero, "
+    f"left the logit at {noisy['logit']:.2f}. On sample quality, at this budget, the tricks moved the recognisable "
+    f"share by little: {shares} "
+    "(none, one-sided, two-sided, noise); they are insurance against a discriminator that wins too clearly, "
+    "which this short run never meets."))
+if not is_test():
+    assert one["logit"] < base["logit"] - 0.3, "one-sided smoothing should lower D's confidence on real images"
+    assert two["d_fake"] > base["d_fake"] + 0.03, "smoothing the fake label should raise D on generated images"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Batch norm couples the samples of a batch; virtual batch norm does not
+#
+# In training mode batch norm normalises each image with the statistics of its whole batch, so a generated
+# image changes when its batch-mates change. Salimans et al.'s **virtual batch normalization** normalises
+# every example with the statistics of a **reference batch**, fixed once, and of the example itself. We
+# generate a batch, replace every image but the first, and measure how far the first one moves.
+
+# %% slideshow={"slide_type": "subslide"}
+def moved(G, n=64, seed=0):
+    """Largest pixel change of sample 0 when the other n - 1 codes of its batch are redrawn (train mode)."""
+    z = G.sample_z(n, torch.Generator().manual_seed(seed))
+    z2 = z.clone()
+    z2[1:] = G.sample_z(n - 1, torch.Generator().manual_seed(seed + 100))
+    G.train()
+    with torch.no_grad():
+        return float((G(z)[0] - G(z2)[0]).abs().max())
+
+
+torch.manual_seed(0)
+G_vbn, D_vbn = practice.DCGANGenerator(z_dim=S.z, width=S.width, norm="virtual"), practice.DCGANDiscriminator(width=S.width)
+fit(practice.PracticalGAN(), G_vbn, D_vbn, desc="DCGAN with virtual batch norm")
+G_bn = runs["DCGAN"][0]
+shift_bn, shift_vbn = moved(G_bn), moved(G_vbn)
+v_vbn = judge(G_vbn.sample(S.n_judge, torch.Generator().manual_seed(1)))
+print(f"batch norm:         sample 0 moves by up to {shift_bn:.3f} (pixel values in [0, 1])")
+print(f"virtual batch norm: sample 0 moves by up to {shift_vbn:.2e}")
+print(f"virtual batch norm, the classifier's verdict: {v_vbn['text']}")
+display(Markdown(
+    f"With batch norm the first image changes by up to {shift_bn:.2f} in some pixel when only its batch-mates change; "
+    f"with virtual batch norm by {shift_vbn:.1e}, rounding error. The price is a second forward pass through the "
+    f"generator for the reference batch at every step; the samples are {100 * v_vbn['recognisable']:.0f}% recognisable."))
+assert shift_vbn < 1e-5, "VBN: a sample must not depend on its batch-mates"
+if not is_test():
+    assert shift_bn > 0.01, "batch norm couples the samples of a batch"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+display(Markdown("\n".join([
+    f"* DCGAN's rules, ablated at the same budget: {say(vd)} with them, {say(vn)} without batch norm, "
+    f"{say(vm)} with real and fake in one batch.",
+    f"* One-sided label smoothing lowered the discriminator's mean logit on real images from {base['logit']:.2f} to "
+    f"{one['logit']:.2f}; smoothing the fake label too leaves D* = b > 0 where only the model has mass, and raised "
+    f"D on generated images from {base['d_fake']:.2f} to {two['d_fake']:.2f}.",
+    f"* Batch norm moved a sample by up to {shift_bn:.2f} when its batch-mates changed; virtual batch norm by {shift_vbn:.0e}.",
+])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** A. Radford, L. Metz, S. Chintala (2016), *Unsupervised representation learning with deep
+# convolutional GANs*, arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford,
+# X. Chen (2016), *Improved techniques for training GANs*, arXiv:1606.03498. C. K. Sønderby, J. Caballero,
+# L. Theis, W. Shi, F. Huszár (2017), *Amortised MAP inference for image super-resolution*, arXiv:1610.04490.
+# I. Goodfellow (2016), *NIPS 2016 tutorial: generative adversarial networks*, arXiv:1701.00160.

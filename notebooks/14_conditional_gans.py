@@ -1,0 +1,141 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 14 · Using labels: class-conditional GANs
+#
+# **Question.** The lecture's last practical tip: if you have labels, use them. A GAN that is *given* the
+# class can be asked for a particular one, "draw a 7". Does it draw what we ask for, and how would we
+# know? We let a classifier trained on real images judge (Mirza & Osindero 2014, arXiv:1411.1784, for the
+# conditional GAN; the DCGAN networks and Adam settings of chapter 13), on MNIST and on Fashion-MNIST.
+# (Labels can also be used the other way round, a GAN that helps a classifier learn from few labels:
+# Salimans et al. 2016, arXiv:1606.03498; that chapter is still to be written.)
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown, display
+
+from course_lib import evaluation, is_test, practice, setup_notebook
+from course_lib.data import load_images
+from course_lib.plots import show_images
+from course_lib.runtime import num_threads
+from course_lib.train import TrainConfig, train
+
+S, device = setup_notebook(
+    seed=0,
+    test=dict(cond_steps=6, batch=16, width=8, z=16, n_judge=100, clf_steps=20, threads=1),
+    real=dict(cond_steps=2500, batch=64, width=32, z=32, n_judge=1000, clf_steps=800, threads=2),
+)
+mnist = load_images("mnist")
+print(mnist.note)
+with num_threads(S.threads):
+    judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device)
+print(judge.summary)
+
+
+def fit(objective, G, D, data, steps, desc=""):
+    """One GAN run with Adam (lr 5e-4, beta1 0.5)."""
+    G, D = G.to(device), D.to(device)
+    cfg = TrainConfig(steps=steps, batch_size=S.batch, lr_d=5e-4, lr_g=5e-4, betas=(0.5, 0.999), desc=desc)
+    with num_threads(S.threads):
+        return train(G, D, data, objective, cfg)
+
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. A class-conditional GAN on MNIST
+#
+# Give both players the label: the generator draws $x = G(z, y)$ for a label $y$ we choose; the
+# discriminator judges the pair $(x, y)$, real images with their true labels against generated ones with
+# the labels they were asked for. In `course_lib` the pair is one tensor, the image followed by the label
+# as ten constant one-hot maps, so the course's trainer trains it unchanged; the discriminator reads the
+# label by **projection**: $D(x, y) = w^\top\phi(x) + e_y^\top\phi(x)$ (Miyato & Koyama 2018,
+# arXiv:1802.05637), which lets the label change the verdict on the same image. Judge: ask for 100 images of
+# each digit and let the classifier say which digit it sees.
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+pair = practice.LabelledImages(mnist.images[:1], mnist.labels[:1]).sample(1, torch.Generator().manual_seed(0))
+print(f"one real pair: shape {tuple(pair.shape)} (the image, then 10 label maps); label {int(mnist.labels[0])}; "
+      f"the maps at any pixel: {pair[0, 1:, 5, 5].int().tolist()}")
+
+# %% slideshow={"slide_type": "subslide"}
+def conditional(data, desc):
+    torch.manual_seed(0)
+    G = practice.DCGANGenerator(z_dim=S.z, width=S.width, n_classes=10)
+    D = practice.DCGANDiscriminator(width=S.width, n_classes=10)
+    fit(practice.PracticalGAN(smooth=0.1), G, D, practice.LabelledImages(data.images, data.labels).sample, S.cond_steps, desc)
+    return G
+
+
+def agreement(G, judge, n):
+    asked = torch.arange(n) % 10
+    x = G.generate(asked, torch.Generator().manual_seed(3))
+    said = evaluation.predict(judge.model, x)[0].argmax(1)
+    return x, asked, float((said == asked).double().mean()), torch.bincount(asked[said == asked], minlength=10) / (n / 10)
+
+
+G_cond = conditional(mnist, "conditional GAN, MNIST")
+x_cond, asked, agree, per_class = agreement(G_cond, judge, S.n_judge)
+print(f"MNIST: the classifier agrees with the requested digit for {100 * agree:.1f}% of {S.n_judge} samples")
+print("per digit: " + "  ".join(f"{k}: {100 * float(p):.0f}%" for k, p in enumerate(per_class)))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. Fashion-MNIST, with its own judge
+#
+# The same networks and budget on ten classes of clothing (T-shirt, trouser, pullover, dress, coat, sandal,
+# shirt, sneaker, bag, ankle boot); the judge is the same small CNN, trained on real Fashion-MNIST images.
+# Its classes are harder to tell apart (shirts against T-shirts and pullovers), so even the judge errs
+# more often than on digits.
+
+# %% slideshow={"slide_type": "subslide"}
+fashion = load_images("fashion_mnist")
+print(fashion.note)
+with num_threads(S.threads):
+    f_judge = evaluation.fit_mnist_classifier(fashion.images, fashion.labels, steps=S.clf_steps, device=device)
+print("Fashion-MNIST " + f_judge.summary)
+G_fash = conditional(fashion, "conditional GAN, Fashion-MNIST")
+x_fash, f_asked, f_agree, f_per_class = agreement(G_fash, f_judge, S.n_judge)
+print(f"Fashion-MNIST: its classifier agrees with the requested class for {100 * f_agree:.1f}% of {S.n_judge} samples "
+      f"(the classifier itself is {100 * f_judge.accuracy:.1f}% accurate on held-out real images)")
+
+# %% slideshow={"slide_type": "subslide"}
+order = torch.argsort(asked[:100] * 1000 + torch.arange(100))
+f_order = torch.argsort(f_asked[:100] * 1000 + torch.arange(100))
+fig, axes = plt.subplots(1, 2, figsize=(14, 7))
+show_images(axes[0], x_cond[:100][order], nrow=10, title=f"MNIST: row k asked for digit k ({100 * agree:.0f}% agree)")
+show_images(axes[1], x_fash[:100][f_order], nrow=10, title=f"Fashion-MNIST: row k asked for class k ({100 * f_agree:.0f}% agree)")
+plt.show()
+if not is_test():
+    assert agree >= 0.9, f"the conditional GAN should draw the requested digit at least 90% of the time, got {agree:.3f}"
+    assert f_agree > 0.5, "on Fashion-MNIST the requested class should be drawn far more often than chance (10%)"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+display(Markdown("\n".join([
+    f"* Asked for a digit, the conditional GAN drew one the classifier read as that digit {100 * agree:.0f}% of the time "
+    f"({S.n_judge} samples; the classifier is {100 * judge.accuracy:.1f}% accurate on real held-out digits).",
+    f"* On Fashion-MNIST the requested class was drawn {100 * f_agree:.0f}% of the time, by a judge that is "
+    f"{100 * f_judge.accuracy:.1f}% accurate on real held-out images.",
+    "* The label enters the discriminator by projection, so the same image can be real for one label and fake for "
+    "another: the discriminator checks the pair, and the generator learns to honour the label.",
+])))
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **References.** M. Mirza, S. Osindero (2014), *Conditional generative adversarial nets*, arXiv:1411.1784.
+# T. Miyato, M. Koyama (2018), *cGANs with projection discriminator*, arXiv:1802.05637. A. Radford, L. Metz,
+# S. Chintala (2016), arXiv:1511.06434. H. Xiao, K. Rasul, R. Vollgraf (2017), *Fashion-MNIST*, arXiv:1708.07747.

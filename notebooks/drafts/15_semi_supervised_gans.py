@@ -1,0 +1,204 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 15 · Semi-supervised learning with GANs: 100 labels
+#
+# > **DRAFT, not part of the course yet** (it is outside `notebooks/`, so the build and CI skip it).
+# > Measured on 2 CPU cores, 3 seeds, 3,000 steps: supervised only 24.9% ± 2.8, feature matching
+# > 12.7% ± 3.8 (0.51 of it: the "at most half" target is missed by a hair), EBGAN-style 19.4% ± 2.3;
+# > and the run took about 23 minutes under contention, over twice the 10-minute budget. To do: a cheaper
+# > discriminator or a batched ensemble of the seeds, and a margin schedule search for the EBGAN-style model.
+#
+# **Question.** With 100 labelled digits and thousands of unlabelled ones, can a GAN's discriminator become
+# a better classifier than one trained on the 100 labels alone? Salimans et al. (2016, arXiv:1606.03498)
+# give the discriminator $K + 1$ classes, the ten digits and "generated", and train the generator by
+# **feature matching**; EBGAN (Zhao, Mathieu, LeCun 2017, arXiv:1609.03126, section 5.4) makes the
+# classifier's reconstruction error an energy and found that the margin had to **decay** during training.
+# Both use the generator's samples as contrastive examples: an extension of the data set that tells the
+# classifier where the data are *not*.
+#
+# The task is the lecture's: **permutation-invariant MNIST** (MLPs only, no convolutions, so the pixels'
+# order carries no information), 100 labels (10 per digit), error on held-out digits that no model saw.
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown, display
+
+from course_lib import evaluation, is_test, practice, setup_notebook
+from course_lib.data import load_images
+from course_lib.energy import ImageMLPGenerator
+from course_lib.plots import show_images
+from course_lib.runtime import num_threads
+from course_lib.train import TrainConfig, train
+
+S, device = setup_notebook(
+    seed=0,
+    test=dict(steps=6, margin_steps=4, sup_steps=10, seeds=(0,), hidden=(32, 16), g_hidden=32, n_test=500, threads=1),
+    real=dict(steps=3000, margin_steps=1500, sup_steps=1000, seeds=(0, 1, 2), hidden=(500, 250), g_hidden=256, n_test=2000, threads=2),
+)
+mnist = load_images("mnist")
+print(mnist.note)
+perm = torch.randperm(len(mnist.images), generator=torch.Generator().manual_seed(0))
+test_idx, pool = perm[:S.n_test], perm[S.n_test:]
+x_test, y_test = mnist.images[test_idx], mnist.labels[test_idx]
+x_pool = mnist.images[pool]
+print(f"{len(pool):,} training images, of which 100 labelled (a new random 10 per digit for each seed); "
+      f"{len(test_idx):,} held-out test digits")
+
+
+def unlabelled(n, generator):
+    return x_pool[torch.randint(len(x_pool), (n,), generator=generator)]
+
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. The (K+1)-class discriminator
+#
+# With logits $l_1..l_K$ for the digits and the "generated" logit fixed at 0, $p(y = k\mid x)$ is a softmax over
+# the ten and $D(x) = Z(x) / (Z(x) + 1)$, $Z = \sum_k e^{l_k}$, is the probability of "real". The loss has a
+# supervised part (cross-entropy on the 100 labels) and an unsupervised part, $-\log D$ on unlabelled data and
+# $-\log(1 - D)$ on generated data (`practice.kplus1_d_loss`). The generator matches the mean of the
+# discriminator's last hidden layer on real and generated batches (`practice.feature_matching_loss`). A
+# worked example:
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+l_lab, y = torch.tensor([[2.0, 0.0, -1.0]]), torch.tensor([0])
+l_unl, l_fake = torch.tensor([[0.0, 0.0, 0.0]]), torch.tensor([[1.0, -1.0, 0.0]])
+loss, parts = practice.kplus1_d_loss(l_lab, y, l_unl, l_fake)
+print(f"supervised {float(parts['supervised']):.4f}  unsupervised {float(parts['unsupervised']):.4f}  total {float(loss):.4f}")
+print(f"D(unlabelled) = Z/(Z+1) = {3 / 4:.4f}, so -log D = {-torch.log(torch.tensor(0.75)):.4f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. Three classifiers, three seeds
+#
+# The same MLP classifier (784-500-250-10 with Gaussian noise on every layer's input during training, as in
+# Salimans et al.) is trained
+#
+# * on the 100 labels alone (**supervised only**);
+# * as the $(K+1)$-class discriminator with **feature matching** (the generator: an MLP from 100 noise
+#   dimensions through two layers of 256 units to the 784 pixels);
+# * **EBGAN-style**: the classifier also decodes its last hidden layer back to the image; the reconstruction
+#   error is an energy $E(x)$, low on unlabelled data, pushed above a margin $m_t$ on generated data,
+#   $L = \mathrm{CE} + E(x) + [m_t - E(G(z))]_+$, with $m_t$ decaying linearly from 0.1 to 0 over the run;
+#   the generator lowers $E(G(z))$. Its steps cost more (the decoder runs on every batch), so it gets
+#   half as many steps as feature matching (the settings printed above), for about the same wall clock.
+
+# %% slideshow={"slide_type": "subslide"}
+def supervised(seed, x_lab, y_lab):
+    torch.manual_seed(seed)
+    net = practice.SSLNet(hidden=S.hidden).to(device)
+    evaluation.train_classifier(net, x_lab, y_lab, steps=S.sup_steps, batch_size=100, lr=1e-3, seed=seed, progress=False)
+    return net
+
+
+def with_gan(objective, decoder, seed, steps, desc):
+    torch.manual_seed(seed)
+    D = practice.SSLNet(hidden=S.hidden, decoder=decoder).to(device)
+    G = ImageMLPGenerator(z_dim=100, hidden=S.g_hidden).to(device)
+    cfg = TrainConfig(steps=steps, batch_size=100, lr_d=2e-3, lr_g=2e-3, betas=(0.5, 0.999), seed=seed, desc=desc)
+    with num_threads(S.threads):
+        h = train(G, D, unlabelled, objective, cfg)
+    return D, G, h
+
+
+METHODS = ("supervised only", "feature matching", "EBGAN, decaying margin")
+errors = {m: [] for m in METHODS}
+gens, hists = {}, {}
+for seed in S.seeds:
+    lab = practice.balanced_subset(mnist.labels, pool, per_class=10, seed=seed)
+    x_lab, y_lab = mnist.images[lab], mnist.labels[lab]
+    errors["supervised only"].append(practice.error_rate(supervised(seed, x_lab, y_lab), x_test, y_test))
+    D, G, h = with_gan(practice.FeatureMatchingSSL(x_lab, y_lab, seed=seed), False, seed, S.steps, f"feature matching, seed {seed}")
+    errors["feature matching"].append(practice.error_rate(D, x_test, y_test))
+    gens[("feature matching", seed)], hists[("feature matching", seed)] = G, h
+    D, G, h = with_gan(practice.MarginSSL(x_lab, y_lab, margin=0.1, decay_steps=S.margin_steps, seed=seed), True, seed,
+                       S.margin_steps, f"EBGAN margin, seed {seed}")
+    errors["EBGAN, decaying margin"].append(practice.error_rate(D, x_test, y_test))
+    gens[("EBGAN, decaying margin", seed)], hists[("EBGAN, decaying margin", seed)] = G, h
+    print(f"seed {seed}: " + ", ".join(f"{m} {100 * errors[m][-1]:.2f}%" for m in METHODS))
+
+err = {m: torch.tensor(v, dtype=torch.float64) for m, v in errors.items()}
+spread = lambda v: float(v.std()) if len(v) > 1 else 0.0  # noqa: E731
+print(f"\ntest error on {len(y_test):,} held-out digits, mean ± standard deviation over {len(S.seeds)} seeds "
+      f"({S.steps:,} GAN steps for feature matching, {S.margin_steps:,} for the EBGAN-style model)")
+for m in METHODS:
+    print(f"  {m:24s} {100 * float(err[m].mean()):6.2f}% ± {100 * spread(err[m]):.2f}")
+
+# %% slideshow={"slide_type": "subslide"}
+fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
+axes[0].bar(range(3), [100 * float(err[m].mean()) for m in METHODS], yerr=[100 * spread(err[m]) for m in METHODS],
+            capsize=6, color=["gray", "tab:blue", "tab:orange"])
+for i, m in enumerate(METHODS):
+    axes[0].scatter([i] * len(err[m]), 100 * err[m].numpy(), color="k", zorder=3, s=12, label="one seed" if i == 0 else None)
+axes[0].set_xticks(range(3), ["supervised\nonly", "feature\nmatching", "EBGAN,\ndecaying margin"])
+axes[0].set(ylabel="test error (%)", title="100 labels, permutation-invariant MNIST")
+axes[0].legend()
+h = hists[("EBGAN, decaying margin", S.seeds[0])]
+axes[1].plot(h["margin"], label="margin m_t")
+axes[1].plot(h["e_real"], label="E(unlabelled data)", alpha=0.7)
+axes[1].plot(h["e_fake"], label="E(generated)", alpha=0.7)
+axes[1].set(xlabel="generator step", ylabel="energy (mean squared reconstruction error)", title="EBGAN: the margin decays")
+axes[1].legend(fontsize=8)
+show_images(axes[2], gens[("feature matching", S.seeds[0])].sample(49, torch.Generator().manual_seed(0)), nrow=7,
+            title="feature matching's generator: samples")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Against the papers
+#
+# The papers train on the full 60,000-image MNIST training split (59,900 unlabelled images) for hundreds of
+# epochs; this offline course has only the 10,000-image test split, of which the models above saw
+# the training part for a few minutes.
+
+# %% slideshow={"slide_type": "subslide"}
+m_sup, m_fm, m_eb = (float(err[m].mean()) for m in METHODS)
+papers = {"Ladder network (Rasmus et al. 2015)": 1.36, "EBGAN-LN (Zhao et al. 2017)": 1.04,
+          "feature matching (Salimans et al. 2016)": 0.93}
+for name, e in papers.items():
+    print(f"{name:42s} {e:5.2f}% error with 100 labels, on 60,000 images")
+print(f"{'ours, feature matching':42s} {100 * m_fm:5.2f}% with 100 labels, on {len(pool):,} images "
+      f"({60000 / len(pool):.1f} times fewer), {S.steps:,} steps")
+display(Markdown(
+    f"Feature matching cut the error from {100 * m_sup:.1f}% (100 labels alone) to {100 * m_fm:.1f}% "
+    f"({m_fm / m_sup:.2f} of it); the EBGAN-style model reached {100 * m_eb:.1f}%. The unlabelled digits and the "
+    "generator's contrastive samples carry the difference: the same classifier, the same 100 labels. The papers' "
+    "errors near 1% come from six times more unlabelled data and far longer training (and, for EBGAN, a ladder "
+    "network as the classifier); the feature-matching generator's samples are poor as images, as Salimans et al. "
+    "also observed: a good classifier does not need a good generator."))
+if not is_test():
+    assert m_fm <= 0.5 * m_sup, f"the semi-supervised error should be at most half the supervised one: {m_fm:.3f} vs {m_sup:.3f}"
+    assert m_eb < m_sup, "the EBGAN-style model should beat the supervised-only classifier"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+display(Markdown("\n".join([
+    f"* With 100 labels the classifier alone erred on {100 * m_sup:.1f}% ± {100 * spread(err[METHODS[0]]):.1f} of "
+    f"held-out digits; as a $(K+1)$-class discriminator with feature matching on {100 * m_fm:.1f}% ± "
+    f"{100 * spread(err[METHODS[1]]):.1f}; EBGAN-style with a decaying margin on {100 * m_eb:.1f}% ± "
+    f"{100 * spread(err[METHODS[2]]):.1f} ({len(S.seeds)} seeds).",
+    "* The generator's samples act as negative examples: they teach the classifier where the data are not, the "
+    "role the lecture gives to contrastive samples from chapter 01 on.",
+])))
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **References.** T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved
+# techniques for training GANs*, arXiv:1606.03498. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative
+# adversarial network*, arXiv:1609.03126. A. Rasmus, H. Valpola, M. Honkala, M. Berglund, T. Raiko (2015),
+# *Semi-supervised learning with ladder networks*, arXiv:1507.02672.

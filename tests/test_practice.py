@@ -1,0 +1,178 @@
+"""GANs in practice and with labels: smoothing's optimal D, VBN's independence, the (K+1)-class loss, conditional G."""
+import math
+
+import pytest
+import torch
+
+from course_lib import practice
+
+
+def test_optimal_discriminator_with_smoothed_targets_matches_the_closed_form():
+    p_data, p_model = torch.tensor([0.3, 0.0, 1.0, 2.0]), torch.tensor([0.1, 0.5, 1.0, 0.0])
+    d = practice.optimal_discriminator_smoothed(p_data, p_model, real_label=0.9, fake_label=0.0)
+    assert torch.allclose(d, torch.tensor([0.9 * 0.75, 0.0, 0.45, 0.9], dtype=torch.float64))
+    # two-sided smoothing: where only the model has mass D* = b > 0, so the generator is not pushed away from it
+    d2 = practice.optimal_discriminator_smoothed(p_data, p_model, real_label=0.9, fake_label=0.1)
+    assert float(d2[1]) == pytest.approx(0.1) and float(d2[3]) == pytest.approx(0.9)
+    # and it is the minimiser of the smoothed cross-entropy, pointwise: a*p_d*log D + ... maximised at D*
+    a, b, pd, pm = 0.9, 0.1, 0.3, 0.1
+    grid = torch.linspace(0.001, 0.999, 9999, dtype=torch.float64)
+    obj = pd * (a * grid.log() + (1 - a) * (1 - grid).log()) + pm * (b * grid.log() + (1 - b) * (1 - grid).log())
+    best = float(grid[obj.argmax()])
+    assert best == pytest.approx(float(practice.optimal_discriminator_smoothed(pd, pm, a, b)), abs=1e-3)
+
+
+def test_practical_gan_losses_use_the_smoothed_targets():
+    obj = practice.PracticalGAN(smooth=0.1)
+    D = lambda x: x.flatten(1).sum(1)  # noqa: E731  logit = sum of the input
+    x_real, x_fake = torch.tensor([[2.0]]), torch.tensor([[-1.0]])
+    loss, parts = obj.d_loss(D, x_real, x_fake)
+    want = -(0.9 * math.log(torch.sigmoid(torch.tensor(2.0))) + 0.1 * math.log(1 - torch.sigmoid(torch.tensor(2.0)))) \
+        - math.log(1 - torch.sigmoid(torch.tensor(-1.0)))
+    assert float(loss) == pytest.approx(want, rel=1e-5)
+    mixed = practice.PracticalGAN(smooth=0.1, mixed=True)
+    assert float(mixed.d_loss(D, x_real, x_fake)[0]) == pytest.approx(want, rel=1e-5)   # same loss for a batch-free D
+
+
+def test_instance_noise_is_seeded_annealed_and_checked():
+    obj = practice.PracticalGAN(noise_std=0.5, noise_steps=10)
+    assert obj.current_noise() == 0.5
+    D = lambda x: x.flatten(1).sum(1)  # noqa: E731
+    for _ in range(5):
+        obj.d_loss(D, torch.zeros(4, 1), torch.zeros(4, 1))
+    assert obj.current_noise() == pytest.approx(0.25)
+    x = practice.instance_noise(torch.zeros(10000), 0.3, torch.Generator().manual_seed(0))
+    assert float(x.std()) == pytest.approx(0.3, rel=0.05)
+    for bad in (dict(smooth=1.0), dict(smooth=-0.1), dict(fake_label=1.5), dict(noise_std=-1.0), dict(noise_steps=-1)):
+        with pytest.raises(ValueError):
+            practice.PracticalGAN(**bad)
+    with pytest.raises(ValueError, match="noise std"):
+        practice.instance_noise(torch.zeros(3), -0.1)
+
+
+def _moved(G, n=8):
+    """How far sample 0 moves when the other samples of its batch are replaced."""
+    torch.manual_seed(1)
+    z = G.sample_z(n, torch.Generator().manual_seed(0))
+    z2 = z.clone()
+    z2[1:] = G.sample_z(n - 1, torch.Generator().manual_seed(5))
+    G.train()
+    with torch.no_grad():
+        return float((G(z)[0] - G(z2)[0]).abs().max())
+
+
+def test_virtual_batch_norm_makes_a_sample_independent_of_its_batch():
+    torch.manual_seed(0)
+    vbn = practice.DCGANGenerator(z_dim=8, width=8, norm="virtual", ref_size=16)
+    bn = practice.DCGANGenerator(z_dim=8, width=8, norm="batch")
+    assert _moved(vbn) < 1e-6       # only the reference batch and x itself enter x's statistics
+    assert _moved(bn) > 1e-3        # plain batch norm: the rest of the batch moves sample 0
+
+
+def test_virtual_batch_norm_normalises_the_reference_batch():
+    vbn = practice.VirtualBatchNorm(3)
+    ref = 5 + 2 * torch.randn(200, 3, 4, 4)
+    vbn.record = True
+    out = vbn(ref)
+    assert torch.allclose(out.mean((0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(out.var((0, 2, 3), unbiased=False), torch.ones(3), atol=1e-3)
+    vbn.record = False
+    with pytest.raises(RuntimeError, match="reference"):
+        practice.VirtualBatchNorm(3)(ref)
+
+
+def test_kplus1_loss_against_hand_computed_values():
+    l_lab, y = torch.tensor([[2.0, 0.0]]), torch.tensor([0])
+    l_unl, l_fake = torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, -1.0]])
+    loss, parts = practice.kplus1_d_loss(l_lab, y, l_unl, l_fake)
+    ce = -math.log(math.exp(2) / (math.exp(2) + 1))
+    z_u, z_f = 2.0, math.exp(1) + math.exp(-1)              # Z = sum_k exp(l_k)
+    unsup = -math.log(z_u / (z_u + 1)) - math.log(1 / (z_f + 1))
+    assert float(parts["supervised"]) == pytest.approx(ce, rel=1e-5)
+    assert float(parts["unsupervised"]) == pytest.approx(unsup, rel=1e-5)
+    assert float(loss) == pytest.approx(ce + unsup, rel=1e-5)
+    with pytest.raises(ValueError, match="labels must lie in 0..1"):
+        practice.kplus1_d_loss(l_lab, torch.tensor([2]), l_unl, l_fake)
+
+
+def test_feature_matching_and_the_decaying_margin():
+    f_real, f_fake = torch.tensor([[1.0, 2.0], [3.0, 2.0]]), torch.tensor([[0.0, 0.0], [0.0, 2.0]])
+    assert float(practice.feature_matching_loss(f_real, f_fake)) == pytest.approx(2.0**2 + 1.0**2)
+    assert [practice.decaying_margin(0.2, t, 100) for t in (0, 50, 100, 150)] == pytest.approx([0.2, 0.1, 0.0, 0.0])
+    with pytest.raises(ValueError, match="margin"):
+        practice.MarginSSL(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), margin=-0.1)
+
+
+def test_the_conditional_generator_honours_its_label_argument():
+    torch.manual_seed(0)
+    G = practice.DCGANGenerator(z_dim=8, width=8, n_classes=10)
+    g = torch.Generator().manual_seed(0)
+    x3 = G.generate(torch.full((4,), 3), torch.Generator().manual_seed(0))
+    x7 = G.generate(torch.full((4,), 7), torch.Generator().manual_seed(0))
+    assert x3.shape == (4, 1, 28, 28) and not torch.allclose(x3, x7)   # same noise, other label: another image
+    z = G.sample_z(6, g)
+    full = G(z)
+    assert full.shape == (6, 11, 28, 28)
+    assert torch.equal(full[:, 1:, 0, 0], z[:, 8:])                      # the label rides along as one-hot maps
+    assert torch.equal(full[:, 1:, 0, 0].sum(1), torch.ones(6))
+    for bad in (torch.tensor([10]), torch.tensor([-1]), torch.tensor([0.5])):
+        with pytest.raises(ValueError, match="labels"):
+            G.generate(bad)
+    with pytest.raises(ValueError, match="unconditional"):
+        practice.DCGANGenerator(z_dim=8, width=8).generate(torch.tensor([1]))
+
+
+def test_labelled_images_and_the_conditional_discriminator():
+    images, labels = torch.rand(5, 1, 28, 28), torch.tensor([0, 1, 2, 3, 4])
+    data = practice.LabelledImages(images, labels)
+    x = data.sample(3, torch.Generator().manual_seed(0))
+    assert x.shape == (3, 11, 28, 28) and torch.equal(x[:, 1:].sum(1), torch.ones(3, 28, 28))
+    D = practice.DCGANDiscriminator(width=8, n_classes=10)
+    assert D(x).shape == (3,)
+    other = x.clone()
+    other[:, 1:] = practice.label_maps(torch.tensor([9, 9, 9]), 10)
+    assert not torch.allclose(D(x), D(other))                     # the label changes the verdict on the same image
+    with pytest.raises(ValueError, match="input channels"):
+        D(x[:, :1])
+    with pytest.raises(ValueError, match="labels must lie"):
+        practice.LabelledImages(images, torch.tensor([0, 1, 2, 3, 12]))
+
+
+def test_ssl_net_features_energy_and_objectives_run_in_the_trainer():
+    from course_lib.energy import ImageMLPGenerator
+    from course_lib.train import TrainConfig, train
+
+    torch.manual_seed(0)
+    x_lab, y_lab = torch.rand(20, 1, 28, 28), torch.arange(20) % 10
+    unl = lambda n, g: torch.rand((n, 1, 28, 28), generator=g)  # noqa: E731
+    for obj, decoder in ((practice.FeatureMatchingSSL(x_lab, y_lab, batch_size=10), False),
+                         (practice.MarginSSL(x_lab, y_lab, margin=0.1, decay_steps=4, batch_size=10), True)):
+        D = practice.SSLNet(hidden=(32, 16), decoder=decoder)
+        G = ImageMLPGenerator(z_dim=8, hidden=32)
+        h = train(G, D, unl, obj, TrainConfig(steps=6, batch_size=10, progress=False, store=False))
+        assert len(h["g_loss"]) == 6 and all(math.isfinite(v) for v in h["d_loss"])
+        assert D(x_lab).shape == (20, 10) and D.features(x_lab).shape == (20, 16)
+    assert obj.current_margin() == 0.0                       # decayed to zero after 6 > 4 steps
+    with pytest.raises(ValueError, match="no decoder"):
+        practice.SSLNet(decoder=False).energy(x_lab)
+
+
+def test_balanced_subset_and_error_rate():
+    labels = torch.arange(100) % 10
+    pool = torch.arange(50, 100)
+    idx = practice.balanced_subset(labels, pool, per_class=3, seed=0)
+    assert len(idx) == 30 and set(idx.tolist()) <= set(pool.tolist())
+    assert torch.equal(torch.bincount(labels[idx], minlength=10), torch.full((10,), 3))
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        practice.balanced_subset(labels, pool, per_class=6)
+
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):   # predicts class 0 for x < 0.5, class 1 otherwise
+            return torch.stack([0.5 - x[:, 0], x[:, 0] - 0.5], 1)
+
+    x, y = torch.tensor([[0.1], [0.9], [0.2], [0.7]]), torch.tensor([0, 1, 1, 1])
+    assert practice.error_rate(Fixed(), x, y, batch=3) == pytest.approx(0.25)
