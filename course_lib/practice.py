@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import Objective
-from .models import LatentGenerator
+from .models import ConvGenerator
 
 NORMS = ("batch", "none", "virtual")
 
@@ -170,8 +170,8 @@ def label_maps(y: torch.Tensor, n_classes: int, size: int = 28) -> torch.Tensor:
     return F.one_hot(y, n_classes).float()[:, :, None, None].expand(-1, -1, size, size)
 
 
-class DCGANGenerator(LatentGenerator):
-    """x = G(z) for 28 x 28 images: linear -> (2w, 7, 7), two 4x4 stride-2 transposed convolutions, sigmoid output.
+class DCGANGenerator(ConvGenerator):
+    """``models.ConvGenerator`` for 28 x 28 images with a choice of normalization and optional class conditioning.
 
     ``norm``: "batch" (DCGAN: after every layer but the output), "none", or "virtual" (reference-batch
     normalization with ``ref_size`` reference codes fixed at construction). With ``n_classes`` = K > 0 the
@@ -181,20 +181,15 @@ class DCGANGenerator(LatentGenerator):
 
     def __init__(self, z_dim: int = 32, width: int = 32, norm: str = "batch", n_classes: int = 0, ref_size: int = 64,
                  seed: int = 0):
-        super().__init__()
         if norm not in NORMS:
             raise ValueError(f"unknown normalization {norm!r}; choose one of {list(NORMS)}")
         if not isinstance(n_classes, int) or n_classes < 0:
             raise ValueError(f"n_classes must be an integer >= 0 (0 = unconditional), got {n_classes!r}")
+        super().__init__(z_dim=z_dim + n_classes, image_size=28, channels=1, width=width)
+        self.net[1] = _norm(norm, 2 * width * 49, 1)   # the normalization layers of ConvGenerator, swapped
+        self.net[5] = _norm(norm, width, 2)
         self.noise_dim, self.n_classes, self.norm = z_dim, n_classes, norm
-        self.z_dim = z_dim + n_classes
         self.x_shape = (1 + n_classes, 28, 28)
-        self.fc = nn.Linear(self.z_dim, 2 * width * 49)
-        self.n0 = _norm(norm, 2 * width * 49, 1)
-        self.up1 = nn.ConvTranspose2d(2 * width, width, 4, 2, 1)
-        self.n1 = _norm(norm, width, 2)
-        self.up2 = nn.ConvTranspose2d(width, 1, 4, 2, 1)
-        self.width = width
         if norm == "virtual":
             g = torch.Generator().manual_seed(seed)
             ref = torch.randn(ref_size, z_dim, generator=g)
@@ -202,20 +197,15 @@ class DCGANGenerator(LatentGenerator):
                 ref = torch.cat([ref, F.one_hot(torch.arange(ref_size) % n_classes, n_classes).float()], 1)
             self.register_buffer("z_ref", ref)
 
-    def _net(self, z):
-        h = F.relu(self.n0(self.fc(z)))
-        h = F.relu(self.n1(self.up1(h.view(-1, 2 * self.width, 7, 7))))
-        return torch.sigmoid(self.up2(h))
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.norm == "virtual":
-            layers = (self.n0, self.n1)
+            layers = (self.net[1], self.net[5])
             for m in layers:
                 m.record = True
-            self._net(self.z_ref)
+            self.net(self.z_ref)
             for m in layers:
                 m.record = False
-        x = self._net(z)
+        x = self.net(z)
         if self.n_classes:
             x = torch.cat([x, z[:, self.noise_dim:, None, None].expand(-1, -1, 28, 28)], 1)
         return x
@@ -226,7 +216,8 @@ class DCGANGenerator(LatentGenerator):
         if self.n_classes:
             y = torch.randint(self.n_classes, (n,), generator=generator)
             z = torch.cat([z, F.one_hot(y, self.n_classes).float()], 1)
-        return z.to(self.fc.weight.device, self.fc.weight.dtype)
+        p = next(self.parameters())
+        return z.to(p.device, p.dtype)
 
     @torch.no_grad()
     def generate(self, labels, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -237,7 +228,8 @@ class DCGANGenerator(LatentGenerator):
         z = torch.cat([torch.randn(len(y), self.noise_dim, generator=generator), F.one_hot(y, self.n_classes).float()], 1)
         was = self.training
         self.eval()
-        x = self(z.to(self.fc.weight.device, self.fc.weight.dtype))[:, :1].cpu()
+        p = next(self.parameters())
+        x = self(z.to(p.device, p.dtype))[:, :1].cpu()
         self.train(was)
         return x
 
