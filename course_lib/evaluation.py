@@ -181,8 +181,12 @@ class MnistClassifier(nn.Module):
 
 
 def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, steps: int = 500,
-                     batch_size: int = 128, lr: float = 2e-3, seed: int = 0, progress: bool = True) -> list:
-    """Minimise the cross-entropy -log softmax(f(x))_y with Adam on random minibatches; returns the loss per step."""
+                     batch_size: int = 128, lr: float = 2e-3, seed: int = 0, progress: bool = True,
+                     callback=None) -> list:
+    """Minimise the cross-entropy -log softmax(f(x))_y with Adam on random minibatches; returns the loss per step.
+
+    ``callback(step, model)``, when given, runs after every update (e.g. to keep a weight average).
+    """
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     gen = torch.Generator().manual_seed(seed)
@@ -190,13 +194,15 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
-    for _ in tqdm(range(steps), disable=not progress, desc="classifier"):
+    for step in tqdm(range(1, steps + 1), disable=not progress, desc="classifier"):
         idx = torch.randint(len(images), (batch_size,), generator=gen)
         loss = F.cross_entropy(model(images[idx].to(dev)), labels[idx].to(dev))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
+        if callback is not None:
+            callback(step, model)
     model.eval()
     return losses
 
@@ -213,19 +219,23 @@ class DigitJudge:
     held: torch.Tensor     # indices of the held-out images
     train: torch.Tensor    # indices of the images it was trained on
     real: dict             # judge_digits on the held-out real digits: the scale for generated ones
+    what: str = "digits"   # what the images are, for the summary ("digits", "Fashion-MNIST images", ...)
 
     def __call__(self, images: torch.Tensor) -> dict:
         return judge_digits(self.model, images)
 
     @property
     def summary(self) -> str:
-        return (f"the judge: a small CNN, {100 * self.accuracy:.1f}% accurate on {len(self.held):,} held-out real digits, "
+        return (f"the judge: a small CNN, {100 * self.accuracy:.1f}% accurate on {len(self.held):,} held-out real {self.what}, "
                 f"which it finds {self.real['text']}")
 
 
 def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: int = 1000, steps: int = 800,
-                         batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True) -> DigitJudge:
+                         batch_size: int = 128, seed: int = 0, device="cpu", progress: bool = True,
+                         what: str = "digits") -> DigitJudge:
     """A seeded ``MnistClassifier`` trained on all but ``n_heldout`` random images, as a ``DigitJudge``.
+
+    ``what`` names the images in the judge's summary (the same CNN judges Fashion-MNIST: "Fashion-MNIST images").
 
     Kept in the run store (``course_lib.store``): the same images, labels and settings load the
     trained weights instead of training again (a line on stderr says so).
@@ -253,7 +263,7 @@ def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: 
     model.eval()
     probs, _ = predict(model, images[held])
     accuracy = float((probs.argmax(1) == labels[held]).double().mean())
-    return DigitJudge(model, accuracy, held, trn, judge_digits(model, images[held]))
+    return DigitJudge(model, accuracy, held, trn, judge_digits(model, images[held]), what)
 
 
 @torch.no_grad()

@@ -21,8 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import evaluation
+from .data import load_images
 from .losses import Objective
 from .models import ConvGenerator
+from .runtime import num_threads
+from .train import TrainConfig, train
 
 NORMS = ("batch", "none", "virtual")
 
@@ -275,6 +279,27 @@ class LabelledImages:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         idx = torch.randint(len(self.images), (n,), generator=generator)
         return torch.cat([self.images[idx], label_maps(self.labels[idx], self.n_classes, self.images.shape[-1])], 1)
+
+
+# ---------------------------------------------------------------- a judged image set and a DCGAN-style run
+def images_and_judge(name: str = "mnist", clf_steps: int = 800, device="cpu", threads: int = 1):
+    """The image set ``name`` ("mnist" or "fashion_mnist") and a classifier judge fitted on it, both notes printed."""
+    data = load_images(name)
+    print(data.note)
+    what = {"mnist": "digits", "fashion_mnist": "Fashion-MNIST images"}.get(name, "images")
+    with num_threads(threads):
+        judge = evaluation.fit_mnist_classifier(data.images, data.labels, steps=clf_steps, device=device, what=what)
+    print(judge.summary)
+    return data, judge
+
+
+def fit_gan(G: nn.Module, D: nn.Module, data, objective: Objective, steps: int, batch_size: int, lr: float = 2e-4,
+            seed: int = 0, device="cpu", threads: int = 1, desc: str = ""):
+    """One GAN run with DCGAN's optimiser, Adam(lr, beta1 = 0.5) for both players, on ``threads`` CPU threads."""
+    G, D = G.to(device), D.to(device)
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr_d=lr, lr_g=lr, betas=(0.5, 0.999), seed=seed, desc=desc)
+    with num_threads(threads):
+        return train(G, D, data, objective, cfg)
 
 
 # ---------------------------------------------------------------- semi-supervised discriminators

@@ -29,29 +29,14 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import evaluation, is_test, practice, setup_notebook
-from course_lib.data import load_images
 from course_lib.plots import show_images
-from course_lib.runtime import num_threads
-from course_lib.train import TrainConfig, train
 
 S, device = setup_notebook(
     seed=0,
     test=dict(cond_steps=6, batch=16, width=8, z=16, n_judge=100, clf_steps=20, threads=1),
     real=dict(cond_steps=2500, batch=64, width=32, z=32, n_judge=1000, clf_steps=800, threads=2),
 )
-mnist = load_images("mnist")
-print(mnist.note)
-with num_threads(S.threads):
-    judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device)
-print(judge.summary)
-
-
-def fit(objective, G, D, data, steps, desc=""):
-    """One GAN run with Adam (lr 5e-4, beta1 0.5)."""
-    G, D = G.to(device), D.to(device)
-    cfg = TrainConfig(steps=steps, batch_size=S.batch, lr_d=5e-4, lr_g=5e-4, betas=(0.5, 0.999), desc=desc)
-    with num_threads(S.threads):
-        return train(G, D, data, objective, cfg)
+mnist, judge = practice.images_and_judge("mnist", clf_steps=S.clf_steps, device=device, threads=S.threads)
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -76,7 +61,8 @@ def conditional(data, desc):
     torch.manual_seed(0)
     G = practice.DCGANGenerator(z_dim=S.z, width=S.width, n_classes=10)
     D = practice.DCGANDiscriminator(width=S.width, n_classes=10)
-    fit(practice.PracticalGAN(smooth=0.1), G, D, practice.LabelledImages(data.images, data.labels).sample, S.cond_steps, desc)
+    practice.fit_gan(G, D, practice.LabelledImages(data.images, data.labels).sample, practice.PracticalGAN(smooth=0.1),
+                     S.cond_steps, S.batch, lr=5e-4, device=device, threads=S.threads, desc=desc)
     return G
 
 
@@ -101,11 +87,7 @@ print("per digit: " + "  ".join(f"{k}: {100 * float(p):.0f}%" for k, p in enumer
 # more often than on digits.
 
 # %% slideshow={"slide_type": "subslide"}
-fashion = load_images("fashion_mnist")
-print(fashion.note)
-with num_threads(S.threads):
-    f_judge = evaluation.fit_mnist_classifier(fashion.images, fashion.labels, steps=S.clf_steps, device=device)
-print("Fashion-MNIST " + f_judge.summary)
+fashion, f_judge = practice.images_and_judge("fashion_mnist", clf_steps=S.clf_steps, device=device, threads=S.threads)
 G_fash = conditional(fashion, "conditional GAN, Fashion-MNIST")
 x_fash, f_asked, f_agree, f_per_class = agreement(G_fash, f_judge, S.n_judge)
 print(f"Fashion-MNIST: its classifier agrees with the requested class for {100 * f_agree:.1f}% of {S.n_judge} samples "

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, digit_report, fit_mnist_classifier, frechet_distance,
-                                   nll_rescaled, operating_points, pr_auc, pr_curve, roc_auc)
+                                   nll_rescaled, operating_points, pr_auc, pr_curve, roc_auc, train_classifier)
 
 
 def test_nll_rescaling_identity_for_a_gaussian_fit():
@@ -214,6 +214,24 @@ def test_fit_mnist_classifier_learns_separable_digits_and_holds_out_the_requeste
     assert not set(judge.held.tolist()) & set(judge.train.tolist())
     assert judge.accuracy == 1.0
     assert judge.real["recognisable"] == judge(images[judge.held])["recognisable"]
-    assert "100.0% accurate on 50 held-out" in judge.summary
+    assert "100.0% accurate on 50 held-out real digits" in judge.summary
+    fashion = fit_mnist_classifier(images, labels, n_heldout=50, steps=60, batch_size=32, progress=False,
+                                   what="Fashion-MNIST images")
+    assert "held-out real Fashion-MNIST images" in fashion.summary and "digits" not in fashion.summary
     with pytest.raises(ValueError, match="n_heldout"):
         fit_mnist_classifier(images, labels, n_heldout=200, steps=1, progress=False)
+
+
+def test_train_classifier_calls_back_after_every_update_with_the_model():
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    images, labels = torch.randn(16, 1, 2, 2), torch.arange(16) % 2
+    seen = []
+
+    def callback(step, m):
+        seen.append((step, m, m[1].weight.detach().clone()))
+
+    losses = train_classifier(model, images, labels, steps=5, batch_size=8, progress=False, callback=callback)
+    assert [s for s, _, _ in seen] == [1, 2, 3, 4, 5] and all(m is model for _, m, _ in seen)
+    assert len(losses) == 5
+    assert not torch.equal(seen[0][2], seen[1][2])           # called after the update, not before
+    assert torch.equal(seen[-1][2], model[1].weight)

@@ -176,3 +176,26 @@ def test_balanced_subset_and_error_rate():
 
     x, y = torch.tensor([[0.1], [0.9], [0.2], [0.7]]), torch.tensor([0, 1, 1, 1])
     assert practice.error_rate(Fixed(), x, y, batch=3) == pytest.approx(0.25)
+
+
+def test_fit_gan_is_seeded_and_uses_dcgan_s_adam(monkeypatch):
+    data = lambda n, g: torch.rand((n, 1, 28, 28), generator=g)  # noqa: E731
+
+    def run(seed):
+        torch.manual_seed(0)
+        G, D = practice.DCGANGenerator(z_dim=8, width=4), practice.DCGANDiscriminator(width=4)
+        practice.fit_gan(G, D, data, practice.PracticalGAN(), steps=3, batch_size=8, lr=1e-3, seed=seed)
+        return torch.cat([p.detach().flatten() for p in G.parameters()])
+
+    assert torch.equal(run(0), run(0))                       # the same seed, the same run
+    assert not torch.equal(run(0), run(1))                   # the seed reaches z and the minibatches
+    seen, real_train = {}, practice.train
+
+    def spy(G, D, data, objective, cfg, *a, **k):
+        seen.update(lr=(cfg.lr_d, cfg.lr_g), betas=cfg.betas, steps=cfg.steps, batch=cfg.batch_size)
+        return real_train(G, D, data, objective, cfg, *a, **k)
+
+    monkeypatch.setattr(practice, "train", spy)
+    G, D = practice.DCGANGenerator(z_dim=8, width=4), practice.DCGANDiscriminator(width=4)
+    h = practice.fit_gan(G, D, data, practice.PracticalGAN(), steps=2, batch_size=8, lr=3e-4)
+    assert seen == dict(lr=(3e-4, 3e-4), betas=(0.5, 0.999), steps=2, batch=8) and len(h["g_loss"]) == 2
