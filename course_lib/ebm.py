@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from . import functionals, store
 from .energy import midpoint_grid
 from .models import device_of
-from .sampling import ChainResult, energy_and_grad
+from .sampling import ChainResult, ula
 
 INITS = ("noise", "data", "buffer")
 
@@ -62,26 +62,13 @@ def langevin_chains(E, x0: torch.Tensor, step: float, n_steps: int, noise: float
                     generator: torch.Generator | None = None, keep_every: int = 0, clamp=None) -> ChainResult:
     """n_steps of x <- x - a grad E(x) + sigma sqrt(2 a) eps from x0 (B, ...); ``clamp`` = (lo, hi) keeps images in range.
 
-    Noise is drawn on the CPU from ``generator`` and moved to x0's device, so a run is the same on
-    any device. The energy's parameters collect no gradient.
+    ``sampling.ula`` at temperature sigma^2, with at least one step: noise is drawn on the CPU from
+    ``generator`` and moved to x0's device, so a run is the same on any device. The energy's
+    parameters collect no gradient.
     """
     step = _positive("the Langevin step size a", step, " (e.g. 0.01)")
     n_steps = _count("the chain length (Langevin steps)", n_steps)
-    if isinstance(noise, bool) or not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"the noise scale sigma must be a finite number >= 0 (1 = the model's own temperature), got {noise!r}")
-    x = x0.detach().clone()
-    trace = [x.cpu().clone()] if keep_every else []
-    scale = noise * math.sqrt(2 * step)
-    for t in range(1, n_steps + 1):
-        _, g = energy_and_grad(E, x)
-        x = x - step * g
-        if scale:
-            x = x + scale * torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
-        if clamp is not None:
-            x = x.clamp(*clamp)
-        if keep_every and t % keep_every == 0:
-            trace.append(x.cpu().clone())
-    return ChainResult(x, 1.0, [], trace)
+    return ula(E, x0, step, n_steps, generator=generator, keep_every=keep_every, noise=noise, clamp=clamp)
 
 
 class Uniform:

@@ -64,39 +64,51 @@ def log_q(z_to: torch.Tensor, z_from: torch.Tensor, grad_from: torch.Tensor, ste
 
 
 def langevin(U, z0: torch.Tensor, step: float, n_steps: int, adjust: bool = True,
-             generator: torch.Generator | None = None, keep_every: int = 0) -> ChainResult:
-    """Run B Langevin chains from z0 (B, d) on the energy U: MALA when ``adjust`` (Metropolis-Hastings correction), else ULA.
+             generator: torch.Generator | None = None, keep_every: int = 0,
+             noise: float = 1.0, clamp: tuple[float, float] | None = None) -> ChainResult:
+    """Run B Langevin chains from z0 (B, ...) on the energy U: MALA when ``adjust`` (Metropolis-Hastings correction), else ULA.
 
-    Noise and uniforms are drawn on the CPU from ``generator`` and moved to z0's device, so a run
-    is reproducible on any device.
+    ULA alone takes a noise scale sigma (z' = z - alpha grad U + sigma sqrt(2 alpha) eps, the
+    temperature sigma^2) and a ``clamp`` (lo, hi) that keeps images in range; both would break
+    MALA's detailed balance. Noise and uniforms are drawn on the CPU from ``generator`` and moved to
+    z0's device, so a run is reproducible on any device; ULA never waits on the device.
     """
     step = _check_step(step)
     if not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
+    if isinstance(noise, bool) or not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"the noise scale sigma must be a finite number >= 0 (1 = the model's own temperature), got {noise!r}")
+    if adjust and (noise != 1 or clamp is not None):
+        raise ValueError("a noise scale other than 1 or a clamp breaks MALA's detailed balance: use adjust=False (ULA)")
     z = z0.detach().clone()
     u, g = energy_and_grad(U, z)
     trace = [z.cpu().clone()] if keep_every else []
+    scale = noise * math.sqrt(2 * step)
     accepted, per_step = 0, []
     for t in range(1, n_steps + 1):
-        noise = torch.randn(z.shape, generator=generator).to(z.device, z.dtype)
-        prop = z - step * g + math.sqrt(2 * step) * noise
+        prop = z - step * g
+        if scale:
+            prop = prop + scale * torch.randn(z.shape, generator=generator).to(z.device, z.dtype)
+        if clamp is not None:
+            prop = prop.clamp(*clamp)
         u_p, g_p = energy_and_grad(U, prop)
         if adjust:
             log_r = (u - u_p) + log_q(z, prop, g_p, step) - log_q(prop, z, g, step)  # (B,)
             log_u = torch.rand(len(z), generator=generator).log().to(z.device, log_r.dtype)
             ok = (log_u < log_r) & torch.isfinite(u_p)
+            shape = (-1,) + (1,) * (z.ndim - 1)
+            z = torch.where(ok.view(shape), prop, z)
+            u = torch.where(ok, u_p, u)
+            g = torch.where(ok.view(shape), g_p, g)
+            n_ok = int(ok.sum())
+            accepted += n_ok
+            per_step.append(n_ok / len(z))
         else:
-            ok = torch.ones(len(z), dtype=torch.bool, device=z.device)
-        shape = (-1,) + (1,) * (z.ndim - 1)
-        z = torch.where(ok.view(shape), prop, z)
-        u = torch.where(ok, u_p, u)
-        g = torch.where(ok.view(shape), g_p, g)
-        n_ok = int(ok.sum())
-        accepted += n_ok
-        per_step.append(n_ok / len(z))
+            z, u, g = prop, u_p, g_p
+            per_step.append(1.0)
         if keep_every and t % keep_every == 0:
             trace.append(z.cpu().clone())
-    rate = accepted / (len(z) * n_steps) if n_steps else float("nan")
+    rate = (accepted / (len(z) * n_steps) if adjust else 1.0) if n_steps else float("nan")
     return ChainResult(z, rate, per_step, trace)
 
 
@@ -105,9 +117,9 @@ def mala(U, z0, step, n_steps, generator=None, keep_every: int = 0) -> ChainResu
     return langevin(U, z0, step, n_steps, adjust=True, generator=generator, keep_every=keep_every)
 
 
-def ula(U, z0, step, n_steps, generator=None, keep_every: int = 0) -> ChainResult:
+def ula(U, z0, step, n_steps, generator=None, keep_every: int = 0, noise: float = 1.0, clamp=None) -> ChainResult:
     """Unadjusted Langevin: ``langevin(..., adjust=False)``; every proposal accepted, stationary law biased by O(alpha)."""
-    return langevin(U, z0, step, n_steps, adjust=False, generator=generator, keep_every=keep_every)
+    return langevin(U, z0, step, n_steps, adjust=False, generator=generator, keep_every=keep_every, noise=noise, clamp=clamp)
 
 
 def latent_energy(E, G, prior: bool = True):

@@ -199,3 +199,13 @@ def test_fit_gan_is_seeded_and_uses_dcgan_s_adam(monkeypatch):
     G, D = practice.DCGANGenerator(z_dim=8, width=4), practice.DCGANDiscriminator(width=4)
     h = practice.fit_gan(G, D, data, practice.PracticalGAN(), steps=2, batch_size=8, lr=3e-4)
     assert seen == dict(lr=(3e-4, 3e-4), betas=(0.5, 0.999), steps=2, batch=8) and len(h["g_loss"]) == 2
+
+
+def test_practical_gan_with_no_switches_is_the_non_saturating_gan():
+    from course_lib.losses import GANObjective
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1), torch.nn.Flatten(0))
+    x_real, x_fake, z = torch.randn(6, 4), torch.randn(6, 4), torch.randn(6, 2)
+    plain, practical = GANObjective("non_saturating"), practice.PracticalGAN()
+    torch.testing.assert_close(practical.d_loss(D, x_real, x_fake)[0], plain.d_loss(D, x_real, x_fake)[0])
+    torch.testing.assert_close(practical.g_loss(D, x_fake, z)[0], plain.g_loss(D, x_fake, z)[0])

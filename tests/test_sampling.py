@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from course_lib.sampling import energy_and_grad, gaussian_energy, latent_energy, log_q, mala, ula
+from course_lib.sampling import energy_and_grad, gaussian_energy, langevin, latent_energy, log_q, mala, ula
 
 MEAN = torch.tensor([1.0, -2.0])
 COV = torch.tensor([[1.0, 0.8], [0.8, 1.0]])
@@ -91,3 +91,27 @@ def test_latent_mala_with_prior_samples_the_generator_density_tilted_by_the_ener
     x = G(res.z)
     torch.testing.assert_close(x.mean(0), m / 1.25, atol=0.06, rtol=0)
     torch.testing.assert_close(x.var(0), torch.full((2,), 1 / 1.25), atol=0.06, rtol=0)
+
+
+def test_ula_noise_scale_is_a_temperature_and_clamp_keeps_the_range():
+    # 1-D U = x^2 / 2 at noise sigma: z' = (1 - a) z + sigma sqrt(2a) eps, stationary variance sigma^2 / (1 - a/2).
+    a, sigma = 0.2, 0.5
+    U = lambda z: 0.5 * z.pow(2).sum(1)
+    res = ula(U, torch.zeros(20000, 1), step=a, n_steps=80, generator=torch.Generator().manual_seed(3), noise=sigma)
+    assert float(res.z.var()) == pytest.approx(sigma**2 / (1 - a / 2), rel=0.04)
+    assert res.accept_per_step == [1.0] * 80
+    clamped = ula(U, torch.zeros(500, 1), step=a, n_steps=20, generator=torch.Generator().manual_seed(3), clamp=(0.0, 0.3))
+    hi = torch.tensor(0.3)
+    assert bool(clamped.z.min() >= 0.0) and bool(clamped.z.max() <= hi) and bool((clamped.z == hi).any())
+
+
+@pytest.mark.parametrize("kw", [dict(noise=0.5), dict(clamp=(0.0, 1.0))])
+def test_mala_refuses_a_temperature_or_clamp(kw):
+    with pytest.raises(ValueError, match="detailed balance"):
+        langevin(gaussian_energy(MEAN, COV), torch.zeros(2, 2), step=0.1, n_steps=1, adjust=True, **kw)
+
+
+@pytest.mark.parametrize("noise", [-0.1, float("inf"), True])
+def test_bad_noise_scale_is_rejected(noise):
+    with pytest.raises(ValueError, match="noise scale"):
+        ula(gaussian_energy(MEAN, COV), torch.zeros(2, 2), step=0.1, n_steps=1, noise=noise)
