@@ -33,6 +33,7 @@ course: $(STAMP)
 ## Train every run of a profile into the run store (runs/) and pack it as runs-$(PROFILE).tar.gz, to hand to students.
 store: $(STAMP)
 	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.build --out build/store-$(PROFILE)/html --jobs $(JOBS) $(NOTEBOOKS)
+	COURSE_STORE=runs $(PY) -m course_lib.store prune
 	tar -czf runs-$(PROFILE).tar.gz runs
 	@echo "store packed: runs-$(PROFILE).tar.gz (build a course from it: make course-from-store STORE=runs-$(PROFILE).tar.gz PROFILE=$(PROFILE))"
 

@@ -9,6 +9,11 @@ loss never serves a stale run. An entry is one file, ``<root>/<key[:2]>/<key>.<s
 is read with ``torch.load(..., weights_only=True)`` only after its bytes match its name. An entry
 that does not match is reported, removed and trained again; it is never used.
 
+Entries sit in a folder named for the code fingerprint, ``<root>/<code[:16]>/<key[:2]>/...``: a
+change to the training code strands every earlier entry (its key can never be asked for again), and
+``prune()`` (``python -m course_lib.store prune``) removes those stranded folders, plus temporary
+files left by a writer that was killed.
+
 The folder is ``$COURSE_STORE`` (``off`` trains every time); by default ``runs/`` in the project,
 which git ignores. ``train.train`` and ``evaluation.fit_mnist_classifier`` go through
 ``remember``; a notebook cell reads the same whether its run was trained or loaded, and the trainer
@@ -123,13 +128,40 @@ def key_of(spec) -> str:
 
 
 class RunStore:
-    """Entries ``<root>/<key[:2]>/<key>.<sha256 of the bytes>.pt``; see the module's docstring."""
+    """Entries ``<root>/<code[:16]>/<key[:2]>/<key>.<sha256 of the bytes>.pt``; see the module's docstring."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, code: str | None = None):
         self.root = Path(root)
+        self.code = (code or code_fingerprint())[:16]
 
     def _folder(self, key: str) -> Path:
-        return self.root / key[:2]
+        return self.root / self.code / key[:2]
+
+    def prune(self, tmp_age_s: float = 3600.0) -> tuple[int, int]:
+        """Remove what no key of the current code can reach: (files removed, bytes freed).
+
+        That is every folder of ``root`` but the current code's (entries of earlier code, and of the
+        earlier layout without a code folder), and ``.writing-*`` files older than ``tmp_age_s``
+        seconds (a writer killed mid-write; younger ones may belong to a writer at work).
+        """
+        files = nbytes = 0
+        if not self.root.is_dir():
+            return 0, 0
+        now = time.time()
+        for path in sorted(self.root.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(self.root).parts
+            stale = rel[0] != self.code and (path.suffix == ".pt" or path.name.startswith(".writing-"))
+            killed = path.name.startswith(".writing-") and now - path.stat().st_mtime > tmp_age_s
+            if stale or killed:
+                size = path.stat().st_size
+                path.unlink(missing_ok=True)
+                files, nbytes = files + 1, nbytes + size
+        for folder in sorted((p for p in self.root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        return files, nbytes
 
     def entries(self, key: str) -> list:
         """The files stored under ``key``, newest first (two writers of one key may each leave a whole file)."""
@@ -270,3 +302,23 @@ def objective_state(objective) -> dict:
 def load_objective_state(objective, state: dict, device) -> None:
     for k, v in state.items():
         setattr(objective, k, _to(v, device))
+
+
+def main(argv=None) -> int:
+    """``python -m course_lib.store prune``: remove the entries the current code can no longer use."""
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m course_lib.store", description=main.__doc__)
+    ap.add_argument("command", choices=["prune"])
+    ap.add_argument("--root", help="the store's folder (default: $COURSE_STORE, else runs/ in the project)")
+    args = ap.parse_args(argv)
+    root = Path(args.root) if args.root else store_root()
+    if root is None:
+        print(f"the run store is off (${ENV}=off): nothing to prune; give --root FOLDER", file=sys.stderr)
+        return 2
+    files, nbytes = RunStore(root).prune()
+    print(f"run store {root}: removed {files} stale files, {nbytes / 2**20:.1f} MiB freed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

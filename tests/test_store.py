@@ -105,7 +105,7 @@ def test_an_entry_with_a_matching_checksum_but_pickled_code_is_never_run(run_sto
     key = "ab" * 32
     data = pickle.dumps({"key": key, "x": Evil()})
     import hashlib
-    folder = run_store.root / key[:2]
+    folder = run_store._folder(key)
     folder.mkdir(parents=True)
     (folder / f"{key}.{hashlib.sha256(data).hexdigest()}.pt").write_bytes(data)
     with pytest.warns(RuntimeWarning, match="does not load"):
@@ -174,3 +174,24 @@ def test_every_kind_of_weight_and_buffer_can_be_keyed():
     assert store.key_of(spec) == before
     m[1].num_batches_tracked += 1  # a 0-dim buffer that changes must change the key
     assert store.key_of(spec) != before
+
+
+def test_prune_removes_only_what_the_current_code_cannot_reach(run_store, capsys):
+    old = store.RunStore(run_store.root, code="0" * 64)
+    old.put("ab" * 32, {"x": torch.zeros(1000)})
+    legacy = run_store.root / "ab" / f"{'ab' * 32}.{'0' * 64}.pt"  # the layout before code folders
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"x" * 100)
+    fresh_tmp = run_store._folder("cd" * 32) / ".writing-1.tmp"
+    run_store.put("cd" * 32, {"x": torch.ones(10)})
+    fresh_tmp.write_bytes(b"partial")
+    killed_tmp = run_store._folder("cd" * 32) / ".writing-2.tmp"
+    killed_tmp.write_bytes(b"partial")
+    os.utime(killed_tmp, (0, 0))
+    assert old.get("ab" * 32) is not None
+    assert store.main(["prune", "--root", str(run_store.root)]) == 0
+    assert "removed 3 stale files" in capsys.readouterr().out
+    assert old.get("ab" * 32) is None and not legacy.exists() and not (run_store.root / "ab").exists()
+    assert torch.equal(run_store.get("cd" * 32)["x"], torch.ones(10))  # the current entry survives
+    assert fresh_tmp.exists() and not killed_tmp.exists()
+    assert run_store.prune() == (0, 0)
