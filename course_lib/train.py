@@ -22,6 +22,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from . import ensemble, models, store
@@ -56,6 +57,7 @@ class TrainConfig:
     store: bool = True            # keep the trained run in the run store and load it next time (course_lib.store)
     sync_every: int = 50          # generator steps between bringing logs and the divergence check to the host
     consensus: float = 0.0        # gamma >= 0 of consensus optimization (simultaneous mode only): both losses get + gamma/2 ||v||^2
+    average_d: float = 0.0        # decay in [0, 1) of a moving average of D's weights kept after every step (Polyak averaging; 0 = none)
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "n_critic", "sync_every"):
@@ -88,6 +90,9 @@ class TrainConfig:
         if c > 0 and not self.simultaneous:
             raise ValueError(f"consensus={c:g} regularises the joint gradient of simultaneous updates: "
                              "set simultaneous=True (or consensus=0 for alternating updates)")
+        a = self.average_d
+        if isinstance(a, bool) or not (isinstance(a, (int, float)) and 0 <= a < 1):
+            raise ValueError(f"average_d (the decay of D's weight average, e.g. 0.999; 0 = none) must be in [0, 1), got {a!r}")
         bad = [s for s in self.snapshot_at if not isinstance(s, int) or not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"snapshot_at must hold steps in [0, {self.steps}], got {bad}")
@@ -148,6 +153,7 @@ class History:
     snapshots: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
     diverged: str | None = None
+    D_average: dict | None = None  # with ``average_d``: D's weights averaged over the run (CPU copies)
 
     def __getitem__(self, key):
         return self.log[key]
@@ -156,6 +162,14 @@ class History:
         """Mean of the last ``n`` logged values of ``key``."""
         vals = self.log[key][-n:]
         return sum(vals) / len(vals)
+
+    def averaged_discriminator(self, D: nn.Module) -> nn.Module:
+        """A copy of ``D`` holding the run's moving average of its weights (train with ``average_d`` > 0)."""
+        if self.D_average is None:
+            raise ValueError("this run kept no weight average: train with TrainConfig(average_d=0.999) or similar")
+        d = copy.deepcopy(D)
+        d.load_state_dict(self.D_average)
+        return d.eval()
 
 
 class TrainingDiverged(RuntimeError):
@@ -365,14 +379,15 @@ def train(
 
 def _history_payload(h: History) -> dict:
     return dict(log={k: list(v) for k, v in h.log.items()}, config=h.config, diverged=h.diverged,
-                snapshots=[dict(step=s.step, G=s.G, D=s.D, extra=s.extra) for s in h.snapshots])
+                snapshots=[dict(step=s.step, G=s.G, D=s.D, extra=s.extra) for s in h.snapshots],
+                D_average=h.D_average)
 
 
 def _history_from(p: dict) -> History:
     log = defaultdict(list)
     log.update({k: list(v) for k, v in p["log"].items()})
     return History(log=log, snapshots=[Snapshot(s["step"], s["G"], s["D"], s["extra"]) for s in p["snapshots"]],
-                   config=p["config"], diverged=p["diverged"])
+                   config=p["config"], diverged=p["diverged"], D_average=p.get("D_average"))
 
 
 def _train_or_load(G, D, sample_real, objective, cfg):
@@ -422,6 +437,7 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
     after_d_step = getattr(objective, "after_d_step", None) or (lambda D: None)  # e.g. WGAN's weight clipping
     runs.snapshot(0)
     keep = set(cfg.snapshot_at) | {cfg.steps}
+    average = AveragedModel(D, multi_avg_fn=get_ema_multi_avg_fn(cfg.average_d)) if cfg.average_d else None
 
     def sync(step):
         for i, bad_step, what, value in runs.flush():
@@ -482,9 +498,15 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
             sync(step)
         if step in keep:
             runs.snapshot(step)
+        if average is not None:
+            average.update_parameters(D)
         if callback is not None:
             callback(step, G, D, runs.histories if runs.k else runs.histories[0])
     sync(cfg.steps)
+    if average is not None:
+        avg = _state(average.module)
+        for i, h in enumerate(runs.histories):
+            h.D_average = ensemble.member_state(D, i, avg) if runs.k else avg
     G.eval(), D.eval()
     return runs.histories if runs.k else runs.histories[0]
 

@@ -29,6 +29,8 @@
 # Code: `course_lib.practice` (the objectives and the classifier) and the course's one trainer `train.train`.
 
 # %% slideshow={"slide_type": "subslide"}
+import dataclasses
+
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
@@ -53,13 +55,9 @@ print(mnist.note)
 perm = torch.randperm(len(mnist.images), generator=torch.Generator().manual_seed(0))
 test_idx, pool = perm[:S.n_test], perm[S.n_test:]
 x_test, y_test = mnist.images[test_idx], mnist.labels[test_idx]
-x_pool = mnist.images[pool]
+unlabelled = dataclasses.replace(mnist, images=mnist.images[pool], labels=mnist.labels[pool])
 print(f"{len(pool):,} training images, of which 100 labelled (a new random 10 per digit for each seed); "
       f"{len(test_idx):,} held-out test digits")
-
-
-def unlabelled(n, generator):
-    return x_pool[torch.randint(len(x_pool), (n,), generator=generator)]
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -97,8 +95,8 @@ print(f"D(unlabelled) = Z/(Z+1) = {3 / 4:.4f}, so -log D = {-torch.log(torch.ten
 #
 # A GAN's discriminator never settles: the game moves it from step to step, and its test error jitters by a
 # few points. We therefore also keep an exponential moving average of each classifier's weights (decay 0.999,
-# Polyak averaging; `torch.optim.swa_utils`) and score both the last weights and the average, for all three
-# models alike.
+# Polyak averaging with `torch.optim.swa_utils`; the GAN trainer keeps it when asked, `TrainConfig(average_d=0.999)`,
+# and stores it with the run) and score both the last weights and the average, for all three models alike.
 
 # %% slideshow={"slide_type": "subslide"}
 def averaging(net):
@@ -120,11 +118,11 @@ def with_gan(objective, decoder, seed, steps, desc):
     torch.manual_seed(seed)
     D = practice.SSLNet(hidden=S.hidden, decoder=decoder).to(device)
     G = ImageMLPGenerator(z_dim=100, hidden=S.g_hidden).to(device)
-    avg, update = averaging(D)
-    cfg = TrainConfig(steps=steps, batch_size=100, lr_d=3e-3, lr_g=3e-3, betas=(0.5, 0.999), seed=seed, desc=desc)
+    cfg = TrainConfig(steps=steps, batch_size=100, lr_d=3e-3, lr_g=3e-3, betas=(0.5, 0.999), seed=seed, desc=desc,
+                      average_d=S.ema)
     with num_threads(S.threads):
-        h = train(G, D, unlabelled, objective, cfg, callback=update)
-    return D, avg.module, G, h
+        h = train(G, D, unlabelled.sample, objective, cfg)
+    return D, h.averaged_discriminator(D), G, h
 
 
 METHODS = ("supervised only", "feature matching", "EBGAN, decaying margin")

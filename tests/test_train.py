@@ -206,3 +206,49 @@ def test_the_run_store_keys_runs_by_their_consensus_weight(tmp_path, monkeypatch
         train(G, D, toys.ring8().sample, losses.GANObjective(),
               TrainConfig(steps=3, batch_size=8, simultaneous=True, consensus=gamma, progress=False))
     assert len(list((tmp_path / "runs").rglob("*.pt"))) == 2   # 0.5 twice: trained once, then loaded
+
+
+def test_average_d_is_the_exponential_moving_average_of_d_after_every_step(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.ENV, str(tmp_path / "runs"))
+    decay, seen = 0.8, []
+    G, D = _nets()
+    cfg = TrainConfig(steps=5, batch_size=16, progress=False, average_d=decay)
+    h = train(G, D, toys.ring8().sample, losses.GANObjective(), cfg,
+              callback=lambda step, G, D, h: seen.append({k: v.clone() for k, v in D.state_dict().items()}))
+    # by hand: w_avg = w_1, then w_avg <- decay w_avg + (1 - decay) w_t
+    want = dict(seen[0])
+    for w in seen[1:]:
+        want = {k: decay * want[k] + (1 - decay) * w[k] for k in want}
+    for k, v in h.D_average.items():
+        torch.testing.assert_close(v, want[k])
+    assert not torch.equal(h.D_average["net.0.weight"], D.state_dict()["net.0.weight"])
+    avg = h.averaged_discriminator(D)
+    assert torch.equal(avg.state_dict()["net.0.weight"], h.D_average["net.0.weight"]) and avg is not D
+    # through the run store: trained, then loaded with the same average
+    for how in ("trained", "loaded"):
+        G, D = _nets()
+        stored = train(G, D, toys.ring8().sample, losses.GANObjective(), cfg)
+        for k, v in stored.D_average.items():
+            torch.testing.assert_close(v, want[k])
+    assert len(list((tmp_path / "runs").rglob("*.pt"))) == 1  # the second run was loaded
+    with pytest.raises(ValueError, match="no weight average"):
+        stored.__class__().averaged_discriminator(D)
+
+
+def test_average_d_of_an_ensemble_member_is_the_single_runs():
+    cfg = dict(steps=4, batch_size=16, progress=False, store=False, average_d=0.5)
+    torch.manual_seed(0)
+    singles = [(models.Generator(2, 2, 16, 1).double(), models.Discriminator(2, 16, 1).double()) for _ in range(2)]
+    G = ensemble.ensemble_of([g for g, _ in singles])
+    D = ensemble.ensemble_of([d for _, d in singles])
+    hs = train(G, D, toys.ring8().sample, losses.GANObjective(), TrainConfig(seed=(0, 1), **cfg))
+    for k, (g, d) in enumerate(singles):
+        h = train(g, d, toys.ring8().sample, losses.GANObjective(), TrainConfig(seed=k, **cfg))
+        for name, v in hs[k].D_average.items():
+            assert torch.allclose(v, h.D_average[name], atol=1e-10, rtol=0), name
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, True, "0.9"])
+def test_bad_average_decay_is_rejected(bad):
+    with pytest.raises(ValueError, match="average_d"):
+        TrainConfig(average_d=bad)
