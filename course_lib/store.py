@@ -22,6 +22,7 @@ says which happened.
 from __future__ import annotations
 
 import dataclasses
+import dis
 import functools
 import hashlib
 import io
@@ -76,8 +77,9 @@ def describe(obj, depth: int = 0):
 
     Numbers, strings, lists, dicts and dataclasses as themselves; tensors by shape, dtype and a hash
     of their values; modules by class, structure and every weight and buffer; random generators by
-    their state; bound methods (a data set's ``sample``) by their object; other objects by their
-    attributes. Raises TypeError for what it cannot describe (a run with it is not stored).
+    their state; bound methods (a data set's ``sample``) by their object; a notebook's function by its code and
+    the globals it reads (``course_lib``'s own are covered by the code fingerprint); other objects by
+    their attributes. Raises TypeError for what it cannot describe (a run with it is not stored).
     """
     if depth > 12:
         raise TypeError("description too deep (a cycle?): this run cannot be keyed")
@@ -109,9 +111,14 @@ def describe(obj, depth: int = 0):
             raise TypeError(f"cannot key the lambda or closure {obj.__qualname__!r}: pass a bound method or a "
                             "module-level function")
         code = obj.__code__
-        return {"function": f"{obj.__module__}.{obj.__qualname__}",
-                "code": hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:32],
-                "defaults": describe(obj.__defaults__, d)}
+        out = {"function": f"{obj.__module__}.{obj.__qualname__}",
+               "code": hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:32],
+               "defaults": describe(obj.__defaults__, d)}
+        if not str(obj.__module__).startswith(PACKAGE.name):  # a notebook's function: the globals it reads matter too
+            read = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+            out["globals"] = {n: describe(obj.__globals__[n], d) for n in sorted(read)
+                              if n in obj.__globals__ and not isinstance(obj.__globals__[n], types.ModuleType)}
+        return out
     if isinstance(obj, functools.partial):
         return {"partial": describe(obj.func, d), "args": describe(obj.args, d), "keywords": describe(obj.keywords, d)}
     if isinstance(obj, (type, types.BuiltinFunctionType)):

@@ -195,3 +195,19 @@ def test_prune_removes_only_what_the_current_code_cannot_reach(run_store, capsys
     assert torch.equal(run_store.get("cd" * 32)["x"], torch.ones(10))  # the current entry survives
     assert fresh_tmp.exists() and not killed_tmp.exists()
     assert run_store.prune() == (0, 0)
+
+
+POOL = torch.arange(6.0).view(6, 1)
+
+
+def _draw_from_pool(n, generator):
+    return POOL[torch.randint(len(POOL), (n,), generator=generator)]
+
+
+def test_a_notebook_function_is_keyed_by_the_globals_it_reads(monkeypatch):
+    before = store.key_of(dict(data=_draw_from_pool))
+    assert store.key_of(dict(data=_draw_from_pool)) == before
+    monkeypatch.setitem(globals(), "POOL", torch.arange(7.0).view(7, 1))  # another data pool, same code
+    assert store.key_of(dict(data=_draw_from_pool)) != before
+    # course_lib's own functions are keyed by the code fingerprint, not by their module's globals
+    assert "globals" not in store.describe(toys.make_target)
