@@ -30,17 +30,18 @@ JOBS    ?= 0# notebooks executed side by side (0: one per CPU core)
 course: $(STAMP)
 	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.build --out build/html --jobs $(JOBS) $(NOTEBOOKS)
 
-## Train every run of a profile into the run store (runs/) and pack it as runs-$(PROFILE).tar.gz, to hand to students.
+## Train every run of a profile into the run store ($COURSE_STORE, else runs/) and pack it as runs-$(PROFILE).tar.gz, to hand to students.
 store: $(STAMP)
 	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.build --out build/store-$(PROFILE)/html --jobs $(JOBS) $(NOTEBOOKS)
-	COURSE_STORE=runs $(PY) -m course_lib.store prune
-	tar -czf runs-$(PROFILE).tar.gz runs
+	$(PY) -m course_lib.store prune
+	$(PY) -m course_lib.store pack --out runs-$(PROFILE).tar.gz
 	@echo "store packed: runs-$(PROFILE).tar.gz (build a course from it: make course-from-store STORE=runs-$(PROFILE).tar.gz PROFILE=$(PROFILE))"
 
 ## Build the course from a packed store: make course-from-store STORE=runs-full.tar.gz PROFILE=full
+# (unpack takes only run store entries, checked against their checksums, into the store: never runs or writes anything else)
 course-from-store: $(STAMP)
 	@test -f "$(STORE)" || { echo "give the packed store: make course-from-store STORE=runs-<profile>.tar.gz PROFILE=<profile>"; exit 2; }
-	tar -xzf "$(STORE)"
+	$(PY) -m course_lib.store unpack "$(STORE)"
 	$(MAKE) course PROFILE=$(PROFILE)
 
 ## Static reveal.js decks of the executed notebooks (after `make course`), offline: build/slides/*.slides.html

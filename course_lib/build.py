@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -321,6 +322,32 @@ def network_references(out: Path) -> list:
     return found
 
 
+def _read_timings(path: Path) -> dict:
+    """The last build's records in ``path`` (timings.json) by notebook name; {} when it is missing, damaged or wrongly shaped.
+
+    They only order the notebooks (longest first) and fill in ``--render-only``, so a bad file is
+    ignored with a one-line warning instead of stopping the build.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        records = json.loads(path.read_text())
+        ok = isinstance(records, list) and all(
+            isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("status", "ok"), str)
+            and isinstance(r.get("seconds"), (int, float)) and not isinstance(r.get("seconds"), bool)
+            and math.isfinite(r["seconds"]) and r["seconds"] >= 0 for r in records)
+    except (OSError, ValueError, RecursionError) as e:  # ValueError covers bad JSON and bad UTF-8
+        ok, why = False, f"{type(e).__name__}: {e}"
+    else:
+        why = "expected a list of {name, seconds, status} records"
+    if not ok:
+        print(f"warning: ignoring {path} ({why}); delete it to silence this, the next build writes it afresh",
+              file=sys.stderr)
+        return {}
+    return {r["name"]: r for r in records}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -338,13 +365,13 @@ def main(argv=None) -> int:
     paths = sorted(args.notebooks, key=lambda p: p.name)
     timings = out / "timings.json"
     if args.render_only:
-        previous = {r["name"]: r for r in json.loads(timings.read_text())} if timings.exists() else {}
+        previous = _read_timings(timings)
         runs = [previous.get(p.stem, dict(name=p.stem, seconds=0.0, status="ok")) | dict(executed=str(executed / p.name)) for p in paths]
     else:
         jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(paths)))
         print(f"executing {len(paths)} notebooks in the {profile} profile, {jobs} at a time ...", flush=True)
         # longest first (by the last build's times, where there was one): the side-by-side runs end together
-        last = {r["name"]: r["seconds"] for r in json.loads(timings.read_text())} if timings.exists() else {}
+        last = {name: r["seconds"] for name, r in _read_timings(timings).items()}
         order = sorted(paths, key=lambda p: -last.get(p.stem, 0.0))
         done = {}
         with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -18,6 +18,7 @@ arXiv:1701.06264), BEGAN (Berthelot, Schumm, Metz 2017, arXiv:1703.10717).
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -26,7 +27,7 @@ import torch
 from . import ensemble, losses, metrics, models, toys
 from .energy import EnergyMLP, MaxEntObjective, StatisticsNetwork
 from .runtime import num_threads, seed_everything
-from .train import TrainConfig, train
+from .train import MAX_LR as MAX_LEARNING_RATE, TrainConfig, check_learning_rate, train  # noqa: F401 - one rule for learning rates
 
 METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
 GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # chapter 05: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
@@ -40,6 +41,47 @@ def _check_method(method: str, allowed=TOY_METHODS) -> str:
     if method not in allowed:
         raise ValueError(f"unknown method {method!r}; choose one of {allowed}")
     return method
+
+
+def _is_number(value) -> bool:
+    """True for a real number (an int, a float, a numpy scalar), False for bools, strings, tensors, None."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_int(name: str, value, low: int = 1) -> None:
+    """An integer (not a bool) of at least ``low``, else a ValueError naming the field."""
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)) or value < low:
+        raise ValueError(f"MethodConfig.{name} must be an integer >= {low}, got {value!r}; set {name} to a whole number "
+                         f"of at least {low}")
+
+
+def _check_range(name: str, value, low: float, high: float = math.inf, low_open: bool = False,
+                 high_open: bool = False, what: str = "") -> None:
+    """A finite number in the interval from ``low`` to ``high`` (each end open or closed), else a ValueError naming the field."""
+    ok = _is_number(value) and math.isfinite(value) and (value > low if low_open else value >= low) and \
+        (value < high if high_open else value <= high)
+    if not ok:
+        interval = (f"> {low:g}" if low_open else f">= {low:g}") if high == math.inf else \
+            f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        where = f"in {interval}" if high != math.inf else interval
+        raise ValueError(f"MethodConfig.{name}{what} must be a finite number {where}, got {value!r}; change {name} to a "
+                         f"value {where}")
+
+
+# the checks of MethodConfig's fields: name -> check(label, value); HYPER_FIELDS' checks run on each member's value
+_INT_FIELDS = {"steps": 1, "batch_size": 1, "z_dim": 1, "hidden": 1, "depth": 1, "code_dim": 1, "width": 1, "magan_warmup": 0,
+               "magan_epoch": 1, "unroll_steps": 0, "mbd_kernels": 1, "n_critic": 1, "n_eval": 1}
+_WEIGHTS = ("pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "maxent_lam", "mi_weight", "gp_lambda", "lambda_k",
+            "consensus")
+_FIELD_CHECKS = {
+    **{n: (lambda low: lambda label, v: _check_int(label, v, low))(low) for n, low in _INT_FIELDS.items()},
+    **{n: lambda label, v: _check_range(label, v, 0.0) for n in _WEIGHTS},
+    **{n: lambda label, v: check_learning_rate(f"MethodConfig.{label}", v) for n in ("lr_d", "lr_g", "unroll_lr")},
+    "beta1": lambda label, v: _check_range(label, v, 0.0, 1.0, high_open=True, what=" (Adam's beta_1)"),
+    "margin": lambda label, v: _check_range(label, v, 0.0, what=" (EBGAN's margin m)"),
+    "gamma": lambda label, v: _check_range(label, v, 0.0, 1.0, low_open=True, what=" (BEGAN's diversity ratio)"),
+    "clip": lambda label, v: _check_range(label, v, 0.0, low_open=True, what=" (WGAN's weight clip)"),
+}
 
 
 @dataclass
@@ -78,6 +120,31 @@ class MethodConfig:
     consensus: float = 0.0        # consensus optimization's gamma (simultaneous updates only)
     n_eval: int = 2500            # generated samples for the mode statistics
     sigmoid_output: bool = True   # conv autoencoder ends with a sigmoid (BEGAN's is always linear)
+
+    def __post_init__(self):
+        """Check every field now, not when training starts: a ValueError names the field, its value and what to set.
+
+        Fields in ``HYPER_FIELDS`` may hold one value per ensemble member (a list or tuple, as
+        ``_per_member`` builds); each member's value is checked.
+        """
+        for name, check in _FIELD_CHECKS.items():
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                if name not in HYPER_FIELDS:
+                    raise ValueError(f"MethodConfig.{name} takes one value, got {value!r}; only {HYPER_FIELDS} may hold "
+                                     f"one value per ensemble member (give a list of MethodConfigs to vary {name})")
+                if not value:
+                    raise ValueError(f"MethodConfig.{name}: an empty list; give one value, or one per ensemble member")
+                for i, v in enumerate(value):
+                    check(f"{name}[{i}]", v)
+            else:
+                check(name, value)
+        if not isinstance(self.generator_loss, str) or self.generator_loss not in losses.GENERATOR_LOSSES:
+            raise ValueError(f"MethodConfig.generator_loss={self.generator_loss!r} is not a generator loss; "
+                             f"set generator_loss to one of {sorted(losses.GENERATOR_LOSSES)}")
+        for name in ("simultaneous", "sigmoid_output"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"MethodConfig.{name} must be True or False, got {getattr(self, name)!r}")
 
 
 # settings that may differ between the members of one ensemble (everything else is shared)

@@ -72,13 +72,53 @@ def settings(test: dict, real: dict, full: dict | None = None) -> Settings:
     return Settings(**(dict(real, **(full or {})) if name == "full" else real))
 
 
+def available_devices() -> list:
+    """The devices torch can compute on here, as names for ``$COURSE_DEVICE``: "cpu", then "cuda:0", ... and "mps" where present."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _checked_device(value: str, source: str) -> torch.device:
+    """``value`` as a torch.device if this machine has it, else a ValueError naming ``source``, the value and what is available."""
+    hint = f"set {source} to one of {available_devices()}" + (" or unset it" if source == DEVICE_VAR else "")
+    try:
+        device = torch.device(value.strip())
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"{source}={value!r} is not a device name; {hint}") from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count and (device.index is None or device.index < count):
+            return device
+        have = f"only {count} CUDA device(s)" if count else "no CUDA device (torch.cuda.is_available() is False)"
+        raise ValueError(f"{source}={value!r} names a CUDA device, but this machine has {have}; {hint}")
+    if device.type == "mps":
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return device
+        raise ValueError(f"{source}={value!r} names Apple's MPS device, which this machine does not have; {hint}")
+    raise ValueError(f"{source}={value!r}: the course computes on the CPU, CUDA or MPS; {hint}")
+
+
 def get_device(name: str | None = None) -> torch.device:
-    """The device to compute on: ``$COURSE_DEVICE`` if set, CPU in the test profile, else CUDA > MPS > CPU."""
-    name = name or os.environ.get(DEVICE_VAR)
+    """The device to compute on: ``name`` if given, CPU in the test profile, else ``$COURSE_DEVICE`` if set, else CUDA > MPS > CPU.
+
+    The test profile ignores ``$COURSE_DEVICE`` and computes on the CPU: its numbers (which the
+    notebooks print and assert on) must be the same on every machine. A device that this machine
+    does not have (e.g. ``COURSE_DEVICE=cuda`` without CUDA) or a name torch cannot read (``gpu0``)
+    raises a ValueError naming ``COURSE_DEVICE`` (or ``name``), the value and the devices available.
+    """
     if name:
-        return torch.device(name)
+        return _checked_device(str(name), "name")
     if is_test():
         return torch.device("cpu")
+    env = os.environ.get(DEVICE_VAR, "").strip()
+    if env:
+        return _checked_device(env, DEVICE_VAR)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

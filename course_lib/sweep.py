@@ -13,22 +13,37 @@ the CPU with gloo elsewhere) and rank 0 gathers the rows, in the order of the sw
 
 ``sweep.json`` holds ``{"base": {MethodConfig fields}, "runs": [{"method", "target", "seed",
 "overrides": {...}}, ...]}`` (``write_spec`` writes one, ``grid`` builds the runs of a grid).
+
+Nothing trains before the whole sweep is checked: every run's method, target, seed and
+overrides, the spec file (``read_spec`` names the file and the field of an error) and the
+folder of ``--out``. Ranks never wait for each other in a collective while they train, however
+unequal their shares (``run_distributed`` says how the rows travel); each keeps the rows it has
+trained in a part file beside ``--out`` until rank 0 has written ``--out``, which it replaces
+atomically from a temporary file of its own.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import difflib
+import functools
 import itertools
 import json
 import math
+import numbers
 import os
+import pickle
 import random
+import sys
+import tempfile
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.distributed as dist
 
-from . import compare
+from . import compare, toys
 
 
 @dataclass(frozen=True)
@@ -143,13 +158,109 @@ def tuned(rows, methods=None) -> dict:
     return out
 
 
-def _check(runs, base) -> list:
-    runs = [r if isinstance(r, Run) else Run(**r) for r in runs]
+RUN_FIELDS = ("method", "target", "seed", "overrides")   # the fields of one run in a spec (overrides optional)
+SPEC_FIELDS = ("base", "runs")                           # the fields of a spec file (base optional)
+MAX_SEED = 2**32 - 1                                     # numpy's seeds stop here
+
+
+@functools.lru_cache(maxsize=1)
+def countable_toys() -> tuple:
+    """The names of the toy targets whose modes can be counted (``toys.TARGETS`` with centres), sorted."""
+    return tuple(sorted(n for n in toys.TARGETS if toys.make_target(n).centers is not None))
+
+
+@functools.lru_cache(maxsize=1)
+def _field_defaults() -> dict:
+    """MethodConfig's fields and their default values."""
+    return asdict(compare.MethodConfig())
+
+
+def _hint(name: str, choices) -> str:
+    """'; did you mean 'x'?' when ``name`` is close to one of ``choices``, else ''."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_fields(values, where: str) -> None:
+    """The MethodConfig fields in ``values`` exist and hold one value of their type; ValueError naming ``where`` and the field."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: give an object of MethodConfig fields, e.g. {{\"steps\": 2000}}, got {values!r}")
+    defaults = _field_defaults()
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ValueError(f"{where}: unknown MethodConfig fields {unknown}{_hint(unknown[0], defaults)}; "
+                         f"allowed: {sorted(defaults)}")
+    for name, value in values.items():
+        kind = type(defaults[name])
+        ok = isinstance(value, bool) if kind is bool else isinstance(value, str) if kind is str else \
+            isinstance(value, numbers.Real if kind is float else numbers.Integral) and not isinstance(value, bool)
+        if not ok:
+            raise ValueError(f"{where}: MethodConfig field {name!r} takes one {kind.__name__}, got {value!r}; "
+                             f"set it to e.g. {defaults[name]!r}")
+
+
+def _config(base: compare.MethodConfig, overrides: dict, where: str) -> compare.MethodConfig:
+    """``base`` with ``overrides`` (fields and values checked); a ValueError names ``where``."""
+    _check_fields(overrides, where)
+    try:
+        return compare.with_overrides(base, **overrides)
+    except (ValueError, TypeError) as e:  # MethodConfig's own checks of the values
+        raise ValueError(f"{where}: {e}") from None
+
+
+def _check_target(target, where: str, targets: dict) -> None:
+    """``target`` is a toy whose modes can be counted or a name in ``targets``; else a ValueError listing the choices."""
+    toy_names = list(countable_toys())
+    if isinstance(target, str) and (target in targets or target in toy_names):
+        return
+    extra = f" or one of the targets given ({sorted(targets)})" if targets else ""
+    if isinstance(target, str) and target in toys.TARGETS:
+        raise ValueError(f"{where}: target {target!r} has no modes to count; choose one of {toy_names}{extra}")
+    raise ValueError(f"{where}: unknown target {target!r}{_hint(target, list(toy_names) + list(targets))}; "
+                     f"choose one of {toy_names}{extra}")
+
+
+def _check_seed(seed, where: str) -> None:
+    """A seed is a whole number in [0, 2**32 - 1] (numpy's range)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{where}: seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+
+
+def _as_run(r, where: str) -> Run:
+    """A Run from a Run or a dict of its fields; a ValueError names ``where`` and the missing or unknown field."""
+    if isinstance(r, Run):
+        return r
+    if not isinstance(r, dict):
+        raise ValueError(f"{where}: a run is an object with fields {RUN_FIELDS} (overrides optional), got {r!r}")
+    for name in RUN_FIELDS[:3]:
+        if name not in r:
+            raise ValueError(f"{where} lacks {name!r}; a run needs 'method', 'target' and 'seed' ('overrides' optional)")
+    unknown = sorted(set(r) - set(RUN_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r}{_hint(unknown[0], RUN_FIELDS)}; a run has {RUN_FIELDS}")
+    return Run(**r)
+
+
+def _check_run(run: Run, where: str, base: compare.MethodConfig, targets: dict | None) -> None:
+    """Everything about one run that could fail once training started: method, target, seed, overrides."""
+    if not isinstance(run.method, str) or run.method not in compare.TOY_METHODS:
+        raise ValueError(f"{where}: unknown method {run.method!r}{_hint(run.method, compare.TOY_METHODS)}; "
+                         f"choose one of {compare.TOY_METHODS}")
+    if targets is not None:
+        _check_target(run.target, where, targets)
+    _check_seed(run.seed, where)
+    _config(base, run.overrides, f"{where}: overrides")
+
+
+def _check(runs, base, targets: dict | None = None) -> list:
+    """The runs as Runs, every one checked before anything trains; ``targets`` None skips the target names (``plan``)."""
+    if isinstance(runs, (str, bytes, dict)) or not hasattr(runs, "__iter__"):
+        raise ValueError(f"runs: give a list of runs, got {runs!r}")
+    runs = [_as_run(r, f"runs[{i}]") for i, r in enumerate(runs)]
     if not runs:
         raise ValueError("a sweep needs at least one run")
-    for r in runs:
-        compare._check_method(r.method)
-        r.config(base)  # unknown fields raise here, before anything trains
+    for i, r in enumerate(runs):
+        _check_run(r, f"runs[{i}]", base, targets)
     return runs
 
 
@@ -165,28 +276,37 @@ def plan(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members:
             for group in compare.shared_groups([runs[i].config(base) for i in idx], max_members)]
 
 
+def _target_key(target, targets: dict):
+    """What the members of one ensemble must share about their targets: given (not a toy) or not, and the data's dimension."""
+    obj = targets.get(target)
+    return (obj is not None, getattr(obj, "dim", None) if obj is not None else toys.make_target(target).dim)
+
+
 def run_sweep(runs, base: compare.MethodConfig = compare.MethodConfig(), device: str = "cpu",
-              max_members: int = 256, progress: bool = True, targets: dict | None = None) -> list:
+              max_members: int = 256, progress: bool = True, targets: dict | None = None, on_rows=None) -> list:
     """Train every run here, grouped into ensembles; one row per run (as ``compare.run_toy`` gives), in the sweep's order.
 
     ``targets`` maps target names that are not toys to their objects (``{"mnist": compare.JudgedImages(...)}``).
+    Every run is checked before the first trains. Toys and given targets, and targets of different
+    dimensions, never share an ensemble. ``on_rows(rows)``, if given, receives the rows of each
+    ensemble as soon as it has trained (each row's ``index`` is its place in ``runs``).
     """
-    runs = _check(runs, base)
     targets = targets or {}
+    runs = _check(runs, base, targets)
     rows = [None] * len(runs)
     for idx in plan(runs, base, max_members):
-        group = [runs[i] for i in idx]
-        kinds = {r.target in targets for r in group}
-        if len(kinds) > 1:  # toys and images never share an ensemble: split and train each part
-            for part in ([i for i in idx if runs[i].target in targets], [i for i in idx if runs[i].target not in targets]):
-                for i, row in zip(part, run_sweep([runs[i] for i in part], base, device, max_members, progress, targets)):
-                    rows[i] = dict(row, index=i)
-            continue
-        out = compare.run_toy_ensemble(group[0].method, [targets.get(r.target, r.target) for r in group], [r.seed for r in group],
-                                       [r.config(base) for r in group], device=device,
-                                       progress=progress)
-        for i, r, row in zip(idx, group, out):
-            rows[i] = dict(row, index=i, overrides=dict(r.overrides))
+        parts = {}
+        for i in idx:
+            parts.setdefault(_target_key(runs[i].target, targets), []).append(i)
+        for part in parts.values():
+            group = [runs[i] for i in part]
+            out = compare.run_toy_ensemble(group[0].method, [targets.get(r.target, r.target) for r in group],
+                                           [r.seed for r in group], [r.config(base) for r in group], device=device,
+                                           progress=progress)
+            for i, r, row in zip(part, group, out):
+                rows[i] = dict(row, index=i, overrides=dict(r.overrides))
+            if on_rows is not None:
+                on_rows([rows[i] for i in part])
     return rows
 
 
@@ -198,28 +318,173 @@ def _device_and_backend():
     return "cpu", "gloo"
 
 
-def run_distributed(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members: int = 256):
-    """The sweep split over the ranks of a torchrun job; rank 0 returns all rows (in the sweep's order), the others None."""
-    runs = _check(runs, base)
-    device, backend = _device_and_backend()
+def check_out(path: str) -> str:
+    """``path``, once its folder exists and takes new files (tried with a temporary file); else a ValueError naming it."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path!r} is a folder; give a file name for the rows, e.g. {os.path.join(path, 'rows.json')!r}")
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {path!r}: the folder {folder!r} does not exist; create it (mkdir -p {folder}) "
+                         f"or choose another --out")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".sweep-probe-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"--out {path!r}: cannot write in the folder {folder!r} ({e.strerror}); "
+                         f"choose a folder you may write to") from None
+    return path
+
+
+def write_json(path: str, data) -> None:
+    """Write ``data`` as JSON to ``path`` atomically: a temporary file of its own in the same folder, then ``os.replace``.
+
+    Two writers of one path never share a temporary file, so the file holds one writer's data whole."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def part_path(out: str, job: str, rank: int) -> str:
+    """The file beside ``out`` where ``rank`` of the job ``job`` keeps the rows it has trained so far."""
+    return f"{out}.{job}.rank{rank}.part.json"
+
+
+POLL_S = 0.5   # how often a waiting rank looks at the store
+
+
+def _await(board, key: str, watch, deadline: float, what: str) -> bytes:
+    """The value of ``key`` in the store once set; a RuntimeError once a rank in ``watch`` reports failure or time is up."""
+    while True:
+        if board.check([key]):
+            return board.get(key)
+        for r in watch:
+            if board.check([f"failed/{r}"]):
+                raise RuntimeError(f"rank {r} failed ({board.get(f'failed/{r}').decode()}) while {what}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up after --timeout-hours while {what}; give a longer --timeout-hours")
+        time.sleep(POLL_S)
+
+
+def _job_id(board, rank: int) -> str:
+    """A name for this job that all its ranks share (rank 0 draws it and posts it in the store)."""
+    if rank == 0:
+        job = uuid.uuid4().hex[:12]
+        board.set("job", job)
+        return job
+    return board.get("job").decode()
+
+
+def _train_share(runs, base, max_members, rank, world, device, part, job) -> list:
+    """Train this rank's runs (``rank, rank + world, ...``); with ``part``, every finished ensemble's rows go to that file."""
+    mine = list(range(rank, len(runs), world))
+    done = []
+
+    def keep(rows):
+        for row in rows:
+            done.append(dict(row, index=mine[row["index"]], rank=rank, device=device))
+        if part is not None:
+            write_json(part, {"job": job, "rank": rank, "world": world, "rows": done})
+
+    if mine:
+        run_sweep([runs[i] for i in mine], base, device, max_members, progress=rank == 0, on_rows=keep)
+    elif part is not None:
+        keep([])
+    return sorted(done, key=lambda r: r["index"])
+
+
+_CALLS = itertools.count()  # run_distributed calls in this process: every rank makes the same calls, so they agree
+
+
+def _board(store):
+    """This call's corner of the ranks' key-value store (a fresh one for every call and every torchrun restart)."""
+    restart = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return dist.PrefixStore(f"course_lib.sweep/{restart}/{next(_CALLS)}/", store)
+
+
+def _exchange(runs, base, max_members, board, job, out, deadline, started_at):
+    """Train this rank's share, post its rows in the store, and (rank 0) collect everyone's: the rows, or None off rank 0."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    device = _device_and_backend()[0]
+    part = part_path(out, job, rank) if out is not None else None
+    try:
+        mine = _train_share(runs, base, max_members, rank, world, device, part, job)
+        board.set(f"rows/{rank}", pickle.dumps(mine))
+        if rank == 0:
+            parts = [pickle.loads(_await(board, f"rows/{r}", range(1, world), deadline, f"rank 0 waited for rank {r}'s rows"))
+                     for r in range(world)]
+            rows = sorted((row for p in parts for row in p), key=lambda r: r["index"])
+            if out is not None:
+                write_json(out, {"seconds": time.perf_counter() - started_at, "job": job, "rows": rows})
+            board.set("done", b"1")
+        else:
+            rows = None
+            _await(board, "done", [0], deadline, f"rank {rank} waited for rank 0 to write the rows")
+    except BaseException as e:
+        try:
+            board.set(f"failed/{rank}", f"{type(e).__name__}: {e}"[:500])
+        except Exception:  # noqa: BLE001 -- the store may be gone with the job; the error that matters is e
+            pass
+        if part is not None and os.path.exists(part):
+            print(f"rank {rank}: the rows it trained are kept in {part}", file=sys.stderr)
+        raise
+    if part is not None:
+        os.remove(part)
+    dist.barrier()  # every rank is done with the store, so rank 0 (which may host it) leaves last
+    return rows
+
+
+def run_distributed(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members: int = 256,
+                    out: str | None = None, timeout_hours: float = 24.0, pg_timeout_s: float | None = None):
+    """The sweep split over the ranks of a torchrun job; rank 0 returns all rows (in the sweep's order), the others None.
+
+    How the rows are gathered: no collective runs while ranks train, so no process-group timeout
+    can fire however unequal their shares are. Each rank posts its rows (pickled) in the job's
+    key-value store (the one the ranks met through) once its share is done; rank 0, when its own
+    share is done, polls the store for them, for up to ``timeout_hours``, and stops at once if a
+    rank reports that it failed (under torchrun a rank that dies takes the job down with it). Then
+    rank 0 writes ``out``, posts "done", and one ``dist.barrier`` - run only when every rank has
+    finished - lets the job end together. A store, not part files on a shared folder, carries the
+    rows because the machines of a job need not share a file system.
+
+    With ``out``, every rank also keeps the rows it has trained so far in its part file beside
+    ``out`` (``part_path``: unique per job and rank, rewritten atomically after every ensemble)
+    and removes it once rank 0 has written ``out``: when a rank fails, the work of the others stays
+    in their part files. ``pg_timeout_s`` is the process group's timeout (torch's default if None).
+    """
+    started_at = time.perf_counter()
+    runs = _check(runs, base, {})
+    plan(runs, base, max_members)  # a bad max_members fails here, before anything trains
+    if out is not None:
+        check_out(out)
+    for name, value in (("timeout_hours", timeout_hours), ("pg_timeout_s", pg_timeout_s)):
+        if value is not None and not (isinstance(value, numbers.Real) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    wait = datetime.timedelta(hours=timeout_hours)
     started = not dist.is_initialized()
     if started:
         if "RANK" not in os.environ:
             raise RuntimeError("run_distributed needs the environment torchrun sets (RANK, WORLD_SIZE, MASTER_ADDR, ...): "
                                "start it with `python -m torch.distributed.run --nproc_per_node N -m course_lib.sweep ...`, "
                                "or call run_sweep for one process")
-        dist.init_process_group(backend)
+        store, rank, world = next(dist.rendezvous("env://", timeout=wait))
+        board = _board(store)
+        job = _job_id(board, rank)  # the ranks meet here, so they start the process group together
+        dist.init_process_group(_device_and_backend()[1], store=store, rank=rank, world_size=world,
+                                timeout=None if pg_timeout_s is None else datetime.timedelta(seconds=pg_timeout_s))
+    else:  # the caller's group: its store is reachable only through this private function
+        board = _board(dist.distributed_c10d._get_default_store())
+        job = _job_id(board, dist.get_rank())
     try:
-        rank, world = dist.get_rank(), dist.get_world_size()
-        mine = list(range(rank, len(runs), world))
-        rows = run_sweep([runs[i] for i in mine], base, device, max_members, progress=rank == 0) if mine else []
-        for i, row in zip(mine, rows):
-            row.update(index=i, rank=rank, device=device)
-        gathered = [None] * world if rank == 0 else None
-        dist.gather_object(rows, gathered, dst=0)
-        if rank != 0:
-            return None
-        return sorted((row for part in gathered for row in part), key=lambda r: r["index"])
+        return _exchange(runs, base, max_members, board, job, out, time.monotonic() + wait.total_seconds(), started_at)
     finally:
         if started:
             dist.destroy_process_group()
@@ -227,35 +492,67 @@ def run_distributed(runs, base: compare.MethodConfig = compare.MethodConfig(), m
 
 def write_spec(path: str, runs, base: compare.MethodConfig = compare.MethodConfig()) -> None:
     """Write a sweep (its base MethodConfig and its runs) as JSON for ``python -m course_lib.sweep --spec``."""
-    runs = _check(runs, base)
-    with open(path, "w") as f:
-        json.dump({"base": asdict(base), "runs": [asdict(r) for r in runs]}, f, indent=1)
+    runs = _check(runs, base, {})
+    write_json(path, {"base": asdict(base), "runs": [asdict(r) for r in runs]})
+
+
+def _parse_spec(spec):
+    """(runs, base) from a spec's parsed JSON, every field checked; a ValueError names the field."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"a spec is an object {{\"base\": {{...}}, \"runs\": [...]}}, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - set(SPEC_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}{_hint(unknown[0], SPEC_FIELDS)}; a spec has {SPEC_FIELDS}")
+    if "runs" not in spec:
+        raise ValueError("lacks 'runs' (a list of {\"method\", \"target\", \"seed\", \"overrides\"})")
+    if not isinstance(spec["runs"], list):
+        raise ValueError(f"runs: give a list of runs, got {type(spec['runs']).__name__}")
+    base = _config(compare.MethodConfig(), spec.get("base", {}), "base")
+    return _check(spec["runs"], base, {}), base
 
 
 def read_spec(path: str):
-    """(runs, base) from a JSON file written by ``write_spec``."""
+    """(runs, base) from a JSON file written by ``write_spec``; a bad file raises a ValueError naming the file and the field."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"no sweep spec at {path!r}; write one with course_lib.sweep.write_spec")
-    with open(path) as f:
-        spec = json.load(f)
-    base = compare.with_overrides(compare.MethodConfig(), **spec.get("base", {}))
-    return _check(spec["runs"], base), base
+    try:
+        with open(path) as f:
+            spec = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a text file ({e.reason} at byte {e.start}); give the JSON of write_spec") from None
+    try:
+        return _parse_spec(spec)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m course_lib.sweep", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", required=True, help="sweep JSON (course_lib.sweep.write_spec)")
-    parser.add_argument("--out", required=True, help="where rank 0 writes the rows (JSON)")
+    parser.add_argument("--out", required=True, help="where rank 0 writes the rows (JSON); its folder must exist")
     parser.add_argument("--max-members", type=int, default=256, help="largest ensemble one rank trains at once")
+    parser.add_argument("--timeout-hours", type=float, default=24.0,
+                        help="how long rank 0 waits for the other ranks' rows after its own share (default 24)")
+    parser.add_argument("--pg-timeout-s", type=float, default=None,
+                        help="the process group's timeout in seconds (torch's default if not given); no collective "
+                             "runs while ranks train, so it bounds only the closing barrier")
     args = parser.parse_args(argv)
-    runs, base = read_spec(args.spec)
+    try:  # everything that can be wrong with the command is found before anything trains
+        check_out(args.out)
+        runs, base = read_spec(args.spec)
+        plan(runs, base, args.max_members)
+        for flag, value in (("--timeout-hours", args.timeout_hours), ("--pg-timeout-s", args.pg_timeout_s)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{flag} must be positive, got {value}")
+    except (ValueError, FileNotFoundError) as e:
+        parser.error(str(e))
     start = time.perf_counter()
-    rows = run_distributed(runs, base, args.max_members)
+    rows = run_distributed(runs, base, args.max_members, out=args.out, timeout_hours=args.timeout_hours,
+                           pg_timeout_s=args.pg_timeout_s)
     if rows is not None:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"seconds": time.perf_counter() - start, "rows": rows}, f, indent=1)
-        os.replace(tmp, args.out)
         print(f"{len(rows)} runs in {time.perf_counter() - start:.1f} s; rows in {args.out}")
 
 

@@ -3,7 +3,10 @@ simultaneous updates, with the method plugged in as an ``Objective`` (``course_l
 
 It keeps a loss history, snapshots of both networks at chosen iterations, stops with a clear
 error when a loss turns NaN/inf or explodes (restoring the last good snapshot), shows tqdm
-progress, and saves checkpoints atomically. The same loop trains K runs at once when G and D are
+progress, and saves checkpoints atomically. Only finite weights are ever kept: before every
+snapshot and at the end, every parameter and buffer and a forward pass of G on a fixed probe batch
+are checked; weights that fail count as a divergence. A run trained through the run store saves a
+resumable checkpoint every ``resume_every`` seconds, so a killed kernel loses minutes, not the run. The same loop trains K runs at once when G and D are
 ensembles (``course_lib.ensemble``). Nothing in the step loop waits for the GPU: logged numbers
 and the divergence check stay on the device and come to the host every ``sync_every`` steps.
 """
@@ -12,9 +15,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import numbers
 import os
 import sys
 import tempfile
+import time
 import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
@@ -58,6 +63,7 @@ class TrainConfig:
     sync_every: int = 50          # generator steps between bringing logs and the divergence check to the host
     consensus: float = 0.0        # gamma >= 0 of consensus optimization (simultaneous mode only): both losses get + gamma/2 ||v||^2
     average_d: float = 0.0        # decay in [0, 1) of a moving average of D's weights kept after every step (Polyak averaging; 0 = none)
+    resume_every: float = 300.0   # seconds between resumable checkpoints of a run kept in the run store (0: at every sync)
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "n_critic", "sync_every"):
@@ -67,9 +73,14 @@ class TrainConfig:
         for name in ("lr_d", "lr_g", "max_loss"):
             v = getattr(self, name)
             for i, x in enumerate(v if isinstance(v, (list, tuple)) and name != "max_loss" else [v]):
-                if not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
-                    where = f" (member {i})" if isinstance(v, (list, tuple)) else ""
+                where = f" (member {i})" if isinstance(v, (list, tuple)) else ""
+                if isinstance(x, bool) or not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
                     raise ValueError(f"{name} must be a positive finite number{where}, got {x!r}")
+                if name != "max_loss":
+                    check_learning_rate(name, x, where)
+        r = self.resume_every
+        if isinstance(r, bool) or not (isinstance(r, (int, float)) and r >= 0):
+            raise ValueError(f"resume_every (seconds between resumable checkpoints; 0 = at every sync) must be >= 0, got {r!r}")
         for i, x in enumerate(self.seed if isinstance(self.seed, (list, tuple)) else [self.seed]):
             if not isinstance(x, int) or x < 0:
                 raise ValueError(f"seed must be a non-negative integer (or one per member), got {x!r}")
@@ -107,6 +118,24 @@ class TrainConfig:
     def member(self, i: int) -> "TrainConfig":
         """The single run that member i of an ensemble trained with these settings reproduces."""
         return replace(self, **{n: getattr(self, n)[i] for n in PER_MEMBER if isinstance(getattr(self, n), tuple)})
+
+
+MAX_LR = 10.0  # above this no method here trains (and past ~3.4e38 a rate overflows float32)
+
+
+def check_learning_rate(name: str, value, where: str = "") -> float:
+    """``value`` as a float if it is a usable learning rate (finite, > 0, at most ``MAX_LR``), else a ValueError saying what to set.
+
+    The one rule for every learning rate of the course (``TrainConfig``'s, ``compare.MethodConfig``'s).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}{where}: a learning rate must be a positive finite number, got {value!r}; "
+                         f"set {name} to e.g. 1e-3 (typical values are 1e-4 to 1e-2)")
+    if value > MAX_LR:
+        raise ValueError(f"{name}{where}: a learning rate of {value:g} is too large: learning rates above {MAX_LR:g} "
+                         f"never train (and past 3.4e38 one is infinite in float32); typical values are 1e-4 to 1e-2: "
+                         f"set {name} to one of those")
+    return float(value)
 
 
 def evenly_spaced(steps: int, frames: int) -> tuple:
@@ -184,6 +213,14 @@ def _state(module: nn.Module) -> dict:
     return store.to_cpu(dict(module.state_dict()))
 
 
+def _finite(state: dict) -> bool:
+    """Every floating-point tensor of a state_dict is finite."""
+    return all(bool(torch.isfinite(v).all()) for v in state.values() if torch.is_tensor(v) and v.is_floating_point())
+
+
+PROBE_SIZE = 64  # codes in the fixed probe batch that checks G's forward pass before a snapshot is kept
+
+
 class _Runs:
     """What differs between one run and K at once: the random streams, the snapshots, the logs.
 
@@ -212,6 +249,8 @@ class _Runs:
         self.active = [True] * n
         self.pending, self.checks = [], []    # per step: (step, parts); per loss: (step, what, loss)
         self.extra = [p for m in objective.modules() for p in m.parameters()]
+        probe_gens = [torch.Generator().manual_seed(2**31 - 1 - i) for i in range(n)]  # not the training streams
+        self.probe = G.sample_z(PROBE_SIZE, probe_gens if self.k else probe_gens[0])
 
     # ---- random streams: member i draws exactly what its single run draws
     def z(self, n: int):
@@ -234,9 +273,33 @@ class _Runs:
         return (MEMBER_OPTIMIZERS[cfg.optimizer](self.D.parameters(), cfg, lr_d),
                 MEMBER_OPTIMIZERS[cfg.optimizer](list(self.G.parameters()) + self.extra, cfg, lr_g))
 
+    # ---- only finite weights are kept
+    def unhealthy(self, g: dict, d: dict) -> list:
+        """[(member, what)] for active members whose weights (CPU copies g, d) or G's output on the probe batch are not finite."""
+        was_training = self.G.training
+        self.G.eval()
+        with torch.no_grad():
+            out = self.G(self.probe)
+        self.G.train(was_training)
+        n = self.k or 1
+        out_ok = out.reshape(n, -1).isfinite().all(1).tolist()
+        bad = []
+        for i in range(n):
+            if not self.active[i]:
+                continue
+            gi = ensemble.member_state(self.G, i, g) if self.k else g
+            di = ensemble.member_state(self.D, i, d) if self.k else d
+            what = ("G's weights" if not _finite(gi) else "D's weights" if not _finite(di)
+                    else "G's output on the probe batch" if not out_ok[i] else None)
+            if what:
+                bad.append((i, what))
+        return bad
+
     # ---- snapshots
-    def snapshot(self, step: int):
-        g, d, extra = _state(self.G), _state(self.D), self.objective.state()
+    def snapshot(self, step: int, g: dict | None = None, d: dict | None = None):
+        g = _state(self.G) if g is None else g
+        d = _state(self.D) if d is None else d
+        extra = self.objective.state()
         for i, h in enumerate(self.histories):
             if not self.active[i]:
                 continue
@@ -249,6 +312,13 @@ class _Runs:
     # ---- logs and the divergence check, one transfer per flush
     def check(self, step: int, what: str, loss: torch.Tensor):
         self.checks.append((step, what, loss.detach()))
+
+    def check_data(self, step: int, x: torch.Tensor):
+        """Check the real minibatch for NaN/inf (per member): bad data must not be blamed on the learning rate."""
+        n = self.k or 1
+        ok = x.detach().reshape(n, -1).isfinite().all(1)
+        self.checks.append((step, "real data", torch.where(ok, 0.0, float("nan")).reshape(-1) if self.k else
+                            torch.where(ok[0], 0.0, float("nan"))))
 
     def log(self, step: int, parts: dict):
         self.pending.append((step, parts))
@@ -295,14 +365,23 @@ class _Runs:
                 row += 1
         return out
 
-    def message(self, i, step, what, value):
+    def message(self, i, step, what, value=None):
         c = self.cfgs[i]
         who = f"member {i} of {self.k} (seed {c.seed})" if self.k else "training"
         last = self.histories[i].snapshots[-1].step
         then = ("it was stopped, restored to its last good snapshot" if self.k
                 else "G and D were restored to the last good snapshot")
+        where = f"{then} (step {last}, in history.snapshots[-1])"
+        if what == "real data":
+            return (f"{who} stopped at generator step {step}: the real minibatch (from sample_real) contains NaN or inf. "
+                    f"{where}. This is the data, not the learning rate: check the data set or the sampler for "
+                    "missing values (e.g. torch.isfinite(x).all()) and drop or fill them.")
+        if value is None:  # the weights themselves, checked before a snapshot and at the end
+            return (f"{who} diverged at generator step {step}: {what} are not finite after that update (NaN or inf), "
+                    f"although every loss was. {where}. Lower the learning rates "
+                    f"(lr_d={c.lr_d:g}, lr_g={c.lr_g:g}), or use a loss that does not blow up.")
         return (f"{who} diverged at generator step {step}: {what} = {value} (limit |loss| <= {self.cfg.max_loss:g}). "
-                f"{then} (step {last}, in history.snapshots[-1]). Lower the learning rates "
+                f"{where}. Lower the learning rates "
                 f"(lr_d={c.lr_d:g}, lr_g={c.lr_g:g}), or use a loss that does not blow up.")
 
 
@@ -392,19 +471,20 @@ def _history_from(p: dict) -> History:
 
 def _train_or_load(G, D, sample_real, objective, cfg):
     extra = objective.modules() if hasattr(objective, "modules") else []
-    spec = dict(what="train", G=G, D=D, data=sample_real, objective=type(objective).__qualname__,
+    spec = dict(what="train", G=G, D=D, data=sample_real, objective=type(objective),
                 objective_state=store.objective_state(objective), modules=extra,
-                cfg={k: v for k, v in asdict(cfg).items() if k not in ("progress", "desc", "store")})
+                cfg={k: v for k, v in asdict(cfg).items() if k not in ("progress", "desc", "store", "resume_every")})
     trained = {}
+    resume = _resume_path(spec)
 
     def fit():
-        trained["histories"] = out = _train(G, D, sample_real, objective, cfg)
+        trained["histories"] = out = _train(G, D, sample_real, objective, cfg, resume=resume)
         histories = out if isinstance(out, list) else [out]
         return dict(G=_state(G), D=_state(D), modules=[_state(m) for m in extra],
                     objective=store.objective_state(objective), histories=[_history_payload(h) for h in histories],
                     ensemble=isinstance(out, list))
 
-    payload, how, seconds = store.remember(spec, fit)
+    payload, how, seconds = store.remember(spec, fit, validate=lambda p: _payload_problem(p, G, D, extra))
     if how == "trained":
         return trained["histories"]
     device = next(G.parameters()).device
@@ -426,7 +506,163 @@ def _train_or_load(G, D, sample_real, objective, cfg):
     return histories if payload["ensemble"] else histories[0]
 
 
-def _train(G, D, sample_real, objective, cfg, callback=None):
+def _same_tensors(state, like: dict) -> bool:
+    return (isinstance(state, dict) and set(state) == set(like)
+            and all(torch.is_tensor(state[k]) and state[k].shape == like[k].shape for k in like))
+
+
+def _payload_problem(p, G, D, extra) -> str | None:
+    """What is wrong with the structure of a stored training run for these networks, or None (checked before anything loads)."""
+    if not isinstance(p, dict) or not {"G", "D", "modules", "objective", "histories", "ensemble"} <= set(p):
+        return "it lacks some of G, D, modules, objective, histories, ensemble"
+    for name, net in (("G", G), ("D", D)):
+        if not _same_tensors(p[name], net.state_dict()):
+            return f"its {name} does not fit the network's state_dict"
+    if not isinstance(p["modules"], list) or len(p["modules"]) != len(extra) or not all(
+            _same_tensors(s, m.state_dict()) for s, m in zip(p["modules"], extra)):
+        return "its objective's networks do not fit"
+    n = ensemble.ensemble_size(G)
+    if not isinstance(p["histories"], list) or len(p["histories"]) != (n or 1) or p["ensemble"] is not bool(n):
+        return "its histories do not match the number of runs"
+    need = {"log", "config", "diverged", "snapshots"}
+    if not all(isinstance(h, dict) and need <= set(h) and isinstance(h["log"], dict) and isinstance(h["snapshots"], list)
+               for h in p["histories"]):
+        return "a history lacks its log or snapshots"
+    if not isinstance(p["objective"], dict):
+        return "its objective state is not a dict"
+    return None
+
+
+def _resume_path(spec) -> str | None:
+    """Where a run kept in the store saves its resumable checkpoint (the store's temp area), or None (store off, no key)."""
+    root = store.store_root()
+    if root is None:
+        return None
+    try:
+        return str(store.resume_path(root, store.key_of(spec)))
+    except (TypeError, OSError):
+        return None
+
+
+def _generators(objective) -> list:
+    """The random generators an objective holds (MaxEnt's shuffles), in a fixed order."""
+    out = []
+    for name in sorted(vars(objective)):
+        v = getattr(objective, name)
+        for g in (v if isinstance(v, (list, tuple)) else [v]):
+            if isinstance(g, torch.Generator):
+                out.append(g)
+    return out
+
+
+class _Resume:
+    """A resumable checkpoint of ``_train``: networks, optimisers, every random stream, objective state, histories.
+
+    Saved atomically with ``save_checkpoint`` (its sha256 beside it) every ``cfg.resume_every`` seconds
+    at a step whose logs are flushed; a rerun of the same run (same key, so the same path) loads it and
+    continues from that step, ending with the same weights as a run that was never interrupted.
+    """
+
+    def __init__(self, path, runs, opt_d, opt_g, average, device):
+        self.path, self.runs, self.opt_d, self.opt_g, self.average, self.device = path, runs, opt_d, opt_g, average, device
+        self.last = time.monotonic()
+
+    def _optimizer_state(self, opt):
+        state = opt.state_dict()
+        for group in state["param_groups"]:
+            group.pop("_scalar", None)
+        return dict(state=state, active=getattr(opt, "active", None))
+
+    def _load_optimizer(self, opt, saved):
+        opt.load_state_dict(saved["state"])
+        if saved["active"] is not None:
+            opt.active.copy_(saved["active"])
+            opt._views.clear()
+            for group in opt.param_groups:
+                group.pop("_scalar", None)
+
+    def save(self, step: int) -> None:
+        r = self.runs
+        state = dict(step=step, G=_state(r.G), D=_state(r.D), modules=[_state(m) for m in r.objective.modules()],
+                     objective=store.objective_state(r.objective), gens=[g.get_state() for g in r.gens],
+                     objective_gens=[g.get_state() for g in _generators(r.objective)],
+                     opt_d=self._optimizer_state(self.opt_d), opt_g=self._optimizer_state(self.opt_g), active=list(r.active),
+                     histories=[_history_payload(h) for h in r.histories],
+                     average=None if self.average is None else _state(self.average), cpu_rng=torch.get_rng_state(),
+                     cuda_rng=torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None)
+        try:
+            save_checkpoint(self.path, **state)
+        except OSError as err:
+            warnings.warn(f"could not save the resumable checkpoint {self.path} ({err}); training goes on without it",
+                          RuntimeWarning, stacklevel=3)
+            self.path = None
+        self.last = time.monotonic()
+
+    def due(self, cfg) -> bool:
+        return self.path is not None and time.monotonic() - self.last >= cfg.resume_every
+
+    def load(self) -> int:
+        """Restore everything from the checkpoint, if there is a sound one; returns the step it was saved after (0: none)."""
+        if self.path is None or not os.path.exists(self.path):
+            return 0
+        try:
+            c = load_checkpoint(self.path)
+            r = self.runs
+            r.G.load_state_dict(c["G"]), r.D.load_state_dict(c["D"])
+            for m, s in zip(r.objective.modules(), c["modules"]):
+                m.load_state_dict(s)
+            store.load_objective_state(r.objective, c["objective"], self.device)
+            for g, s in zip(r.gens, c["gens"]):
+                g.set_state(s)
+            for g, s in zip(_generators(r.objective), c["objective_gens"]):
+                g.set_state(s)
+            self._load_optimizer(self.opt_d, c["opt_d"]), self._load_optimizer(self.opt_g, c["opt_g"])
+            r.active = list(c["active"])
+            r.histories = [_history_from(p) for p in c["histories"]]
+            if self.average is not None:
+                self.average.load_state_dict(c["average"])
+            torch.set_rng_state(c["cpu_rng"])
+            if c["cuda_rng"] is not None and self.device.type == "cuda":
+                torch.cuda.set_rng_state(c["cuda_rng"], self.device)
+        except Exception as err:  # noqa: BLE001 - a checkpoint that does not restore is ignored: train from the start
+            warnings.warn(f"the resumable checkpoint {self.path} could not be restored ({err}); training from the start",
+                          RuntimeWarning, stacklevel=3)
+            self.discard()
+            raise _RestartFromScratch from err
+        print(f"resumed from the checkpoint of generator step {c['step']:,} ({self.path})", file=sys.stderr)
+        return int(c["step"])
+
+    def discard(self) -> None:
+        for p in (self.path, (self.path or "") + ".sha256"):
+            if p and os.path.exists(p):
+                os.remove(p)
+
+
+class _RestartFromScratch(Exception):
+    """A resumable checkpoint failed to restore after it had changed some state: start the run again from its initial state."""
+
+
+def _train(G, D, sample_real, objective, cfg, callback=None, resume=None):
+    if resume is None:
+        return _train_from(G, D, sample_real, objective, cfg, callback, None)
+    initial = (copy.deepcopy(G.state_dict()), copy.deepcopy(D.state_dict()),
+               [copy.deepcopy(m.state_dict()) for m in objective.modules()], copy.deepcopy(store.objective_state(objective)),
+               [g.get_state() for g in _generators(objective)], torch.get_rng_state())
+    try:
+        return _train_from(G, D, sample_real, objective, cfg, callback, resume)
+    except _RestartFromScratch:
+        g, d, mods, obj, gens, rng = initial
+        G.load_state_dict(g), D.load_state_dict(d)
+        for m, s in zip(objective.modules(), mods):
+            m.load_state_dict(s)
+        store.load_objective_state(objective, obj, next(G.parameters()).device)
+        for gen, s in zip(_generators(objective), gens):
+            gen.set_state(s)
+        torch.set_rng_state(rng)
+        return _train_from(G, D, sample_real, objective, cfg, callback, None)
+
+
+def _train_from(G, D, sample_real, objective, cfg, callback, resume_path):
     runs = _Runs(G, D, objective, cfg)
     device = next(G.parameters()).device
     dtype = next(G.parameters()).dtype
@@ -435,33 +671,55 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
     opt_d, opt_g = runs.optimizers()
     d_params, g_params = list(D.parameters()), list(G.parameters()) + runs.extra
     after_d_step = getattr(objective, "after_d_step", None) or (lambda D: None)  # e.g. WGAN's weight clipping
-    runs.snapshot(0)
     keep = set(cfg.snapshot_at) | {cfg.steps}
     average = AveragedModel(D, multi_avg_fn=get_ema_multi_avg_fn(cfg.average_d)) if cfg.average_d else None
+    resume = _Resume(resume_path, runs, opt_d, opt_g, average, device) if resume_path else None
+    start = resume.load() if resume else 0
+    if start == 0:
+        for i, what in runs.unhealthy(_state(G), _state(D)):
+            raise ValueError(f"the initial {what} are not finite (NaN or inf): initialise the networks afresh")
+        runs.snapshot(0)
+
+    def stop(i, message, step):
+        """Member i (or the single run) diverged: restore its last good snapshot; raise for a single run, else stop it."""
+        history = runs.histories[i]
+        history.diverged = message
+        if not runs.k:
+            history.snapshots[-1].load_into(G, D)
+            if resume:
+                resume.discard()
+            raise TrainingDiverged(message, history, step)
+        runs.active[i] = False
+        last = history.snapshots[-1]
+        ensemble.load_member(G, i, last.G), ensemble.load_member(D, i, last.D)
+        opt_d.stop(i), opt_g.stop(i)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
     def sync(step):
         for i, bad_step, what, value in runs.flush():
-            message = runs.message(i, bad_step, what, value)
-            history = runs.histories[i]
-            if not runs.k:
-                history.snapshots[-1].load_into(G, D)
-                history.diverged = message
-                raise TrainingDiverged(message, history, bad_step)
-            runs.active[i] = False
-            history.diverged = message
-            last = history.snapshots[-1]
-            ensemble.load_member(G, i, last.G), ensemble.load_member(D, i, last.D)
-            opt_d.stop(i), opt_g.stop(i)
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
+            stop(i, runs.message(i, bad_step, what, value), bad_step)
+
+    def healthy_snapshot(step):
+        """Check the weights; stop the members whose weights or probe output are not finite; snapshot the rest."""
+        g, d = _state(G), _state(D)
+        for i, what in runs.unhealthy(g, d):
+            stop(i, runs.message(i, step, what), step)
+        if runs.k and not all(runs.active):  # stopped members were restored: take their copies afresh
+            g, d = _state(G), _state(D)
+        return g, d
 
     G.train(), D.train()
-    for step in tqdm(range(1, cfg.steps + 1), disable=not cfg.progress, desc=cfg.desc or getattr(objective, "name", "train")):
+    steps = range(start + 1, cfg.steps + 1)
+    for step in tqdm(steps, initial=start, total=cfg.steps, disable=not cfg.progress,
+                     desc=cfg.desc or getattr(objective, "name", "train")):
         if cfg.simultaneous:
             z = runs.z(cfg.batch_size)
             x_fake = G(z)
             # consensus differentiates grad_D L_D with respect to G too: the fakes stay attached to G
             x_fake_d = x_fake if cfg.consensus > 0 else x_fake.detach()
-            d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake_d)
+            x_real = runs.real(sample_real, cfg.batch_size, device, dtype)
+            runs.check_data(step, x_real)
+            d_loss, d_parts = objective.d_loss(D, x_real, x_fake_d)
             runs.check(step, "discriminator loss", d_loss)
             g_loss, g_parts = objective.g_loss(D, x_fake, z)
             runs.check(step, "generator loss", g_loss)
@@ -479,7 +737,9 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
             for _ in range(cfg.n_critic):
                 with torch.no_grad():
                     x_fake = G(runs.z(cfg.batch_size))
-                d_loss, d_parts = objective.d_loss(D, runs.real(sample_real, cfg.batch_size, device, dtype), x_fake)
+                x_real = runs.real(sample_real, cfg.batch_size, device, dtype)
+                runs.check_data(step, x_real)
+                d_loss, d_parts = objective.d_loss(D, x_real, x_fake)
                 runs.check(step, "discriminator loss", d_loss)
                 opt_d.zero_grad(set_to_none=True)
                 _total(d_loss).backward()
@@ -494,20 +754,25 @@ def _train(G, D, sample_real, objective, cfg, callback=None):
         parts = {**d_parts, **g_parts}
         parts.update(objective.update(parts))
         runs.log(step, parts)
-        if step in keep or step % cfg.sync_every == 0 or callback is not None:
+        synced = step in keep or step % cfg.sync_every == 0 or callback is not None
+        if synced:
             sync(step)
         if step in keep:
-            runs.snapshot(step)
+            runs.snapshot(step, *healthy_snapshot(step))
         if average is not None:
             average.update_parameters(D)
         if callback is not None:
             callback(step, G, D, runs.histories if runs.k else runs.histories[0])
+        if resume and synced and step < cfg.steps and resume.due(cfg):
+            resume.save(step)
     sync(cfg.steps)
     if average is not None:
         avg = _state(average.module)
         for i, h in enumerate(runs.histories):
             h.D_average = ensemble.member_state(D, i, avg) if runs.k else avg
     G.eval(), D.eval()
+    if resume:
+        resume.discard()
     return runs.histories if runs.k else runs.histories[0]
 
 
@@ -520,8 +785,23 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
+def _write_text(path: str, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def save_checkpoint(path: str, **tensors_and_numbers) -> str:
-    """Write ``{name: state_dict | tensor | number}`` atomically (temp file, then rename) with a .sha256 beside it."""
+    """Write ``{name: state_dict | tensor | number}`` atomically (temp file, then rename) with a .sha256 beside it.
+
+    The checksum file lists the new digest before the checkpoint is renamed into place and only the
+    new one after: a kill at any moment leaves a checkpoint whose digest its ``.sha256`` lists.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -529,23 +809,37 @@ def save_checkpoint(path: str, **tensors_and_numbers) -> str:
     try:
         torch.save(tensors_and_numbers, tmp)
         digest = _sha256(tmp)
+        old = _listed_digests(path) if os.path.exists(path) else []
+        _write_text(path + ".sha256", "".join(d + "\n" for d in old + [digest]))  # old or new: both check out
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    with open(path + ".sha256.tmp", "w") as f:
-        f.write(digest + "\n")
-    os.replace(path + ".sha256.tmp", path + ".sha256")
+    _write_text(path + ".sha256", digest + "\n")
     return digest
 
 
-def load_checkpoint(path: str, map_location="cpu") -> dict:
-    """Load a checkpoint written by ``save_checkpoint`` (``weights_only=True``), checking its sha256."""
+def _listed_digests(path: str) -> list:
+    try:
+        with open(path + ".sha256") as f:
+            return [line.strip() for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def load_checkpoint(path: str, map_location="cpu", verify: bool = True) -> dict:
+    """Load a checkpoint written by ``save_checkpoint`` (``weights_only=True``), checking its sha256.
+
+    A checkpoint without its ``.sha256`` is refused (its bytes cannot be checked) unless ``verify=False``.
+    """
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}; train first (the notebook does so when it is missing)")
-    want = path + ".sha256"
-    if os.path.exists(want):
-        expected = open(want).read().strip()
-        if _sha256(path) != expected:
-            raise ValueError(f"checkpoint {path!r} does not match its sha256; delete it and train again")
+    if verify:
+        listed = _listed_digests(path)
+        if not listed:
+            raise ValueError(f"checkpoint {path!r} has no {os.path.basename(path)}.sha256 beside it, so its bytes cannot be "
+                             "checked; copy the .sha256 file with it, or load_checkpoint(path, verify=False) if you trust it")
+        if _sha256(path) not in listed:
+            raise ValueError(f"checkpoint {path!r} does not match its sha256 (damaged or altered); delete it and its "
+                             ".sha256 and train again")
     return torch.load(path, map_location=map_location, weights_only=True)
