@@ -24,22 +24,22 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from . import ensemble, losses, metrics, models, toys
-from .energy import EnergyMLP, MaxEntObjective, StatisticsNetwork
+from . import ensemble, losses, methods, metrics, models, toys
 from .runtime import num_threads, seed_everything
 from .train import MAX_LR as MAX_LEARNING_RATE, TrainConfig, check_learning_rate, train  # noqa: F401 - one rule for learning rates
 
-METHODS = ("gan", "ebgan", "ebgan_pt", "magan", "lsgan", "began")   # the energy-based GANs and the GAN they are measured against
-GAN_VARIANTS = ("wgan", "wgan_gp", "unrolled", "mbd")                # chapter 05: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
-TOY_METHODS = METHODS + ("maxent",) + GAN_VARIANTS                   # ... the maximum-entropy EBM of chapter 10 and those (toys only)
-LABELS = {"gan": "GAN", "ebgan": "EBGAN", "ebgan_pt": "EBGAN-PT", "magan": "MAGAN", "lsgan": "LS-GAN", "began": "BEGAN",
-          "maxent": "MaxEnt EBM", "wgan": "WGAN", "wgan_gp": "WGAN-GP", "unrolled": "unrolled GAN",
-          "mbd": "GAN + minibatch discr."}
+# the course's methods, from the registry (course_lib.methods), where each is declared once
+METHODS = methods.names("gan", "energy")   # the energy-based GANs and the GAN they are measured against
+GAN_VARIANTS = methods.names("variant")    # chapter 05: WGAN, WGAN-GP, unrolled GAN, minibatch discrimination
+TOY_METHODS = methods.names()              # ... with the maximum-entropy EBM of chapter 10 (toys only)
+LABELS = methods.Labels()                  # name -> label, for every registered method (also those registered later)
 
 
-def _check_method(method: str, allowed=TOY_METHODS) -> str:
-    if method not in allowed:
-        raise ValueError(f"unknown method {method!r}; choose one of {allowed}")
+def _check_method(method: str, allowed=None) -> str:
+    """``method`` if it is registered (and among ``allowed``, when given); else a ValueError listing the choices."""
+    methods.get(method)
+    if allowed is not None and method not in allowed:
+        raise ValueError(f"unknown method {method!r} here; choose one of {tuple(allowed)}")
     return method
 
 
@@ -147,74 +147,42 @@ class MethodConfig:
                 raise ValueError(f"MethodConfig.{name} must be True or False, got {getattr(self, name)!r}")
 
 
-# settings that may differ between the members of one ensemble (everything else is shared)
-HYPER_FIELDS = ("lr_d", "lr_g", "margin", "pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "gamma",
-                "lambda_k", "maxent_lam", "mi_weight")
+# settings that may differ between the members of one ensemble of some method (each method's own: methods.get(m).varying())
+HYPER_FIELDS = tuple(dict.fromkeys(methods.PER_MEMBER_SHARED + tuple(f for m in methods.REGISTRY.values() for f in m.per_member)))
 
 
 def make_objective(method: str, cfg: MethodConfig, T=None, seed=0) -> losses.Objective:
     """The ``Objective`` of ``method`` with the hyper-parameters of ``cfg`` (numbers, or one per member for ensembles).
 
-    The MaxEnt EBM's objective holds its statistics network ``T`` and seeds its shuffles with ``seed``
-    (one per member for ensembles).
+    ``seed`` is the run's seed (one per member for ensembles): the MaxEnt EBM seeds its shuffles with it,
+    WGAN-GP its interpolation weights. A method with a statistics network (the MaxEnt EBM) needs it as ``T``.
     """
-    _check_method(method)
-    if method == "maxent":
-        if T is None:
-            raise ValueError("the MaxEnt EBM's objective needs its statistics network T (make_toy_method builds one)")
-        return MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed)
-    if method in ("gan", "mbd"):
-        return losses.GANObjective(cfg.generator_loss)
-    if method == "wgan":
-        return losses.WGANObjective(cfg.clip)
-    if method == "wgan_gp":
-        return losses.WGANGPObjective(cfg.gp_lambda, seed=seed[0] if isinstance(seed, (list, tuple)) else seed)
-    if method == "unrolled":
-        return losses.UnrolledGANObjective(cfg.unroll_steps, cfg.unroll_lr)
-    if method in ("ebgan", "ebgan_pt"):
-        return losses.EBGANObjective(cfg.margin, cfg.pt_weight if method == "ebgan_pt" else 0.0)
-    if method == "magan":
-        return losses.MAGANObjective(cfg.magan_warmup, cfg.magan_epoch)
-    if method == "lsgan":
-        return losses.LossSensitiveObjective(cfg.ls_lambda, cfg.lipschitz_weight, cfg.delta_scale)
-    return losses.BEGANObjective(cfg.gamma, cfg.lambda_k)
+    m = methods.get(method)
+    if m.statistics is not None and T is None:
+        raise ValueError(f"the {m.label}'s objective needs its statistics network T (make_toy_method builds one)")
+    return m.objective(cfg, seed, T)
 
 
 def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int = 2, seed: int = 0):
-    """(G, D, objective) for points in R^x_dim: MLP generator; logit D for GAN, an MLP autoencoder's energy otherwise.
+    """(G, D, objective) for points in R^x_dim: the MLP generator, and the method's own D (``methods``) and objective.
 
-    "maxent": D is an energy MLP and the objective holds the statistics network T of the
-    generator's entropy estimate (Kumar et al. 2019); ``seed`` seeds its shuffles.
-
-    LS-GAN's loss function is an autoencoder's error too: it must be bounded below, or E[L(x)] falls
-    without end and the generator chases the ever lower values off the data (measured: a plain MLP
-    output drifted to -2e5 in 2,000 steps).
+    ``seed`` is the run's seed, for objectives that draw random numbers of their own (``make_objective``).
     """
-    _check_method(method)
+    m = methods.get(method)
     G = models.Generator(cfg.z_dim, x_dim, cfg.hidden, cfg.depth)
-    if method == "maxent":
-        D = EnergyMLP((x_dim,), cfg.hidden, cfg.depth)
-        T = StatisticsNetwork((x_dim,), cfg.z_dim, cfg.hidden, cfg.depth)
-        return G, D, make_objective(method, cfg, T, seed)
-    if method in ("gan", "wgan", "wgan_gp", "unrolled"):
-        D = models.Discriminator(x_dim, cfg.hidden, cfg.depth)
-    elif method == "mbd":
-        D = models.MinibatchDiscriminator(x_dim, cfg.hidden, cfg.depth, n_kernels=cfg.mbd_kernels)
-    else:
-        D = models.AutoencoderDiscriminator(x_dim, cfg.hidden, cfg.code_dim, cfg.depth, norm="l1" if method == "began" else "l2")
-    return G, D, make_objective(method, cfg)
+    D = m.toy_D(cfg, x_dim)
+    T = m.statistics(cfg, x_dim) if m.statistics is not None else None
+    return G, D, make_objective(method, cfg, T, seed)
 
 
-def make_image_method(method: str, cfg: MethodConfig, image_size: int = 28):
-    """(G, D, objective) for (1, S, S) images: DCGAN-style conv generator, conv autoencoder (or conv critic) discriminator."""
-    _check_method(method)
-    if method in ("gan", "maxent"):
-        raise ValueError("the image chapters train the energy-based GANs only; use 'ebgan', 'ebgan_pt', 'magan', 'lsgan' or 'began'")
+def make_image_method(method: str, cfg: MethodConfig, image_size: int = 28, seed: int = 0):
+    """(G, D, objective) for (1, S, S) images: DCGAN-style conv generator, the method's conv discriminator (``methods``)."""
+    m = methods.get(method)
+    if m.image_D is None:
+        raise ValueError(f"the image chapters train the energy-based GANs only; use one of "
+                         f"{tuple(n for n, x in methods.REGISTRY.items() if x.image_D is not None)}")
     G = models.ConvGenerator(cfg.z_dim, image_size, 1, cfg.width)
-    norm = "l1" if method == "began" else "l2"
-    D = models.ConvAutoencoderDiscriminator(image_size, 1, cfg.width, cfg.code_dim, norm=norm,
-                                            sigmoid_output=cfg.sigmoid_output and method != "began")
-    return G, D, make_objective(method, cfg)
+    return G, m.image_D(cfg, image_size), make_objective(method, cfg, seed=seed)
 
 
 class JudgedImages:
@@ -272,30 +240,39 @@ def _measure(method, target, seed, cfg, G, D, objective, history, seconds, retur
     """The row of one trained run: its mode statistics (or a judge's verdict) on ``n_eval`` samples drawn with seed 10,000 + seed."""
     tgt = _mode_target(target)
     x = G.sample(cfg.n_eval, torch.Generator().manual_seed(10_000 + seed))
-    scores = tgt.score(x) if isinstance(tgt, JudgedImages) else _score_toy(tgt, x)
+    scores = tgt.score(x) if hasattr(tgt, "score") else _score_toy(tgt, x)
     row = dict(method=method, target=_name(target), seed=seed, **scores, seconds=seconds, cfg=asdict(cfg),
                diverged=history.diverged)
     if return_models:
-        row.update(G=G, D=D, objective=objective, history=history, samples=x)
+        row.update(G=G, D=D, objective=objective, history=history, samples=x, target_object=tgt)
     return row
 
 
 def _name(target) -> str:
-    return target if isinstance(target, str) else target.name
+    return target if isinstance(target, str) else getattr(target, "name", type(target).__name__)
 
 
 def _mode_target(target):
-    if isinstance(target, JudgedImages):
-        return target
-    tgt = toys.make_target(target)
-    if tgt.centers is None:
-        raise ValueError(f"target {target!r} has no modes to count; use 'ring8' or 'grid25'")
+    """The target a run learns and is scored on: a toy's name (``toys.TARGETS``), or the object itself.
+
+    An object is any toy (``toys.GaussianMixture``, a user's own mixture) or data set with
+    ``sample(n, generator)`` and ``dim``, scored by its mode statistics (``centers`` and ``std``) or by
+    its own ``score(x)`` (a ``JudgedImages``).
+    """
+    tgt = toys.make_target(target) if isinstance(target, str) else target
+    if not (callable(getattr(tgt, "sample", None)) and isinstance(getattr(tgt, "dim", None), int)):
+        raise ValueError(f"a target is a toy's name ({sorted(toys.TARGETS)}) or an object with sample(n, generator) and "
+                         f"dim, got {target!r}")
+    if not hasattr(tgt, "score") and getattr(tgt, "centers", None) is None:
+        raise ValueError(f"target {_name(target)!r} has no modes to count: give it centers and std (a GaussianMixture), "
+                         "or a score(x) method, or use 'ring8' or 'grid25'")
     return tgt
 
 
-def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
+def run_toy(method: str, target, seed: int = 0, cfg: MethodConfig = MethodConfig(), device: str = "cpu",
             return_models: bool = False, progress: bool = True, callback=None) -> dict:
-    """Train ``method`` on the toy ``target`` from ``seed`` (one CPU thread) and measure its mode statistics.
+    """Train ``method`` on the toy ``target`` (a name or a target object) from ``seed`` (one CPU thread) and measure its
+    mode statistics.
 
     ``callback(step, G, D, history)`` runs after every generator step (as in ``train.train``)."""
     _check_method(method)
@@ -314,36 +291,41 @@ def run_toy(method: str, target: str, seed: int = 0, cfg: MethodConfig = MethodC
         return _measure(method, target, seed, cfg, G, D, objective, history, time.perf_counter() - start, return_models)
 
 
-def _shared(cfg: MethodConfig) -> dict:
-    """The settings every member of one ensemble must share: all but HYPER_FIELDS (architecture, budget)."""
-    return {k: v for k, v in asdict(cfg).items() if k not in HYPER_FIELDS}
+def _shared(cfg: MethodConfig, method: str | None = None) -> dict:
+    """The settings every member of one ensemble of ``method`` must share: those it reads but may not vary per member
+    (``methods.Method.varying``). Without a method: all but ``HYPER_FIELDS``."""
+    if method is None:
+        return {k: v for k, v in asdict(cfg).items() if k not in HYPER_FIELDS}
+    m = methods.get(method)
+    return {k: v for k, v in asdict(cfg).items() if m.reads(k) and k not in m.varying()}
 
 
-def _check_shared(cfgs: list) -> None:
-    """Members of one ensemble may differ only in HYPER_FIELDS."""
-    first = _shared(cfgs[0])
+def _check_shared(cfgs: list, method: str) -> None:
+    """Members of one ensemble may differ only in the settings their method lets vary (and in those it does not read)."""
+    first = _shared(cfgs[0], method)
     for i, c in enumerate(cfgs[1:], 1):
-        differ = sorted(k for k, v in _shared(c).items() if v != first[k])
+        differ = sorted(k for k, v in _shared(c, method).items() if v != first[k])
         if differ:
-            raise ValueError(f"members of one ensemble share everything but {HYPER_FIELDS}; member {i} differs from "
-                             f"member 0 in {differ}: train those as separate ensembles")
+            raise ValueError(f"members of one {LABELS[method]} ensemble share everything but "
+                             f"{methods.get(method).varying()}; member {i} differs from member 0 in {differ}: "
+                             "train those as separate ensembles")
 
 
-def shared_groups(cfgs: list, max_members: int | None = None) -> list:
-    """Indices of ``cfgs`` that can train as one ensemble (equal in everything but HYPER_FIELDS), in order of first appearance,
-    at most ``max_members`` per group."""
+def shared_groups(cfgs: list, max_members: int | None = None, method: str | None = None) -> list:
+    """Indices of ``cfgs`` that can train as one ensemble of ``method`` (equal in all it shares, see ``_shared``), in order
+    of first appearance, at most ``max_members`` per group."""
     groups = {}
     for i, c in enumerate(cfgs):
-        key = tuple(sorted(_shared(c).items()))
+        key = tuple(sorted(_shared(c, method).items()))
         groups.setdefault(key, []).append(i)
     size = max_members or len(cfgs)
     return [idx[j:j + size] for idx in groups.values() for j in range(0, len(idx), size)]
 
 
-def _per_member(cfgs: list) -> MethodConfig:
-    """One MethodConfig whose HYPER_FIELDS are lists (one value per member) where the members differ."""
+def _per_member(cfgs: list, method: str) -> MethodConfig:
+    """One MethodConfig whose per-member settings of ``method`` are lists (one value per member) where the members differ."""
     kw = {}
-    for name in HYPER_FIELDS:
+    for name in methods.get(method).varying():
         values = [getattr(c, name) for c in cfgs]
         if len(set(values)) > 1:
             kw[name] = values
@@ -362,22 +344,22 @@ def make_toy_ensemble(method: str, seeds, cfgs=MethodConfig(), x_dim: int = 2):
     built after ``seed_everything(seeds[i])``, exactly as ``run_toy`` builds its single run.
 
     ``cfgs`` is one MethodConfig for all members or one per member; members may differ only in
-    ``HYPER_FIELDS`` (learning rates, m, gamma, lambda_k, PT weight, LS-GAN's weights, MaxEnt's weights).
+    the learning rates and the method's per-member settings (``methods.Method.varying``: m, gamma, lambda_k, ...).
     """
-    _check_method(method)
+    m = methods.get(method)
     seeds = list(seeds)
     if not seeds:
         raise ValueError("an ensemble needs at least one member (K >= 1): give at least one seed")
     cfgs = _member_list("cfgs", cfgs, len(seeds))
-    _check_shared(cfgs)
+    _check_shared(cfgs, method)
     nets = []
     for seed, cfg in zip(seeds, cfgs):
         seed_everything(seed)
         nets.append(make_toy_method(method, cfg, x_dim, seed=seed))
     G = ensemble.ensemble_of([n[0] for n in nets])
     D = ensemble.ensemble_of([n[1] for n in nets])
-    T = ensemble.ensemble_of([n[2].T for n in nets]) if method == "maxent" else None
-    return G, D, make_objective(method, _per_member(cfgs), T, seeds)
+    T = ensemble.ensemble_of([n[2].T for n in nets]) if m.statistics is not None else None
+    return G, D, make_objective(method, _per_member(cfgs, method), T, seeds)
 
 
 def train_toy_ensemble(method: str, samplers, seeds, cfgs=MethodConfig(), train_cfg: TrainConfig | None = None,
@@ -418,12 +400,13 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
         raise ValueError("an ensemble needs at least one member (K >= 1): give at least one seed")
     targets = _member_list("targets", targets, k)
     cfgs = _member_list("cfgs", cfgs, k)
-    tgts = {name: _mode_target(name) for name in set(targets)}
-    dims = {t.dim for t in tgts.values()}
+    tgts = [_mode_target(t) for t in targets]
+    dims = {t.dim for t in tgts}
     if len(dims) > 1:
-        raise ValueError(f"members of one ensemble must share the data's dimension, got targets {sorted(tgts)}")
+        raise ValueError(f"members of one ensemble must share the data's dimension, got targets "
+                         f"{sorted({_name(t) for t in targets})} of dimensions {sorted(dims)}")
     start = time.perf_counter()
-    G, D, objective, histories = train_toy_ensemble(method, [tgts[t].sample for t in targets], seeds, cfgs,
+    G, D, objective, histories = train_toy_ensemble(method, [t.sample for t in tgts], seeds, cfgs,
                                                     device=device, x_dim=dims.pop(), progress=progress)
     seconds = (time.perf_counter() - start) / k
     return [_measure(method, target, seed, cfg, ensemble.member(G, i).eval(), ensemble.member(D, i).eval(), objective,
@@ -435,9 +418,10 @@ def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: 
             per_target: dict | None = None, per_run: dict | None = None, device: str = "cpu", progress: bool = True) -> list:
     """Train every (method, target, seed) and return one row per run (modes covered, high-quality fraction, seconds).
 
+    ``targets`` are toys' names or target objects (a ``toys.GaussianMixture`` of your own, a ``JudgedImages``).
     Each method trains as one ensemble whose members are its (target, seed) runs (``run_toy_ensemble``;
-    targets whose settings differ in more than HYPER_FIELDS get an ensemble of their own); the numbers
-    are those of the single runs. ``per_target`` maps a target to
+    targets whose settings differ in more than the method lets vary get an ensemble of their own); the numbers
+    are those of the single runs. ``per_target`` maps a target's name to
     ``MethodConfig`` fields that replace ``cfg``'s for every method on that target (e.g.
     ``{"ring8": {"lr_d": 2e-4, "lr_g": 2e-4}}``). ``per_run`` maps (target, method) to fields that
     replace those in turn: each method's own settings, e.g. its best configuration from a grid
@@ -446,24 +430,28 @@ def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: 
     """
     for m in methods:
         _check_method(m)
+    objects = {_name(t): t for t in targets}  # targets are names or objects; rows and per_target name them
+    if len(objects) != len(targets):
+        raise ValueError(f"two targets share a name: {[_name(t) for t in targets]}; give each its own name")
+    names = list(objects)
     per_target = per_target or {}
-    unknown = sorted(set(per_target) - set(targets))
+    unknown = sorted(set(per_target) - set(names))
     if unknown:
-        raise ValueError(f"per_target names targets that are not compared: {unknown}; targets: {list(targets)}")
+        raise ValueError(f"per_target names targets that are not compared: {unknown}; targets: {names}")
     per_run = per_run or {}
-    unknown = sorted(set(per_run) - {(t, m) for t in targets for m in methods})
+    unknown = sorted(set(per_run) - {(t, m) for t in names for m in methods})
     if unknown:
         raise ValueError(f"per_run names (target, method) pairs that are not compared: {unknown}")
     cfgs = {(t, m): with_overrides(cfg, **{**per_target.get(t, {}), **per_run.get((t, m), {})})
-            for t in targets for m in methods}
-    jobs = [(t, s) for t in targets for s in seeds]
+            for t in names for m in methods}
+    jobs = [(t, s) for t in names for s in seeds]
     rows = []
     for m in methods:
-        for idx in shared_groups([cfgs[t, m] for t, _ in jobs]):
+        for idx in shared_groups([cfgs[t, m] for t, _ in jobs], method=m):
             part = [jobs[i] for i in idx]
-            rows += run_toy_ensemble(m, [t for t, _ in part], [s for _, s in part], [cfgs[t, m] for t, _ in part],
+            rows += run_toy_ensemble(m, [objects[t] for t, _ in part], [s for _, s in part], [cfgs[t, m] for t, _ in part],
                                      device=device, progress=progress)
-    order = {(t, m, s): i for i, (t, m, s) in enumerate((t, m, s) for t in targets for m in methods for s in seeds)}
+    order = {(t, m, s): i for i, (t, m, s) in enumerate((t, m, s) for t in names for m in methods for s in seeds)}
     return sorted(rows, key=lambda r: order[r["target"], r["method"], r["seed"]])
 
 

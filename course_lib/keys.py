@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 CODE_MODULES = ("compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals",
-                "keys", "losses", "metrics", "practice", "models", "sampling", "store", "structured", "toys", "train", "vae")
+                "keys", "losses", "methods", "metrics", "practice", "models", "sampling", "store", "structured", "toys", "train", "vae")
 PACKAGE = Path(__file__).resolve().parent
 
 

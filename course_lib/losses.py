@@ -48,8 +48,9 @@ def _check_members(name: str, value, check):
 
 
 def n_members(**hyper) -> int | None:
-    """K when some hyper-parameters are given per member (all such sequences must have one length), else None."""
-    lengths = {k: len(v) for k, v in hyper.items() if torch.is_tensor(v) and v.ndim == 1}
+    """K when some hyper-parameters are given per member (1-D tensors, or lists/tuples such as one seed per member;
+    all such sequences must have one length), else None."""
+    lengths = {k: len(v) for k, v in hyper.items() if (torch.is_tensor(v) and v.ndim == 1) or isinstance(v, (list, tuple))}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"hyper-parameters given per member must all have one length (the ensemble's K), got {lengths}")
     return next(iter(lengths.values()), None)
@@ -96,6 +97,9 @@ def generator_loss(name: str):
     if name not in GENERATOR_LOSSES:
         raise ValueError(f"unknown generator loss {name!r}; choose one of {sorted(GENERATOR_LOSSES)}")
     return GENERATOR_LOSSES[name]
+
+
+_generator_loss_named = generator_loss  # for functions whose ``generator_loss`` argument hides the name
 
 
 def generator_loss_of_D(name: str, D: torch.Tensor) -> torch.Tensor:
@@ -538,6 +542,10 @@ class BEGANObjective(Objective):
 # the unrolled GAN's are logits, as in the GAN family above.
 from torch.func import functional_call  # noqa: E402  (kept inside this section)
 
+import numbers as _numbers  # noqa: E402
+
+import numpy as _np  # noqa: E402
+
 from .models import to_device  # noqa: E402
 
 
@@ -555,26 +563,33 @@ def wgan_g_loss(d_fake: torch.Tensor):
     return loss, _parts(g_loss=loss)
 
 
-def interpolates(x_real: torch.Tensor, x_fake: torch.Tensor, generator: torch.Generator | None = None,
-                 n_batch_dims: int = 1) -> torch.Tensor:
+def interpolates(x_real: torch.Tensor, x_fake: torch.Tensor, generator=None, n_batch_dims: int = 1) -> torch.Tensor:
     """x_hat = eps x + (1 - eps) G(z), one eps ~ U[0, 1] per sample (Gulrajani et al. 2017, arXiv:1704.00028, Algorithm 1); detached.
 
     eps is drawn from ``generator`` on its device (a CPU generator: the same numbers on every device), one per
-    sample; for an ensemble (``n_batch_dims=2``, x of shape (K, B, ...)) every member gets the same B numbers,
-    the ones its single run draws.
+    sample. For an ensemble (``n_batch_dims=2``, x of shape (K, B, ...)) ``generator`` is one torch.Generator, whose
+    B numbers every member shares, or a list of K generators, one per member: member k then draws from its own
+    stream exactly the numbers its single run draws from that generator.
     """
     if x_real.shape != x_fake.shape:
         raise ValueError(f"real and generated batches must have the same shape, got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
-    b = x_real.shape[n_batch_dims - 1]
-    eps = torch.rand(b, generator=generator, device=generator.device if generator is not None else "cpu")
-    eps = to_device(eps, x_real.device, x_real.dtype)
-    eps = eps.reshape(*([1] * (n_batch_dims - 1)), b, *([1] * (x_real.ndim - n_batch_dims)))  # (B, 1, ...) or (1, B, 1, ...)
+    lead, b = x_real.shape[:n_batch_dims - 1], x_real.shape[n_batch_dims - 1]
+    if isinstance(generator, (list, tuple)):  # one stream per member: eps (K, B)
+        if len(lead) != 1 or len(generator) != lead[0]:
+            raise ValueError(f"{len(generator)} eps generators for a batch of shape {tuple(x_real.shape)}: give one generator, "
+                             f"or one per ensemble member (a batch of shape (K, B, ...) with K = {len(generator)})")
+        eps = torch.stack([to_device(torch.rand(b, generator=g, device=g.device), x_real.device, x_real.dtype) for g in generator])
+    else:
+        eps = torch.rand(b, generator=generator, device=generator.device if generator is not None else "cpu")
+        eps = to_device(eps, x_real.device, x_real.dtype).expand(*lead, b)
+    eps = eps.reshape(*lead, b, *([1] * (x_real.ndim - n_batch_dims)))  # (B, 1, ...) or (K, B, 1, ...)
     return eps * x_real.detach() + (1 - eps) * x_fake.detach()
 
 
-def gradient_penalty(D, x_real: torch.Tensor, x_fake: torch.Tensor, generator: torch.Generator | None = None, lam=10.0):
+def gradient_penalty(D, x_real: torch.Tensor, x_fake: torch.Tensor, generator=None, lam=10.0):
     """R = lambda E_x_hat[(||grad_x_hat D(x_hat)||_2 - 1)^2], one norm per sample (Gulrajani et al. 2017, eq. 3); (K,) for ensembles.
 
+    ``generator``: the eps stream (``interpolates``), one torch.Generator or, for an ensemble, one per member.
     The gradient of sum_i D(x_hat_i) with respect to x_hat_i is D's gradient at x_hat_i because D treats samples
     independently; with minibatch discrimination (``models.MinibatchDiscriminator``) it would mix samples.
     """
@@ -614,31 +629,54 @@ class WGANObjective(Objective):
             p.clamp_(min=-c, max=c)
 
 
+def eps_seed(seed: int, t: int) -> int:
+    """The 32-bit seed of the eps stream of critic step t of the run with ``seed``: numpy's SeedSequence((seed, t)).
+
+    torch's CPU generator keeps only the low 32 bits of a seed, so (seed << 32) + t would give every seed the
+    same stream; SeedSequence mixes all bits of (seed, t), so different seeds (or steps) give unrelated streams.
+    """
+    return int(_np.random.SeedSequence((seed, t)).generate_state(1)[0])
+
+
+def _check_seed(name: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, _numbers.Integral) or v < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+    return int(v)
+
+
 class WGANGPObjective(Objective):
     """WGAN-GP (Gulrajani et al. 2017): L_D = E[D(G(z))] - E[D(x)] + lambda E[(||grad D(x_hat)||_2 - 1)^2], L_G = -E[D(G(z))].
 
     x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample (``interpolates``). The eps of the t-th critic step
-    come from a torch.Generator seeded with (seed, t) (``generator()``), so a run draws the same numbers whether
-    it is trained in one go or loaded from the run store and continued, and member k of an ensemble draws what
-    its single run draws. The paper: lambda = 10, n_critic = 5, Adam(lr 1e-4, betas (0, 0.9)).
-    ``lam`` (> 0) is a number or one per ensemble member.
+    come from a torch.Generator seeded with ``eps_seed(seed, t)`` (``generators()``), so a run draws the same numbers
+    whether it is trained in one go or loaded from the run store and continued, and different seeds draw different
+    numbers. ``seed`` is an integer >= 0, or one per ensemble member: member k then draws what its single run with
+    seed_k draws (one integer: every member draws the numbers of that seed). The paper: lambda = 10, n_critic = 5,
+    Adam(lr 1e-4, betas (0, 0.9)). ``lam`` (> 0) is a number or one per ensemble member.
     """
 
-    def __init__(self, lam=10.0, seed: int = 0):
+    def __init__(self, lam=10.0, seed=0):
         self.lam = _check_members("lam (lambda, the weight of the gradient penalty)", lam, _check_positive)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
-            raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+        if isinstance(seed, (list, tuple)):
+            if not seed:
+                raise ValueError("seed: an empty list; give one integer, or one per ensemble member")
+            seed = tuple(_check_seed(f"seed of member {i}", s) for i, s in enumerate(seed))
+        else:
+            seed = _check_seed("seed", seed)
         self.seed, self.t = seed, 0   # t: critic steps taken (which eps come next)
-        self.members = n_members(lam=self.lam)
+        self.members = n_members(lam=self.lam, seed=self.seed)
         self.name = f"wgan-gp[lambda={_fmt(self.lam)}]"
 
-    def generator(self) -> torch.Generator:
-        """The CPU random stream of the next critic step's eps, seeded with (seed, t)."""
-        return torch.Generator().manual_seed((self.seed << 32) + self.t)
+    def generators(self):
+        """The CPU random streams of the next critic step's eps: one torch.Generator seeded with eps_seed(seed, t),
+        or a list of them, one per member, when ``seed`` gives one per member."""
+        if isinstance(self.seed, (list, tuple)):
+            return [torch.Generator().manual_seed(eps_seed(s, self.t)) for s in self.seed]
+        return torch.Generator().manual_seed(eps_seed(self.seed, self.t))
 
     def d_loss(self, D, x_real, x_fake):
         loss, parts = wgan_d_loss(D(x_real), D(x_fake))
-        penalty = gradient_penalty(D, x_real, x_fake, self.generator(), self.lam)
+        penalty = gradient_penalty(D, x_real, x_fake, self.generators(), self.lam)
         self.t += 1
         loss = loss + penalty
         parts.update(_parts(d_loss=loss, grad_penalty=penalty))
@@ -670,11 +708,17 @@ def unrolled_parameters(D, x_real: torch.Tensor, x_fake: torch.Tensor, steps: in
     return params
 
 
-def unrolled_g_loss(D, x_real: torch.Tensor, x_fake: torch.Tensor, steps: int, lr):
-    """L_G = -E_z[log D_k(G(z))], D_k = D after k differentiable gradient steps (``unrolled_parameters``) (Metz et al. 2016, eqs. 5-6)."""
+def unrolled_g_loss(D, x_real: torch.Tensor, x_fake: torch.Tensor, steps: int, lr, generator_loss: str = "minimax"):
+    """L_G = E_z[log(1 - D_k(G(z)))], D_k = D after k differentiable gradient steps (``unrolled_parameters``) (Metz et al. 2016, eqs. 5-6).
+
+    That is the paper's surrogate f_K(theta_G, theta_D) = f(theta_G, theta_D^K), the game's value under the unrolled D,
+    which G minimises ("minimax"); ``generator_loss`` may name another of ``GENERATOR_LOSSES``, e.g. "non_saturating"
+    (-E_z[log D_k(G(z))]), applied to the same unrolled D.
+    """
+    g_loss_fn = _generator_loss_named(generator_loss)
     params = unrolled_parameters(D, x_real, x_fake, steps, lr)
     d_fake = functional_call(D, (params, dict(D.named_buffers())), (x_fake,))
-    loss, parts = g_loss_non_saturating(d_fake)
+    loss, parts = g_loss_fn(d_fake)
     parts.update(_parts(D_fake_unrolled=torch.sigmoid(d_fake).mean(-1)))
     return loss, parts
 
@@ -687,27 +731,32 @@ class _LastBatch:
 
 class UnrolledGANObjective(Objective):
     """Unrolled GAN (Metz, Poole, Pfau, Sohl-Dickstein 2016, arXiv:1611.02163): D learns with the cross-entropy
-    loss; G minimises the non-saturating loss against D unrolled k = ``unroll_steps`` steps ahead, and the gradient
-    flows back through the unrolling, so G sees how D would answer its move (which discourages collapsing onto the
-    mode D currently rates best).
+    loss; G minimises the game's value E_z[log(1 - D_k(G(z)))] against D unrolled k = ``unroll_steps`` steps ahead
+    (the paper's eqs. 5-6: G differentiates the saddle objective f(theta_G, theta_D^K)), and the gradient flows back
+    through the unrolling, so G sees how D would answer its move (which discourages collapsing onto the mode D
+    currently rates best). ``generator_loss`` names the loss applied to D_k: "minimax" (the paper, the default) or
+    another of ``GENERATOR_LOSSES``, e.g. "non_saturating" (-E_z[log D_k(G(z))], the common heuristic).
 
     Decisions: the unrolled steps are plain gradient descent with step ``unroll_lr`` (the paper unrolls its
     optimizer, Adam; from a fresh state Adam's first step is lr * sign(g), whose derivative is zero, and the trainer's
     Adam state is not the objective's to read); every unrolled step uses the real minibatch of the last
-    discriminator step and the generator's current batch G(z); k = 0 is the plain non-saturating GAN (for
+    discriminator step and the generator's current batch G(z); k = 0 is the plain GAN with that generator loss (for
     comparisons, same code path); k < 0 is an error. ``g_loss`` never changes D's weights. Ensembles work;
     ``unroll_lr`` may be one per member.
     """
 
-    def __init__(self, unroll_steps: int = 5, unroll_lr=0.1):
+    def __init__(self, unroll_steps: int = 5, unroll_lr=0.1, generator_loss: str = "minimax"):
         if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
             raise ValueError(f"unroll_steps (k, the discriminator steps G looks ahead) must be an integer >= 0 "
                              f"(0: the plain GAN), got {unroll_steps!r}")
         self.unroll_steps = unroll_steps
         self.unroll_lr = _check_members("unroll_lr (the step size of the unrolled discriminator updates)", unroll_lr,
                                         _check_positive)
+        _generator_loss_named(generator_loss)  # a clear ValueError for an unknown name
+        self.generator_loss = generator_loss
         self.members = n_members(unroll_lr=self.unroll_lr)
-        self.name = f"unrolled-gan[k={unroll_steps}]"
+        self.name = f"unrolled-gan[k={unroll_steps}]" if generator_loss == "minimax" else \
+            f"unrolled-gan[k={unroll_steps}, {generator_loss}]"
         self._last = _LastBatch()
 
     def d_loss(self, D, x_real, x_fake):
@@ -717,4 +766,4 @@ class UnrolledGANObjective(Objective):
     def g_loss(self, D, x_fake, z):
         if self.unroll_steps and self._last.x is None:
             raise ValueError("the unrolled generator loss needs a real minibatch: call d_loss first (the trainer does, every step)")
-        return unrolled_g_loss(D, self._last.x, x_fake, self.unroll_steps, self.unroll_lr)
+        return unrolled_g_loss(D, self._last.x, x_fake, self.unroll_steps, self.unroll_lr, self.generator_loss)

@@ -23,7 +23,7 @@ from torch import nn
 
 from . import evaluation
 from .data import load_images
-from .losses import Objective
+from .losses import Objective, _LastBatch
 from .models import ConvGenerator
 from .runtime import num_threads
 from .train import TrainConfig, train
@@ -57,9 +57,15 @@ def check_labels(y: torch.Tensor, n_classes: int) -> torch.Tensor:
 
 # ---------------------------------------------------------------- label smoothing and instance noise
 def optimal_discriminator_smoothed(p_data, p_model, real_label: float = 1.0, fake_label: float = 0.0):
-    """D*(x) = (a p_data(x) + b p_model(x)) / (p_data(x) + p_model(x)) for targets a (real) and b (fake)."""
+    """D*(x) = (a p_data(x) + b p_model(x)) / (p_data(x) + p_model(x)) for targets a (real) and b (fake); (a + b)/2 where both are 0.
+
+    Where neither density has mass D* is undefined; as ``metrics.optimal_discriminator`` (1/2 there, the a = 1, b = 0
+    case) it takes the value D* has where the densities are equal, (a + b)/2, instead of 0/0 = NaN.
+    """
     p_data, p_model = torch.as_tensor(p_data, dtype=torch.float64), torch.as_tensor(p_model, dtype=torch.float64)
-    return (real_label * p_data + fake_label * p_model) / (p_data + p_model)
+    total = p_data + p_model
+    return torch.where(total > 0, (real_label * p_data + fake_label * p_model) / total.clamp_min(1e-300),
+                       torch.full_like(total, (real_label + fake_label) / 2))
 
 
 def instance_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -375,23 +381,31 @@ class _LabelledBatches(Objective):
 
 class FeatureMatchingSSL(_LabelledBatches):
     """Semi-supervised (K+1)-class GAN: D = K logits (``kplus1_d_loss``) on a labelled batch, the unlabelled batch
-    and the fakes; G matches the mean of D's last hidden layer on real and fake data."""
+    and the fakes; G matches the mean of D's last hidden layer on real and fake data, both under the current D."""
 
     name = "ssl[feature matching]"
 
     def __init__(self, images, labels, batch_size: int = 100, seed: int = 0):
         super().__init__(images, labels, batch_size, seed)
-        self._f_real = None
+        self._last = _LastBatch()   # the unlabelled batch of the last discriminator step (not saved, not keyed)
 
     def d_loss(self, D, x_unl, x_fake):
         x_lab, y = self.labelled_batch(x_unl.device, x_unl.dtype)
         loss, parts = kplus1_d_loss(D(x_lab), y, D(x_unl), D(x_fake))
-        with torch.no_grad():
-            self._f_real = D.features(x_unl).mean(0, keepdim=True)
+        self._last.x = x_unl.detach()
         return loss, {"d_loss": loss.detach(), **parts}
 
     def g_loss(self, D, x_fake, z):
-        loss = feature_matching_loss(self._f_real, D.features(x_fake))
+        """L_G = ||mean f(x) - mean f(G(z))||^2 with both features under the current D (Salimans et al. 2016, 3.1).
+
+        f(x) is recomputed here, on the real batch of the last discriminator step, after D's updates, without a
+        gradient to D: matching features of the D before its update to those of the D after it compares two networks.
+        """
+        if self._last.x is None:
+            raise ValueError("feature matching needs a real minibatch: call d_loss first (the trainer does, every step)")
+        with torch.no_grad():
+            f_real = D.features(self._last.x)
+        loss = feature_matching_loss(f_real, D.features(x_fake))
         return loss, {"g_loss": loss.detach()}
 
 

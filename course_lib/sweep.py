@@ -44,6 +44,7 @@ import torch
 import torch.distributed as dist
 
 from . import compare, toys
+from . import methods as registry
 
 
 @dataclass(frozen=True)
@@ -144,17 +145,15 @@ def best_configs(rows) -> dict:
 def tuned(rows, methods=None) -> dict:
     """(target, method) -> the MethodConfig fields of its best run, for ``compare.compare(per_run=...)``.
 
-    Only the fields a method uses are kept (a GAN ignores the margin, an EBGAN the PT weight), so
-    that methods which share nothing do not split into needless ensembles.
+    Only the fields a method reads are kept (a GAN ignores the margin, an EBGAN the PT weight: the
+    registry, ``course_lib.methods``, says which), so that methods which share nothing do not split
+    into needless ensembles.
     """
-    unused = {"gan": ("margin", "pt_weight", "gamma"), "ebgan": ("pt_weight", "gamma"), "ebgan_pt": ("gamma",),
-              "magan": ("margin", "pt_weight", "gamma"), "lsgan": ("margin", "pt_weight", "gamma"),
-              "began": ("margin", "pt_weight")}
     out = {}
     for (target, method), b in best_configs(rows).items():
         if methods is None or method in methods:
-            out[target, method] = {k: v for k, v in b.items()
-                                   if k not in ("seed", "modes", "hq") and k not in unused.get(method, ())}
+            reads = registry.get(method).reads
+            out[target, method] = {k: v for k, v in b.items() if k not in ("seed", "modes", "hq") and reads(k)}
     return out
 
 
@@ -209,9 +208,15 @@ def _config(base: compare.MethodConfig, overrides: dict, where: str) -> compare.
 
 
 def _check_target(target, where: str, targets: dict) -> None:
-    """``target`` is a toy whose modes can be counted or a name in ``targets``; else a ValueError listing the choices."""
+    """``target`` is a toy whose modes can be counted, a name in ``targets`` or a target object; else a ValueError."""
     toy_names = list(countable_toys())
     if isinstance(target, str) and (target in targets or target in toy_names):
+        return
+    if not isinstance(target, str):
+        try:
+            compare._mode_target(target)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
         return
     extra = f" or one of the targets given ({sorted(targets)})" if targets else ""
     if isinstance(target, str) and target in toys.TARGETS:
@@ -243,9 +248,9 @@ def _as_run(r, where: str) -> Run:
 
 def _check_run(run: Run, where: str, base: compare.MethodConfig, targets: dict | None) -> None:
     """Everything about one run that could fail once training started: method, target, seed, overrides."""
-    if not isinstance(run.method, str) or run.method not in compare.TOY_METHODS:
-        raise ValueError(f"{where}: unknown method {run.method!r}{_hint(run.method, compare.TOY_METHODS)}; "
-                         f"choose one of {compare.TOY_METHODS}")
+    if not isinstance(run.method, str) or run.method not in registry.REGISTRY:
+        raise ValueError(f"{where}: unknown method {run.method!r}{_hint(run.method, registry.names())}; "
+                         f"choose one of {registry.names()}")
     if targets is not None:
         _check_target(run.target, where, targets)
     _check_seed(run.seed, where)
@@ -272,14 +277,21 @@ def plan(runs, base: compare.MethodConfig = compare.MethodConfig(), max_members:
     by_method = {}
     for i, r in enumerate(runs):
         by_method.setdefault(r.method, []).append(i)
-    return [[idx[j] for j in group] for idx in by_method.values()
-            for group in compare.shared_groups([runs[i].config(base) for i in idx], max_members)]
+    return [[idx[j] for j in group] for method, idx in by_method.items()
+            for group in compare.shared_groups([runs[i].config(base) for i in idx], max_members, method=method)]
 
 
 def _target_key(target, targets: dict):
     """What the members of one ensemble must share about their targets: given (not a toy) or not, and the data's dimension."""
-    obj = targets.get(target)
-    return (obj is not None, getattr(obj, "dim", None) if obj is not None else toys.make_target(target).dim)
+    obj = _resolve(target, targets)
+    return (not isinstance(obj, toys.Target), obj.dim)
+
+
+def _resolve(target, targets: dict):
+    """The target object of a run: a name given in ``targets``, a toy's name, or the object itself."""
+    if isinstance(target, str):
+        return targets[target] if target in targets else toys.make_target(target)
+    return target
 
 
 def run_sweep(runs, base: compare.MethodConfig = compare.MethodConfig(), device: str = "cpu",
@@ -300,7 +312,7 @@ def run_sweep(runs, base: compare.MethodConfig = compare.MethodConfig(), device:
             parts.setdefault(_target_key(runs[i].target, targets), []).append(i)
         for part in parts.values():
             group = [runs[i] for i in part]
-            out = compare.run_toy_ensemble(group[0].method, [targets.get(r.target, r.target) for r in group],
+            out = compare.run_toy_ensemble(group[0].method, [_resolve(r.target, targets) for r in group],
                                            [r.seed for r in group], [r.config(base) for r in group], device=device,
                                            progress=progress)
             for i, r, row in zip(part, group, out):

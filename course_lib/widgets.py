@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import compare, ebm, games, losses, metrics, models, plots, toys
+from . import compare, ebm, games, losses, methods, metrics, models, plots, toys
 from .energy import EnergyMLP
 from .train import TrainConfig, TrainingDiverged, train
 
@@ -116,15 +116,16 @@ def gan_playground(steps: int = 500, device=None):
                                                      device=device, progress=progress)))
 
 
-ENERGY_METHODS = ("ebgan", "ebgan_pt", "magan", "lsgan", "began")
+ENERGY_METHODS = methods.names("energy")  # the energy-based GANs of chapters 07-09 (course_lib.methods)
 
 
-def run_energy_gan(method: str = "ebgan", target: str = "ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
+def run_energy_gan(method: str = "ebgan", target="ring8", steps: int = 1500, lr: float = 1e-3, margin: float = 1.0,
                    gamma: float = 0.5, pt_weight: float = 0.1, seed: int = 0, device: str = "cpu", progress=None) -> dict:
-    """Train one energy-based GAN of chapters 07-09 on a toy target (``compare.run_toy``); returns its row with G, D and history.
+    """Train one energy-based GAN of chapters 07-09 on a toy target (a name or a target object, ``compare.run_toy``);
+    returns its row with G, D and history.
 
     ``progress(step, total)`` follows the run."""
-    compare._check_method(method, ENERGY_METHODS + ("gan",))
+    compare._check_method(method, methods.names("energy", "gan"))
     cfg = energy_config(steps, lr, margin, gamma, pt_weight)
     callback = (lambda step, *_: progress(step, steps)) if progress else None
     return compare.run_toy(method, target, seed, cfg, device=str(device), return_models=True, progress=False,
@@ -142,7 +143,7 @@ def draw_energy_gan(row: dict, fig=None):
     """The energy over the plane with real and generated samples, and the logged energies (and margin or k_t)."""
     fig = fig or plt.figure(figsize=(11, 4))
     ax1, ax2 = fig.subplots(1, 2)
-    t = toys.make_target(row["target"])
+    t = row.get("target_object") or toys.make_target(row["target"])
     h = row["history"]
     vmax = 3 * max(h.last("e_real", 50), h.last("e_fake", 50), 1e-6)
     plots.plot_surface_2d(ax1, row["D"], t, row["samples"][:1000], label="energy D(x)", squash=False, vmin=0, vmax=vmax)
@@ -150,8 +151,8 @@ def draw_energy_gan(row: dict, fig=None):
                   f"{100 * row['hq']:.0f}% high quality", fontsize=9)
     keys = [k for k in ("e_real", "e_fake", "margin", "k") if k in h.log]
     plots.plot_history(ax2, h, keys, smooth=25, title="energies during training")
-    if row["method"] in ("ebgan", "ebgan_pt"):
-        ax2.axhline(row["objective"].margin, color="k", ls="--", label="margin m")
+    if "margin" not in h.log and hasattr(row["objective"], "margin"):  # a fixed margin (EBGAN's m); MAGAN logs its own
+        ax2.axhline(float(row["objective"].margin), color="k", ls="--", label="margin m")
         ax2.legend(fontsize=8)
     ax2.set(yscale="log")
     fig.tight_layout()

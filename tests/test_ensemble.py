@@ -23,6 +23,12 @@ VARIED = {
     "lsgan": dict(ls_lambda=(0.5, 1.0, 2.0), lipschitz_weight=(0.0, 0.1, 0.5), delta_scale=(1.0, 2.0, 0.5)),
     "began": dict(gamma=(0.3, 0.5, 1.0), lambda_k=(0.01, 0.05, 0.2)),
     "maxent": dict(maxent_lam=(0.05, 0.1, 0.2), mi_weight=(0.0, 0.5, 1.0)),
+    # chapter 05's variants: their members differ in learning rates and seeds only (their own settings are shared);
+    # WGAN-GP's members also draw their own interpolation weights, each from its seed's stream
+    "wgan": dict(),
+    "wgan_gp": dict(),
+    "unrolled": dict(),
+    "mbd": dict(),
 }
 LR_D, LR_G = (1e-3, 5e-4, 2e-3), (1e-3, 2e-3, 5e-4)
 
@@ -75,12 +81,19 @@ def test_member_i_is_the_single_run_after_100_steps_in_float64(case):
         assert _max_diff(ensemble.member_state(D, i), d1.state_dict()) < 1e-5
         if method == "maxent":
             assert _max_diff(ensemble.member_state(obj.T, i), obj1.T.state_dict()) < 1e-5
+        if method == "wgan_gp":  # each run's interpolation weights come from its own seed (issue 26)
+            assert obj.seed == SEEDS and obj1.seed == seed
         assert set(h1.log) <= set(hs[i].log)  # an ensemble logs a term a member switched off (as 0)
         for key in h1.log:
             assert len(hs[i][key]) == STEPS
             assert hs[i][key] == pytest.approx(h1[key], abs=1e-6, nan_ok=True), key
     # the members really differ (different seeds and settings), so the agreement above means something
     assert _max_diff(ensemble.member_state(G, 0), ensemble.member_state(G, 1)) > 1e-3
+
+
+def test_finding5a_member_equals_single_run_covers_every_toy_method():
+    """Issue 26: the test above left out WGAN, WGAN-GP, the unrolled GAN and minibatch discrimination."""
+    assert {_cfgs(case)[0] for case in VARIED} == set(compare.TOY_METHODS)
 
 
 def test_stateful_objectives_keep_one_state_per_member():

@@ -76,7 +76,7 @@ def test_finding7_methodconfig_checks_each_member_of_per_member_values():
     # an ensemble's objective gets one MethodConfig whose HYPER_FIELDS hold one value per member (_per_member)
     cfg = compare.MethodConfig(lr_d=[1e-3, 2e-3], margin=(0.5, 2.0), gamma=[0.3, 1.0])
     assert cfg.margin == (0.5, 2.0)
-    merged = compare._per_member([compare.MethodConfig(margin=m) for m in (0.5, 1.0)])
+    merged = compare._per_member([compare.MethodConfig(margin=m) for m in (0.5, 1.0)], "ebgan")
     assert merged.margin == [0.5, 1.0]
     with pytest.raises(ValueError, match=r"MethodConfig\.margin\[1\] \(EBGAN's margin m\) must be .*got -2\.0"):
         compare.MethodConfig(margin=[1.0, -2.0])

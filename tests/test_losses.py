@@ -130,12 +130,18 @@ def test_interpolates_are_seeded_and_lie_between_the_pairs():
 
 
 def test_wgan_gp_draws_new_eps_every_critic_step_from_its_seed():
-    obj1, obj2 = losses.WGANGPObjective(seed=3), losses.WGANGPObjective(seed=3)
     D = _critic()
     x_real, x_fake = torch.randn(8, 2, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)
-    first = [float(obj1.d_loss(D, x_real, x_fake)[1]["grad_penalty"]) for _ in range(2)]
-    again = [float(obj2.d_loss(D, x_real, x_fake)[1]["grad_penalty"]) for _ in range(2)]
-    assert first == again and first[0] != first[1] and obj1.t == 2
+
+    def penalties(seed):
+        obj = losses.WGANGPObjective(seed=seed)
+        out = [float(obj.d_loss(D, x_real, x_fake)[1]["grad_penalty"]) for _ in range(2)]
+        assert obj.t == 2
+        return out
+
+    first, again, other = penalties(3), penalties(3), penalties(4)
+    assert first == again and first[0] != first[1]     # one seed, one stream; new eps every critic step
+    assert other[0] != first[0] and other[1] != first[1]  # another seed, other eps (issue 26: the seed was lost)
 
 
 class _LinearD(nn.Module):
@@ -163,13 +169,13 @@ class _LinearG(nn.Module):
 
 
 def test_unrolled_generator_gradient_matches_a_hand_written_unrolled_step():
-    """k = 1: w1 = w - eta dL_D/dw with the cross-entropy gradient written out by hand (it depends on G(z)),
+    """The non-saturating option, k = 1: w1 = w - eta dL_D/dw with the cross-entropy gradient written out by hand (it depends on G(z)),
     then L_G = mean softplus(-(w1.G(z) + b1)); one backward through that expression gives the reference."""
     gen = torch.Generator().manual_seed(0)
     x_real, z = torch.randn(6, 2, generator=gen, dtype=torch.float64), torch.randn(6, 1, generator=gen, dtype=torch.float64)
     eta = 0.5
     D, G = _LinearD(), _LinearG()
-    obj = losses.UnrolledGANObjective(unroll_steps=1, unroll_lr=eta)
+    obj = losses.UnrolledGANObjective(unroll_steps=1, unroll_lr=eta, generator_loss="non_saturating")
     obj.d_loss(D, x_real, G(z).detach())                       # as the trainer: D's step sees this real batch
     loss, _ = obj.g_loss(D, G(z), z)
     got = torch.autograd.grad(loss, [G.A, G.c])
@@ -200,6 +206,8 @@ def test_unrolled_loss_leaves_the_discriminator_unchanged_and_k_zero_is_the_plai
     obj.g_loss(D, G(z), z)[0].backward()
     assert all(torch.equal(v, before[k]) for k, v in D.state_dict().items())
     plain = losses.UnrolledGANObjective(unroll_steps=0)
+    assert plain.g_loss(D, G(z), z)[0].item() == pytest.approx(losses.g_loss_minimax(D(G(z)))[0].item(), abs=1e-12)
+    plain = losses.UnrolledGANObjective(unroll_steps=0, generator_loss="non_saturating")
     assert plain.g_loss(D, G(z), z)[0].item() == pytest.approx(losses.g_loss_non_saturating(D(G(z)))[0].item(), abs=1e-12)
 
 

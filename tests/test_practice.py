@@ -81,6 +81,63 @@ def test_virtual_batch_norm_normalises_the_reference_batch():
         practice.VirtualBatchNorm(3)(ref)
 
 
+def test_finding5b_virtual_batch_norm_gives_the_example_its_own_share_one_over_n_plus_one():
+    """Salimans et al. 2016: example x is normalised with the statistics of the reference batch plus x itself,
+    mean = (N mean_ref + mean_x) / (N + 1), mean square likewise, var = mean square - mean^2."""
+    vbn = practice.VirtualBatchNorm(1, eps=0.0).double()
+    vbn.record = True
+    vbn(torch.tensor([[0.0], [2.0]], dtype=torch.float64))           # N = 2: mean 1, mean square 2
+    vbn.record = False
+    out = vbn(torch.tensor([[4.0]], dtype=torch.float64))
+    # mean = (2*1 + 4)/3 = 2, mean square = (2*2 + 16)/3 = 20/3, var = 20/3 - 4 = 8/3: (4 - 2)/sqrt(8/3) = sqrt(3/2)
+    assert float(out.detach()) == pytest.approx(math.sqrt(1.5), abs=1e-12)   # without its own share: (4 - 1)/1 = 3
+    # images (B, C, H, W): per channel, the reference's mean over its examples and pixels, the example's over its pixels
+    torch.manual_seed(0)
+    vbn = practice.VirtualBatchNorm(2, eps=1e-3)
+    with torch.no_grad():
+        vbn.weight.copy_(torch.tensor([1.5, -0.5]))
+        vbn.bias.copy_(torch.tensor([0.2, 1.0]))
+    ref, x = 3 + torch.randn(5, 2, 3, 3, dtype=torch.float64), torch.randn(4, 2, 3, 3, dtype=torch.float64)
+    vbn.double()
+    vbn.record = True
+    vbn(ref)
+    vbn.record = False
+    out = vbn(x)
+    n = len(ref)
+    for i in range(len(x)):
+        for c in range(2):
+            pixels_ref, pixels_x = ref[:, c].reshape(-1).tolist(), x[i, c].reshape(-1).tolist()
+            m_ref = sum(pixels_ref) / len(pixels_ref)
+            sq_ref = sum(v * v for v in pixels_ref) / len(pixels_ref)
+            m_x, sq_x = sum(pixels_x) / 9, sum(v * v for v in pixels_x) / 9
+            mean, sq = (n * m_ref + m_x) / (n + 1), (n * sq_ref + sq_x) / (n + 1)
+            want = (x[i, c] - mean) / math.sqrt(sq - mean**2 + 1e-3) * vbn.weight[c].item() + vbn.bias[c].item()
+            torch.testing.assert_close(out[i, c].detach(), want, rtol=0, atol=1e-12)
+
+
+def test_finding5c_projection_discriminator_is_psi_of_phi_plus_the_label_embedding_dotted_with_phi():
+    """Miyato & Koyama 2018: D(x, y) = psi(phi(x)) + embed(y)^T phi(x), psi(h) = w.h + b."""
+    torch.manual_seed(0)
+    D = practice.DCGANDiscriminator(width=2, batchnorm=False, n_classes=3).double()
+    images = torch.rand(4, 1, 28, 28, dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 1])
+    x = torch.cat([images, practice.label_maps(y, 3).double()], 1)
+    phi = D.features(images).detach()                                   # (4, 2 * 2 * 49)
+    w, b, E = D.out.weight.detach()[0], D.out.bias.detach()[0], D.embed.weight.detach()
+    want = torch.stack([phi[i] @ w + b + E[y[i]] @ phi[i] for i in range(4)])
+    torch.testing.assert_close(D(x).detach(), want, rtol=0, atol=1e-12)
+    # another label on the same images: the output moves by exactly (embed(y') - embed(y))^T phi(x)
+    y2 = torch.tensor([2, 0, 0, 1])
+    x2 = torch.cat([images, practice.label_maps(y2, 3).double()], 1)
+    moved = (D(x2) - D(x)).detach()
+    torch.testing.assert_close(moved, torch.stack([(E[y2[i]] - E[y[i]]) @ phi[i] for i in range(4)]), rtol=0, atol=1e-12)
+    assert moved[3].item() == 0.0 and bool((moved[:3].abs() > 1e-6).all())
+    with torch.no_grad():  # explicit embeddings: class 1 adds 0.5 * sum(phi), the others nothing
+        D.embed.weight.zero_()
+        D.embed.weight[1].fill_(0.5)
+    torch.testing.assert_close(D(x).detach(), phi @ w + b + 0.5 * phi.sum(1) * (y == 1).double(), rtol=0, atol=1e-12)
+
+
 def test_kplus1_loss_against_hand_computed_values():
     l_lab, y = torch.tensor([[2.0, 0.0]]), torch.tensor([0])
     l_unl, l_fake = torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, -1.0]])
