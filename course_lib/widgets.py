@@ -69,10 +69,11 @@ def _png(fig):
     return Image(buf.getvalue(), format="png")
 
 
-def run_gan(target: str = "ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,
+def run_gan(target="ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,
             steps: int = 500, hidden: int = 100, depth: int = 2, seed: int = 0, device=None, progress=None):
-    """Train a small GAN on a toy target; returns (target, G, D, history). ``progress(step, total)`` follows the run."""
-    t = toys.make_target(target)
+    """Train a small GAN on a toy target (a name or a target object); returns (target, G, D, history).
+    ``progress(step, total)`` follows the run."""
+    t = toys.make_target(target) if isinstance(target, str) else target
     torch.manual_seed(seed)
     G = models.Generator(z_dim=t.dim, x_dim=t.dim, hidden=hidden, depth=depth)
     D = models.Discriminator(x_dim=t.dim, hidden=hidden, depth=depth)

@@ -47,6 +47,7 @@ from course_lib import compare, evaluation, is_full, is_test, metrics, plots, pr
 from course_lib.runtime import num_threads
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
+from course_lib.verdicts import by_seed, compare_runs
 from course_lib.widgets import energy_playground
 
 S, device = setup_notebook(
@@ -448,9 +449,10 @@ ms = lambda t, m: f"{by[t, m]['modes_mean']:.1f} ± {by[t, m]['modes_std']:.1f}"
 best = {t: max((m for m in S.cmp_methods), key=lambda m: by[t, m]["modes_mean"]) for t in ("ring8", "grid25")}
 lines = [f"* **8 Gaussians**: {compare.LABELS[best['ring8']]} covers the most modes ({ms('ring8', best['ring8'])} of 8)."]
 if "ebgan_pt" in S.cmp_methods:
-    lines.append(f"  EBGAN-PT covers {ms('ring8', 'ebgan_pt')} against EBGAN's {ms('ring8', 'ebgan')}"
-                 + (": the pulling-away term does what it promises." if by["ring8", "ebgan_pt"]["modes_mean"] > by["ring8", "ebgan"]["modes_mean"]
-                    else "."))
+    runs_of = lambda m: [r for r in rows if r["target"] == "ring8" and r["method"] == m]  # noqa: E731
+    pt_verdict = compare_runs(by_seed(runs_of("ebgan_pt")), by_seed(runs_of("ebgan")), "EBGAN-PT", "EBGAN",
+                              "modes covered on ring8")
+    lines.append(f"  The pulling-away term (the course's comparison rule, as in chapter 07): {pt_verdict.sentence()}.")
     lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 07).")
 lines.append(f"  BEGAN finds {ms('ring8', 'began')} with {100 * by['ring8', 'began']['hq_mean']:.0f}% of its samples on them"
              + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
@@ -502,7 +504,6 @@ display(Markdown(
 if not is_test():
     assert modes["ring8", "gan"] >= 6
 if not is_test() and not is_full():  # at the real profile's budget
-    assert modes["ring8", "ebgan_pt"] > modes["ring8", "ebgan"]
     assert max(modes["grid25", m] for m in S.cmp_methods) < 12  # nobody covers the grid at this budget
     assert modes["ring8", "began"] <= 1.5 and by["ring8", "began"]["hq_mean"] > 0.9  # BEGAN: one mode, sharply
     assert fewest  # the methods that trust the autoencoder's energy most cover the fewest modes on the ring

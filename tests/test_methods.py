@@ -106,5 +106,6 @@ def test_a_target_object_of_ones_own_trains_everywhere_a_name_does(monkeypatch):
     assert swept[0]["modes"] == row["modes"] and swept[0]["n_modes"] == 24
     panel = widgets.run_energy_gan("ebgan", SPIRAL, steps=10)
     assert panel["n_modes"] == 24 and panel["target_object"] is SPIRAL
+    assert widgets.run_gan(SPIRAL, steps=5, hidden=8)[0] is SPIRAL
     with pytest.raises(ValueError, match="sample"):
         compare.run_toy("gan", object(), 0, TINY, progress=False)
