@@ -6,9 +6,9 @@ minibatches for both), and the rule looks at the per-seed differences; otherwise
 A percentile bootstrap (Efron & Tibshirani 1993, ch. 13) gives a ``level`` interval for the
 difference of the means. Three outcomes, worded from it and nothing else:
 
-* "A better": the interval lies wholly on A's side of zero;
-* "B better": wholly on B's side;
-* "no difference detectable with n seeds": the interval holds zero, or there are fewer than
+* "A does better": the interval lies wholly on A's side of zero;
+* "B does better": wholly on B's side;
+* "No difference detectable with n seeds": the interval holds zero, or there are fewer than
   ``MIN_SEEDS`` runs a side (then the sentence says that too few seeds were run to tell).
 
 ``compare_runs`` returns a ``Verdict``, whose ``sentence()`` is what a chapter prints: no
@@ -55,11 +55,11 @@ class Verdict:
                    f"{100 * self.level:.0f}% interval {self.low:+.3g} to {self.high:+.3g}, {how}")
         if self.outcome == "none":
             if self.n < MIN_SEEDS:
-                return (f"{self.a} and {self.b}: too few seeds ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
+                return (f"Between {self.a} and {self.b}, too few seeds ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
                         f"{self.what} ({self.mean_a:.3g} against {self.mean_b:.3g})")
-            return f"no difference in {self.what} detectable with {self.n} seeds between {self.a} and {self.b} ({numbers})"
+            return f"No difference in {self.what} detectable with {self.n} seeds between {self.a} and {self.b} ({numbers})"
         better, worse = (self.a, self.b) if self.outcome == "a" else (self.b, self.a)
-        return f"{better} better than {worse} in {self.what} ({self.a} {numbers})"
+        return f"{better} does better than {worse} in {self.what} ({self.a} {numbers})"
 
 
 def _bootstrap_means(values: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:

@@ -375,9 +375,12 @@ remedy = {(t, m): compare_runs(by_seed([r for r in mc_rows if r["target"] == t a
                                by_seed([r for r in mc_rows if r["target"] == t and r["method"] == "gan"]),
                                compare.LABELS[m], "the plain GAN", f"modes covered on {t}")
           for t in ("ring8", "grid25") for m in ("mbd", "unrolled")}
-display(Markdown("\n".join(f"* {v.sentence()}." for v in remedy.values())
-                 + "\n\nMetz et al. report all 8 modes of the ring with 10 unrolling steps and a far longer run."))
 remedies_won = {t: [compare.LABELS[m] for m in ("mbd", "unrolled") if remedy[t, m].outcome == "a"] for t in ("ring8", "grid25")}
+lost = [compare.LABELS[m] for m in ("mbd", "unrolled") if remedy["ring8", m].outcome != "a"]
+display(Markdown("\n".join(f"* {v.sentence()}." for v in remedy.values())
+                 + ("\n\nOn the ring, " + " and ".join(lost) + " did not cover more modes than the plain GAN at this "
+                    "budget: Metz et al.'s result there (all 8 modes with 10 unrolling steps and a far longer run) is not "
+                    "reproduced here." if lost else "")))
 if not is_test():
     # measured (5 seeds): both remedies beat the plain GAN on the grid, neither on the ring, at this small budget
     assert remedies_won["grid25"], remedy

@@ -1,9 +1,9 @@
-"""Sweeps keep finished work (issue 25): each test names the finding of the issue it covers.
+"""Sweeps keep finished work (issue 25, finding 6): each test names the part of the finding it covers.
 
-Finding 1: a rank done long before rank 0 made the gather time out; 2: a missing ``--out`` folder
-failed after all training; 3: a bad run in a later group failed after earlier groups trained;
-4: two sweeps writing one ``--out`` shared a temporary file; 5: spec errors did not name the file
-or the field.
+6.1: a rank done long before rank 0 made the gather time out; 6.2: a missing ``--out`` folder
+failed after all training; 6.3: a bad run in a later group failed after earlier groups trained;
+6.4: two sweeps writing one ``--out`` shared a temporary file; 6.5: spec errors did not name the
+file or the field.
 """
 import json
 import os
@@ -54,10 +54,10 @@ def _parts(folder):
     return sorted(p.name for p in Path(folder).iterdir() if p.name.endswith(".part.json") or p.name.endswith(".tmp"))
 
 
-def test_finding1_a_rank_done_long_before_rank_0_outlasting_the_process_group_timeout_loses_no_rows(tmp_path):
-    # rank 0 trains run 0 (3000 steps, seconds), rank 1 run 1 (5 steps): rank 1 waits for rank 0 far longer than the
-    # process group's timeout of 2 s, which made the old gather_object fail (gloo: "Timed out waiting 2000ms")
-    runs = [sweep.Run("ebgan", "ring8", 0, {"steps": 3000}), sweep.Run("ebgan", "ring8", 1)]
+def test_finding6_1_a_rank_done_long_before_rank_0_outlasting_the_process_group_timeout_loses_no_rows(tmp_path):
+    # rank 0 trains run 0 (6000 steps, about 12 s here), rank 1 run 1 (5 steps): rank 1 waits for rank 0 far longer than
+    # the process group's timeout of 2 s, which made the old gather_object fail (gloo: "Timed out waiting 2000ms")
+    runs = [sweep.Run("ebgan", "ring8", 0, {"steps": 6000}), sweep.Run("ebgan", "ring8", 1)]
     sweep.write_spec(str(tmp_path / "sweep.json"), runs, BASE)
     proc = _torchrun(tmp_path, "--spec", "sweep.json", "--out", "rows.json", "--pg-timeout-s", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -67,7 +67,7 @@ def test_finding1_a_rank_done_long_before_rank_0_outlasting_the_process_group_ti
     assert _parts(tmp_path) == []  # the part files go once the rows are written
 
 
-def test_finding1_rows_of_finished_ensembles_stay_in_the_part_file_when_a_rank_fails(tmp_path, monkeypatch, one_rank):
+def test_finding6_1_rows_of_finished_ensembles_stay_in_the_part_file_when_a_rank_fails(tmp_path, monkeypatch, one_rank):
     trained = []
     real = compare.run_toy_ensemble
 
@@ -99,7 +99,7 @@ class _Board:
         return self.values[key]
 
 
-def test_finding1_rank_0_stops_waiting_when_another_rank_reports_it_failed():
+def test_finding6_1_rank_0_stops_waiting_when_another_rank_reports_it_failed():
     board = _Board(failed_1=b"RuntimeError: boom")
     with pytest.raises(RuntimeError, match=r"rank 1 failed \(RuntimeError: boom\)"):
         sweep._await(board, "rows/1", [1], deadline=float("inf"), what="rank 0 waited for rank 1's rows")
@@ -108,7 +108,7 @@ def test_finding1_rank_0_stops_waiting_when_another_rank_reports_it_failed():
         sweep._await(_Board(), "rows/1", [1], deadline=0.0, what="")
 
 
-def test_finding2_out_in_a_missing_folder_fails_before_any_training(tmp_path, capsys, no_training, one_rank):
+def test_finding6_2_out_in_a_missing_folder_fails_before_any_training(tmp_path, capsys, no_training, one_rank):
     sweep.write_spec(str(tmp_path / "sweep.json"), GOOD, BASE)
     missing = tmp_path / "results" / "rows.json"
     with pytest.raises(SystemExit):
@@ -135,13 +135,13 @@ BAD_LATE = {  # a run in the last group (another method) that only failed once t
 
 
 @pytest.mark.parametrize("case", sorted(BAD_LATE))
-def test_finding3_a_bad_run_in_a_later_group_fails_before_the_first_group_trains(case, no_training):
+def test_finding6_3_a_bad_run_in_a_later_group_fails_before_the_first_group_trains(case, no_training):
     run, message = BAD_LATE[case]
     with pytest.raises(ValueError, match=message):
         sweep.run_sweep(GOOD + [run], BASE, progress=False)
 
 
-def test_finding3_the_whole_spec_is_checked_before_a_distributed_sweep_trains(tmp_path, no_training, one_rank):
+def test_finding6_3_the_whole_spec_is_checked_before_a_distributed_sweep_trains(tmp_path, no_training, one_rank):
     with pytest.raises(ValueError, match=r"runs\[2\]: unknown target 'ring9'"):
         sweep.run_distributed(GOOD + [sweep.Run("began", "ring9", 2)], BASE, out=str(tmp_path / "rows.json"))
     with pytest.raises(ValueError, match="max_members"):
@@ -149,14 +149,14 @@ def test_finding3_the_whole_spec_is_checked_before_a_distributed_sweep_trains(tm
     assert _parts(tmp_path) == []
 
 
-def test_finding3_toys_of_different_dimensions_train_as_separate_ensembles():
+def test_finding6_3_toys_of_different_dimensions_train_as_separate_ensembles():
     # one method, one config, but 2-D and 1-D data: one ensemble could not hold both, and the sweep failed at that group
     runs = [sweep.Run("gan", "ring8", 0), sweep.Run("gan", "gaussian1d", 1), sweep.Run("gan", "grid25", 2)]
     rows = sweep.run_sweep(runs, BASE, progress=False)
     assert [(r["target"], r["index"], r["n_modes"]) for r in rows] == [("ring8", 0, 8), ("gaussian1d", 1, 1), ("grid25", 2, 25)]
 
 
-def test_finding4_two_sweeps_writing_one_out_use_temporary_files_of_their_own(tmp_path, monkeypatch, one_rank):
+def test_finding6_4_two_sweeps_writing_one_out_use_temporary_files_of_their_own(tmp_path, monkeypatch, one_rank):
     sweep.write_spec(str(tmp_path / "sweep.json"), GOOD, BASE)
     out = tmp_path / "rows.json"
     moves, replace = [], os.replace
@@ -209,12 +209,12 @@ BAD_SPECS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SPECS))
-def test_finding5_read_spec_names_the_file_and_the_field(tmp_path, case):
+def test_finding6_5_read_spec_names_the_file_and_the_field(tmp_path, case):
     text, message = BAD_SPECS[case]
     assert re.search(message, _spec_error(tmp_path, text))
 
 
-def test_finding5_the_cli_with_a_bad_spec_exits_with_a_clear_message_before_training(tmp_path, capsys, no_training, one_rank):
+def test_finding6_5_the_cli_with_a_bad_spec_exits_with_a_clear_message_before_training(tmp_path, capsys, no_training, one_rank):
     spec = tmp_path / "sweep.json"
     spec.write_text(json.dumps({"base": {"steps": 5}, "runs": [RUN, dict(RUN, target="ring9")]}))
     with pytest.raises(SystemExit) as e:

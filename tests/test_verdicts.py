@@ -11,7 +11,7 @@ def test_a_clear_paired_difference_names_the_better_set_up_either_way_round():
     v = compare_runs(a, b, "EBGAN-PT", "EBGAN", "modes covered")
     assert v.outcome == "a" and v.winner == "EBGAN-PT" and v.paired and v.n == 6
     assert v.low > 0 and v.diff == pytest.approx(np.mean(a) - np.mean(b))
-    assert v.sentence().startswith("EBGAN-PT better than EBGAN in modes covered")
+    assert v.sentence().startswith("EBGAN-PT does better than EBGAN in modes covered")
     assert compare_runs(b, a, "EBGAN", "EBGAN-PT").outcome == "b"
     # for an error, lower is better: the same numbers reverse the verdict
     assert compare_runs(a, b, "A", "B", "test error", higher_is_better=False).outcome == "b"
@@ -23,7 +23,7 @@ def test_a_constant_per_seed_gain_is_detected_although_the_seeds_vary_widely():
     v = compare_runs([x + 1 for x in a], a)
     assert v.outcome == "a" and v.low == pytest.approx(1.0) and v.high == pytest.approx(1.0)
     unpaired = compare_runs([x + 1 for x in a], a, paired=False)
-    assert unpaired.outcome == "none" and "no difference" in unpaired.sentence()
+    assert unpaired.outcome == "none" and "No difference" in unpaired.sentence()
 
 
 def test_no_difference_when_the_interval_holds_zero():
@@ -31,7 +31,7 @@ def test_no_difference_when_the_interval_holds_zero():
     a, b = rng.normal(0, 1, 8), rng.normal(0, 1, 8)
     v = compare_runs(a, b, "A", "B", "score")
     assert v.low <= 0 <= v.high and v.outcome == "none" and v.winner is None
-    assert v.sentence().startswith("no difference in score detectable with 8 seeds between A and B")
+    assert v.sentence().startswith("No difference in score detectable with 8 seeds between A and B")
 
 
 def test_a_tie_is_no_difference():
