@@ -322,6 +322,15 @@ def network_references(out: Path) -> list:
     return found
 
 
+# real-profile seconds per notebook in CI (2 cores, two notebooks side by side, 2026-12-06): they order a first
+# build's notebooks longest first when no earlier build left its timings.json (later builds use their own)
+EXPECTED_SECONDS = {"01_structured_perceptron": 11, "02_factor_analysis_em": 12, "03_variational_autoencoder": 49,
+                    "04_original_gan": 98, "05_training_gans": 434, "06_mcmc_ebm": 210, "07_ebgan_and_magan": 445,
+                    "08_loss_sensitive_gan": 166, "09_began_and_comparison": 559, "10_maximum_entropy_ebm": 129,
+                    "11_evaluating_generative_models": 229, "12_hyperparameter_robustness": 676,
+                    "13_practical_gans": 640, "14_conditional_gans": 370, "15_semi_supervised_gans": 600}
+
+
 def _read_timings(path: Path) -> dict:
     """The last build's records in ``path`` (timings.json) by notebook name; {} when it is missing, damaged or wrongly shaped.
 
@@ -370,8 +379,8 @@ def main(argv=None) -> int:
     else:
         jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(paths)))
         print(f"executing {len(paths)} notebooks in the {profile} profile, {jobs} at a time ...", flush=True)
-        # longest first (by the last build's times, where there was one): the side-by-side runs end together
-        last = {name: r["seconds"] for name, r in _read_timings(timings).items()}
+        # longest first (by the last build's times, else by EXPECTED_SECONDS): the side-by-side runs end together
+        last = {**EXPECTED_SECONDS, **{name: r["seconds"] for name, r in _read_timings(timings).items()}}
         order = sorted(paths, key=lambda p: -last.get(p.stem, 0.0))
         done = {}
         with ProcessPoolExecutor(max_workers=jobs) as pool:

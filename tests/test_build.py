@@ -129,3 +129,10 @@ def test_store_notes_print_as_text_and_real_warnings_stay_warnings():
     nb = _notebook([cell])
     assert build.store_notes_as_text(nb) == 1
     assert [o["name"] for o in nb.cells[0].outputs] == ["stdout", "stderr"]
+
+
+def test_a_first_build_orders_the_notebooks_longest_first_by_the_expected_seconds():
+    """With no timings.json of an earlier build, the expected seconds order every notebook of the course."""
+    names = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(build.EXPECTED_SECONDS) == names
+    assert all(s > 0 for s in build.EXPECTED_SECONDS.values())
