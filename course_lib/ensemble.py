@@ -210,6 +210,23 @@ class _MemberOptimizer(torch.optim.Optimizer):
     def _update(self, group, params, grads):
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """torch's optimizer state plus which members are still training (the caches derived from them left out)."""
+        state = super().state_dict()
+        for group in state["param_groups"]:
+            group.pop("_scalar", None)
+        return dict(state, active=self.active.clone())
+
+    def load_state_dict(self, state: dict) -> None:
+        state = dict(state)
+        active = state.pop("active", None)
+        super().load_state_dict(state)
+        if active is not None:
+            self.active.copy_(active)
+        self._views.clear()
+        for group in self.param_groups:
+            group.pop("_scalar", None)
+
     def stop(self, i: int) -> None:
         """Freeze member i: its parameters no longer move and its optimizer state is cleared."""
         self.active[i] = False

@@ -319,21 +319,22 @@ def _say_once(message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def remember(spec, fit, store: RunStore | None = None, validate=None):
+def remember(spec, fit, store: RunStore | None = None, validate=None, key: str | None = None):
     """``(payload, "loaded" | "trained", seconds)``: the stored payload for ``spec``, or ``fit()``'s, stored.
 
     ``fit()`` returns a dict of tensors, numbers, strings, lists and dicts. With the store off (or a
     spec that cannot be described: said once) it simply trains. ``validate(payload)`` may name a
-    problem with a stored payload's structure; such an entry is reported, removed and trained again. A store that cannot be read is treated as
-    empty; one that cannot take the run (read-only, full disk, ``$COURSE_STORE`` a file) never costs
+    problem with a stored payload's structure; such an entry is reported, removed and trained again. ``key``:
+    ``key_of(spec)`` when the caller has it already. A store that cannot be read is treated as empty; one that cannot take the run (read-only, full disk, ``$COURSE_STORE`` a file) never costs
     the run: a RuntimeWarning says what failed, and the run is saved under ``UNSAVED`` instead.
     """
     if store is None:
         root = store_root()
         store = RunStore(root) if root is not None else None
     start = time.perf_counter()
-    key = None
-    if store is not None:
+    if store is None:
+        key = None
+    elif key is None:
         try:
             key = key_of(spec)
         except TypeError as err:

@@ -475,7 +475,7 @@ def _train_or_load(G, D, sample_real, objective, cfg):
                 objective_state=store.objective_state(objective), modules=extra,
                 cfg={k: v for k, v in asdict(cfg).items() if k not in ("progress", "desc", "store", "resume_every")})
     trained = {}
-    resume = _resume_path(spec)
+    key, resume = _key_and_resume_path(spec)
 
     def fit():
         trained["histories"] = out = _train(G, D, sample_real, objective, cfg, resume=resume)
@@ -484,7 +484,7 @@ def _train_or_load(G, D, sample_real, objective, cfg):
                     objective=store.objective_state(objective), histories=[_history_payload(h) for h in histories],
                     ensemble=isinstance(out, list))
 
-    payload, how, seconds = store.remember(spec, fit, validate=lambda p: _payload_problem(p, G, D, extra))
+    payload, how, seconds = store.remember(spec, fit, validate=lambda p: _payload_problem(p, G, D, extra), key=key)
     if how == "trained":
         return trained["histories"]
     device = next(G.parameters()).device
@@ -533,15 +533,17 @@ def _payload_problem(p, G, D, extra) -> str | None:
     return None
 
 
-def _resume_path(spec) -> str | None:
-    """Where a run kept in the store saves its resumable checkpoint (the store's temp area), or None (store off, no key)."""
+def _key_and_resume_path(spec) -> tuple:
+    """(the run's key, where it saves its resumable checkpoint in the store's temp area); (None, None) when the store
+    is off or the run cannot be keyed (``store.remember`` then says so)."""
     root = store.store_root()
     if root is None:
-        return None
+        return None, None
     try:
-        return str(store.resume_path(root, store.key_of(spec)))
-    except (TypeError, OSError):
-        return None
+        key = store.key_of(spec)
+    except TypeError:
+        return None, None
+    return key, str(store.resume_path(root, key))
 
 
 def _generators(objective) -> list:
@@ -567,26 +569,12 @@ class _Resume:
         self.path, self.runs, self.opt_d, self.opt_g, self.average, self.device = path, runs, opt_d, opt_g, average, device
         self.last = time.monotonic()
 
-    def _optimizer_state(self, opt):
-        state = opt.state_dict()
-        for group in state["param_groups"]:
-            group.pop("_scalar", None)
-        return dict(state=state, active=getattr(opt, "active", None))
-
-    def _load_optimizer(self, opt, saved):
-        opt.load_state_dict(saved["state"])
-        if saved["active"] is not None:
-            opt.active.copy_(saved["active"])
-            opt._views.clear()
-            for group in opt.param_groups:
-                group.pop("_scalar", None)
-
     def save(self, step: int) -> None:
         r = self.runs
         state = dict(step=step, G=_state(r.G), D=_state(r.D), modules=[_state(m) for m in r.objective.modules()],
                      objective=store.objective_state(r.objective), gens=[g.get_state() for g in r.gens],
                      objective_gens=[g.get_state() for g in _generators(r.objective)],
-                     opt_d=self._optimizer_state(self.opt_d), opt_g=self._optimizer_state(self.opt_g), active=list(r.active),
+                     opt_d=self.opt_d.state_dict(), opt_g=self.opt_g.state_dict(), active=list(r.active),
                      histories=[_history_payload(h) for h in r.histories],
                      average=None if self.average is None else _state(self.average), cpu_rng=torch.get_rng_state(),
                      cuda_rng=torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None)
@@ -616,7 +604,7 @@ class _Resume:
                 g.set_state(s)
             for g, s in zip(_generators(r.objective), c["objective_gens"]):
                 g.set_state(s)
-            self._load_optimizer(self.opt_d, c["opt_d"]), self._load_optimizer(self.opt_g, c["opt_g"])
+            self.opt_d.load_state_dict(c["opt_d"]), self.opt_g.load_state_dict(c["opt_g"])
             r.active = list(c["active"])
             r.histories = [_history_from(p) for p in c["histories"]]
             if self.average is not None:
