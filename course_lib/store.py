@@ -38,6 +38,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import itertools
 import os
 import re
 import stat
@@ -297,12 +298,16 @@ class RunStore:
         torch.save(dict(payload, key=key), buf)
         data = buf.getvalue()
         name = f"{key}.{hashlib.sha256(data).hexdigest()}.pt"
-        for attempt in range(5):  # ``prune`` may remove an (empty) folder between its mkdir and the write
+        # ``prune`` may remove an (empty) folder between its mkdir and the write. Each such loss means prune
+        # made progress, so a writer keeps trying (backing off a little) for as long as the root is there.
+        give_up = time.monotonic() + 30.0
+        for attempt in itertools.count():
             try:
                 return _write_new(_make_folders(self.root, self.code, key[:2]), name, data)
             except FileNotFoundError:
-                if attempt == 4 or not self.root.is_dir():
+                if not self.root.is_dir() or time.monotonic() > give_up:
                     raise
+                time.sleep(min(0.0005 * 2 ** attempt, 0.02))
 
 
 def resume_path(root: str | os.PathLike, key: str) -> Path:
