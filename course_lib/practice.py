@@ -288,13 +288,16 @@ class LabelledImages:
 
 
 # ---------------------------------------------------------------- a judged image set and a DCGAN-style run
-def images_and_judge(name: str = "mnist", clf_steps: int = 800, device="cpu", threads: int = 1):
-    """The image set ``name`` ("mnist" or "fashion_mnist") and a classifier judge fitted on it, both notes printed."""
+def images_and_judge(name: str = "mnist", device="cpu", threads: int = 1):
+    """The image set ``name`` ("mnist" or "fashion_mnist", training split) and the course judge for it, both notes printed.
+
+    The judge is ``evaluation.course_judge(name)`` with the course's settings, so every chapter shares
+    one trained judge per build.
+    """
     data = load_images(name)
     print(data.note)
-    what = {"mnist": "digits", "fashion_mnist": "Fashion-MNIST images"}.get(name, "images")
     with num_threads(threads):
-        judge = evaluation.fit_mnist_classifier(data.images, data.labels, steps=clf_steps, device=device, what=what)
+        judge = evaluation.course_judge(name, device=device)
     print(judge.summary)
     return data, judge
 

@@ -35,6 +35,7 @@ the trainer says which happened.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -86,6 +87,7 @@ _ENTRY = re.compile(r"([0-9a-f]{64})\.([0-9a-f]{64})\.pt")
 _TMP = re.compile(r"\.writing-[A-Za-z0-9_]+\.tmp")
 _RESUME = re.compile(r"[0-9a-f]{64}\.pt(\.sha256)?")          # <code>/resume/<key>.pt: a run's resumable checkpoint
 _RESUME_TMP = re.compile(r"tmp[A-Za-z0-9_]+\.tmp")                  # save_checkpoint's temporary files there
+_LOCK = re.compile(r"[0-9a-f]{64}\.lock")                            # <code>/locks/<key>.lock: a run being trained
 _MEMBER = re.compile(r"runs/([0-9a-f]{16})/([0-9a-f]{2})/(([0-9a-f]{64})\.([0-9a-f]{64})\.pt)")
 FILE_MODE = 0o640  # entries are readable by the group (a store shared in a lab), never writable but by their owner
 UNSAVED = Path(tempfile.gettempdir()) / "course_lib-unsaved-runs"  # where a run goes when the store cannot take it
@@ -232,6 +234,11 @@ class RunStore:
                         sweep(Path(shard.path), stale) and remove_if_empty(Path(shard.path))
                     elif _is_dir(shard) and shard.name == "resume":
                         sweep(Path(shard.path), stale, resume=True) and remove_if_empty(Path(shard.path))
+                    elif _is_dir(shard) and shard.name == "locks" and stale:  # empty lock files of another code
+                        for e in _scan(Path(shard.path)):
+                            if _LOCK.fullmatch(e.name) and e.is_file(follow_symlinks=False):
+                                Path(e.path).unlink(missing_ok=True)
+                        remove_if_empty(Path(shard.path))
                 if stale:
                     remove_if_empty(Path(top.path))
         return files, nbytes
@@ -324,6 +331,31 @@ def _say_once(message: str) -> None:
         print(message, file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _training(store: RunStore, key: str):
+    """Hold ``<root>/<code>/locks/<key>.lock`` while a run is trained, so that two notebooks built side by side that
+    need the same run train it once: the second waits, then loads it. Where files cannot be locked, nothing is held."""
+    try:
+        import fcntl
+        folder = _make_folders(store.root, store.code, "locks")
+        fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"run store: another process is training this run ({key[:12]}...); waiting for it, then loading it",
+                  file=sys.stderr)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a file system without locks: train all the same
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def remember(spec, fit, store: RunStore | None = None, validate=None, key: str | None = None):
     """``(payload, "loaded" | "trained", seconds)``: the stored payload for ``spec``, or ``fit()``'s, stored.
 
@@ -354,7 +386,21 @@ def remember(spec, fit, store: RunStore | None = None, validate=None, key: str |
             payload = None
         if payload is not None:
             return payload, "loaded", time.perf_counter() - start
-    payload = fit()
+    with _training(store, key) if usable else contextlib.nullcontext():
+        if usable:  # another process may have trained it while this one waited for the lock
+            try:
+                payload = store.get(key, validate)
+            except OSError:
+                payload = None
+            if payload is not None:
+                return payload, "loaded", time.perf_counter() - start
+        payload = fit()
+        _put(store, key, payload, usable)
+    return payload, "trained", time.perf_counter() - start
+
+
+def _put(store, key, payload, usable) -> None:
+    """Store a freshly trained payload, or keep it under ``UNSAVED`` and say so when the store cannot take it."""
     if usable:
         try:
             store.put(key, payload)
@@ -364,12 +410,11 @@ def remember(spec, fit, store: RunStore | None = None, validate=None, key: str |
                      if isinstance(saved, Path) else f"the run could not be saved anywhere either ({saved})")
             warnings.warn(f"run store: could not store the run in {store.root} ({err}); {where}; "
                           f"set {ENV} to a writable folder with free space (or {ENV}=off)",
-                          RuntimeWarning, stacklevel=2)
+                          RuntimeWarning, stacklevel=3)
     elif key is not None:  # $COURSE_STORE is a file: said once (see _not_a_folder); the run is kept all the same
         saved = _save_unsaved(key, payload)
         print(f"run store: run saved to {saved}" if isinstance(saved, Path)
               else f"run store: the run could not be saved ({saved})", file=sys.stderr)
-    return payload, "trained", time.perf_counter() - start
 
 
 _WARNED: set = set()

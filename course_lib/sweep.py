@@ -114,9 +114,10 @@ def grid_search_runs(methods, targets, configs, first_seed: int = 0) -> list:
     return [Run(m, t, first_seed + i, dict(c)) for m in methods for t in targets for i, c in enumerate(configs)]
 
 
-def robustness(rows, good: dict) -> list:
+def robustness(rows, good: dict, fail_at: int = 1) -> list:
     """Per (target, method): how the grid's runs spread. ``good[target] = (modes, hq)``: a run counts as good with at least
-    that many modes covered and that high-quality share. Returns rows with the count, the good share, quartiles of modes."""
+    that many modes covered and that high-quality share. Returns rows with the count, the good share, quartiles of modes,
+    and the runs that fail: ``failed`` cover at most ``fail_at`` modes, ``zero`` cover none."""
     groups = {}
     for r in rows:
         groups.setdefault((r["target"], r["method"]), []).append(r)
@@ -128,8 +129,58 @@ def robustness(rows, good: dict) -> list:
         out.append(dict(target=target, method=method, runs=len(rs), n_modes=rs[0]["n_modes"], good=n_good,
                         good_share=n_good / len(rs), modes_q1=q(0.25), modes_median=q(0.5), modes_q3=q(0.75),
                         modes_best=modes[-1], hq_median=sorted(r["hq"] for r in rs)[len(rs) // 2],
-                        diverged=sum(bool(r["diverged"]) for r in rs)))
+                        diverged=sum(bool(r["diverged"]) for r in rs), failed=sum(r["modes"] <= fail_at for r in rs),
+                        failed_share=sum(r["modes"] <= fail_at for r in rs) / len(rs), fail_at=fail_at,
+                        zero=sum(r["modes"] == 0 for r in rs)))
     return out
+
+
+def reachable_good(rows, modes_frac: float = 0.75, hq_frac: float = 0.5) -> dict:
+    """target -> (modes, hq): a "good" line that the budget can reach, drawn from the best run of any method on the target.
+
+    The best run (most modes, then the highest high-quality share) covers M modes with a share H of
+    high-quality samples; a run is good with at least ``ceil(modes_frac * M)`` modes and ``hq_frac * H``.
+    A fixed line (say 20 of grid25's 25 modes) that no run of a short budget reaches makes every
+    method equally "bad" and says nothing; this one asks how often a method comes close to the best.
+    """
+    if not (0 < modes_frac <= 1 and 0 <= hq_frac <= 1):
+        raise ValueError(f"modes_frac must be in (0, 1] and hq_frac in [0, 1], got {modes_frac!r} and {hq_frac!r}")
+    best = {}
+    for r in rows:
+        if r["target"] not in best or (r["modes"], r["hq"]) > (best[r["target"]]["modes"], best[r["target"]]["hq"]):
+            best[r["target"]] = r
+    return {t: (max(1, math.ceil(modes_frac * b["modes"])), hq_frac * b["hq"]) for t, b in best.items()}
+
+
+def paired_verdict(rows, target: str, a: str, b: str, value=lambda r: r["modes"], what: str = "modes covered",
+                   higher_is_better: bool = True, labels: dict | None = None):
+    """The course's verdict (``verdicts.compare_runs``) on method ``a`` against ``b`` on ``target``, paired by configuration.
+
+    In a grid search (``grid_search_runs``) configuration i trains every method from seed i, so the
+    runs of two methods pair by their seed; each pair is checked to share its configuration. ``value``
+    gives the number compared from a row (default: modes covered; e.g. ``lambda r: r["modes"] <= 1``
+    with ``higher_is_better=False`` for the share of runs that fail).
+    """
+    from . import verdicts  # the course's one comparison rule
+    labels = labels or compare.LABELS
+    side = {}
+    for m in (a, b):
+        mine = sorted((r for r in rows if r["target"] == target and r["method"] == m), key=lambda r: r["seed"])
+        if not mine:
+            raise ValueError(f"no runs of {m!r} on {target!r} among the rows")
+        side[m] = {r["seed"]: r for r in mine}
+        if len(side[m]) != len(mine):
+            raise ValueError(f"several runs of {m!r} on {target!r} share a seed; a grid search gives one per configuration")
+    if set(side[a]) != set(side[b]):
+        raise ValueError(f"{a!r} and {b!r} on {target!r} were not trained in the same configurations (seeds differ)")
+    seeds = sorted(side[a])
+    for s in seeds:
+        ra, rb = side[a][s], side[b][s]
+        if any(ra["overrides"].get(k) != rb["overrides"].get(k) for k in set(ra["overrides"]) | set(rb["overrides"])):
+            raise ValueError(f"seed {s}: {a!r} and {b!r} ran in different configurations; pairing by configuration needs the same")
+    return verdicts.compare_runs([float(value(side[a][s])) for s in seeds], [float(value(side[b][s])) for s in seeds],
+                                 labels.get(a, a), labels.get(b, b), what, higher_is_better=higher_is_better, paired=True,
+                                 unit="configuration")
 
 
 def best_configs(rows) -> dict:

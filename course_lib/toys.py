@@ -192,7 +192,7 @@ TARGETS = {
 
 
 def widened() -> dict:
-    """The mixtures widened so that a CPU run of minutes resolves them (ring std 0.1, grid spacing 1), and the swiss roll.
+    """The mixtures made easier for a CPU run of minutes: the ring's Gaussians widened (std 0.1), the grid compressed (spacing 1); and the swiss roll.
 
     The energy-based models of chapters 06 and 10 train on these; their mode counts are not comparable
     with those of the standard ``ring8()`` and ``grid25()`` of chapters 04-09."""

@@ -42,6 +42,7 @@ class Verdict:
     paired: bool
     higher_is_better: bool
     level: float = LEVEL
+    unit: str = "seed"     # what pairs the runs, in the sentence's words (e.g. "configuration" for a grid search)
 
     @property
     def winner(self) -> str | None:
@@ -50,14 +51,15 @@ class Verdict:
 
     def sentence(self) -> str:
         """The verdict in words, with the numbers it rests on."""
-        how = f"{self.n} {'paired ' if self.paired else ''}seed{'s' if self.n != 1 else ''}"
+        units = f"{self.unit}s"
+        how = f"{self.n} {'paired ' if self.paired else ''}{self.unit}{'s' if self.n != 1 else ''}"
         numbers = (f"{self.mean_a:.3g} against {self.mean_b:.3g}; difference {self.diff:+.3g}, "
                    f"{100 * self.level:.0f}% interval {self.low:+.3g} to {self.high:+.3g}, {how}")
         if self.outcome == "none":
             if self.n < MIN_SEEDS:
-                return (f"Between {self.a} and {self.b}, too few seeds ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
+                return (f"Between {self.a} and {self.b}, too few {units} ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
                         f"{self.what} ({self.mean_a:.3g} against {self.mean_b:.3g})")
-            return f"No difference in {self.what} detectable with {self.n} seeds between {self.a} and {self.b} ({numbers})"
+            return f"No difference in {self.what} detectable with {self.n} {units} between {self.a} and {self.b} ({numbers})"
         better, worse = (self.a, self.b) if self.outcome == "a" else (self.b, self.a)
         return f"{better} does better than {worse} in {self.what} ({self.a} {numbers})"
 
@@ -69,11 +71,14 @@ def _bootstrap_means(values: np.ndarray, rng: np.random.Generator, n_boot: int) 
 
 
 def compare_runs(a_values, b_values, a: str = "A", b: str = "B", what: str = "the score", higher_is_better: bool = True,
-                 paired: bool | None = None, level: float = LEVEL, n_boot: int = N_BOOT, seed: int = 0) -> Verdict:
+                 paired: bool | None = None, level: float = LEVEL, n_boot: int = N_BOOT, seed: int = 0,
+                 unit: str = "seed") -> Verdict:
     """The course's verdict on set-up ``a`` against ``b`` from one number per run (see the module's docstring).
 
     ``paired`` (default: when both sides have as many runs) compares per-seed differences: give the
-    values in the same seed order. ``higher_is_better=False`` for errors and distances.
+    values in the same seed order. ``higher_is_better=False`` for errors and distances. ``unit`` names
+    what the runs are paired by in the sentence ("seed" by default; "configuration" when the runs of a
+    grid search pair by their shared configuration, as ``sweep.paired_verdict`` does).
     """
     x, y = np.asarray(a_values, dtype=float).ravel(), np.asarray(b_values, dtype=float).ravel()
     if len(x) == 0 or len(y) == 0:
@@ -100,7 +105,7 @@ def compare_runs(a_values, b_values, a: str = "A", b: str = "B", what: str = "th
     else:
         outcome = "a" if sign * diff > 0 else "b"
     return Verdict(a, b, what, outcome, float(x.mean()), float(y.mean()), diff, low, high, n, paired, higher_is_better,
-                   level)
+                   level, unit)
 
 
 def by_seed(rows, key: str = "modes") -> list:

@@ -19,8 +19,8 @@
 # **Question.** In chapter 04 the discriminator was never a lasting score of the data: where the
 # generator caught up with the data, D drifted towards 1/2 at the samples (and at the optimum it is
 # 1/2 everywhere, telling us nothing); where it did not, D stayed a confident classifier of the
-# moment, and off the data it was whatever training left it. Can the discriminator instead be a
-# *score* of how plausible x is, one that keeps its shape after training?
+# moment, and off the data it was whatever training left it. Can a GAN's discriminator instead be an
+# energy, a *score* of how plausible x is that keeps its shape after training?
 #
 # Think of an **energy** E(x): low where the data lives, high elsewhere. Chapter 01 learned such a
 # score for structured outputs with the perceptron: push the score of the correct answer up and
@@ -328,10 +328,13 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Are the samples digits, and how varied are they?
 #
-# > **The classifier judge** (used from here on for every image model). A small CNN trained on
-# > real digits (`evaluation.fit_mnist_classifier`; its accuracy on held-out real digits is
-# > printed) looks at 1,000 generated samples. A sample is **recognisable** when the classifier
-# > gives one class more than 90% probability; **classes** counts the digits that occur among the
+# > **The course's digit judge** (used from here on for every image model; chapter 11 shows how
+# > it is built). A small CNN trained on the 60,000 training digits (its accuracy on the official
+# > 10,000-digit test split is printed) looks at 1,000 generated samples. It has an eleventh class,
+# > "not a digit", trained on noise, blobs, shuffled and blended digits, and it rejects any image
+# > whose features lie farther from every digit class than 99.5% of real digits do. A sample is
+# > **recognisable** when it is not rejected and the judge gives one digit more than 90%
+# > probability; **classes** counts the digits that occur among the
 # > recognisable samples, and their **class entropy** measures variety ($\log_2 10 = 3.32$ bits
 # > when all ten digits are equally common, 0 when one digit is all there is;
 # > `evaluation.DigitJudge`). Held-out real digits, judged the same way, set the ceiling. It is
@@ -342,7 +345,7 @@ plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device)
+judge = evaluation.course_judge("mnist", device=device)
 print(judge.summary)
 for method, r in image_runs.items():
     x = r["G"].sample(S.n_judge, torch.Generator().manual_seed(6))
@@ -439,7 +442,7 @@ magan_report = judge(Gm_img.sample(S.n_judge, torch.Generator().manual_seed(6)))
 print(f"MAGAN samples: {magan_report['text']}")
 assert all(b <= a for a, b in zip(margins_img, margins_img[1:]))
 if not is_test():
-    assert magan_report["classes"] == 10 and magan_report["recognisable"] > 0.5
+    assert magan_report["classes"] == 10 and magan_report["recognisable"] > 0.3
     assert len(magan_img.margins) >= 3  # the first margin and at least two steps down
 
 # %% slideshow={"slide_type": "subslide"}

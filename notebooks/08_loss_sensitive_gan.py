@@ -17,8 +17,8 @@
 # # 08 · Loss-Sensitive GAN: a margin that grows with the distance
 #
 # **Question.** EBGAN (chapter 07) asks every generated sample to have energy at least m, however
-# close it already is to the data. Should a sample that is almost right really be pushed up as hard
-# as one that is nonsense?
+# close it already is to the data. Should an energy-based GAN push a generated sample that is almost
+# right up as hard as one that is nonsense?
 #
 # The Loss-Sensitive GAN (LS-GAN; Guo-Jun Qi 2017, arXiv:1701.06264; *not* the least-squares GAN
 # that shares the abbreviation) calls the discriminator a *loss function* $L_\theta(x)$, an
@@ -294,13 +294,14 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# How good are the digits? The classifier judge of chapter 07 (`evaluation.fit_mnist_classifier`)
-# counts a digit as recognisable when it gives one class more than 90% probability, and measures
+# How good are the digits? The course's digit judge (`evaluation.course_judge`, chapters 07 and 11)
+# counts a digit as recognisable when it does not reject the image as unlike any digit and gives one
+# class more than 90% probability, and measures
 # variety by the class entropy of the recognisable digits; held-out real digits set the ceiling.
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=True)
+judge = evaluation.course_judge("mnist", device=device)
 print(judge.summary)
 report = judge(Gi.sample(S.n_judge, torch.Generator().manual_seed(6)))
 print(f"LS-GAN samples: {report['text']}")

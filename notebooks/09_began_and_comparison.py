@@ -17,7 +17,8 @@
 # # 09 · BEGAN, and a measured comparison of the energy-based GANs
 #
 # **Question.** EBGAN needs a margin m, MAGAN a rule to shrink it, LS-GAN a distance. Can the
-# balance between discriminator and generator be *controlled* instead, like a thermostat?
+# balance between an energy-based GAN's discriminator and generator be *controlled* instead of set by
+# a margin, like a thermostat, and how do the energy-based GANs compare when measured side by side?
 #
 # BEGAN (Berthelot, Schumm & Metz 2017, arXiv:1703.10717) keeps the autoencoder discriminator and
 # uses its pixel-wise L1 reconstruction loss $L(v) = \frac1d\sum_d |v_d - \mathrm{AE}(v)_d|$ as the energy:
@@ -62,7 +63,7 @@ S, device = setup_notebook(
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, gammas=(0.3, 0.5, 1.0), img_steps=1200,
               img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_interp=10, n_judge=1000, img_gammas=(0.5, 0.75, 1.0),
               img_lr_g=4e-3, img_lr_d=5e-4, clf_steps=800,
-              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_depth=2, cmp_code=8, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2), cmp_methods=compare.METHODS,
+              cmp_steps=3000, cmp_batch=128, cmp_hidden=128, cmp_depth=2, cmp_code=8, cmp_lr=dict(ring8=2e-4, grid25=1e-3), cmp_seeds=(0, 1, 2, 3, 4), cmp_methods=compare.METHODS,
               cmp_warmup=200, cmp_epoch=100, cmp_threads=2, widget_steps=1500, tune=None),
     # the papers' budgets (VEEGAN, PacGAN: 3 x 400 MLPs, batch 100, 20,000 steps; 5 seeds), for a GPU
     # (the BEGAN sections keep the real budget: their claims are about what BEGAN does at that budget)
@@ -198,9 +199,10 @@ if not is_test():
 # generator. Digits differ a lot in how easy they are to reconstruct: a "1" has few lit pixels and
 # a small L1 error. With a low γ the controller is content when generated samples are reconstructed
 # *much better* than real ones, and the cheapest way for the generator to get there is to draw
-# easy digits. We train with several γ and judge the samples with the classifier judge of chapter 07
-# (`evaluation.fit_mnist_classifier`, a small CNN trained on real digits): a digit counts as
-# **recognisable** when the classifier gives one class more than 90% probability, and the **class
+# easy digits. We train with several γ and judge the samples with the course's digit judge of chapters
+# 07 and 11 (`evaluation.course_judge`, a small CNN trained on the 60,000 training digits that rejects
+# images unlike any digit): a digit counts as **recognisable** when it is not rejected and the judge
+# gives one class more than 90% probability, and the **class
 # entropy** of the recognisable digits measures variety (log2 10 = 3.32 bits when all classes are
 # equally common; `evaluation.DigitJudge`).
 #
@@ -213,7 +215,7 @@ if not is_test():
 # %% slideshow={"slide_type": "subslide"}
 mnist = load_images("mnist")
 print(mnist.note)
-judge = evaluation.fit_mnist_classifier(mnist.images, mnist.labels, steps=S.clf_steps, device=device, progress=True)
+judge = evaluation.course_judge("mnist", device=device)
 print(judge.summary)
 img = compare.MethodConfig(steps=S.img_steps, batch_size=S.img_batch, z_dim=S.img_z, width=S.img_width,
                            code_dim=S.img_code, lr_d=S.img_lr_d, lr_g=S.img_lr_g, lambda_k=0.3)
@@ -263,24 +265,31 @@ for gm, r in began_runs.items():
     assert all(0.0 <= k <= 1.0 for k in h["k"])
 runs = [began_runs[gm] for gm in sorted(began_runs)]
 g_lo, g_hi, lo, hi = min(began_runs), max(began_runs), runs[0], runs[-1]
-tradeoff = (all(a["entropy_bits"] < b["entropy_bits"] for a, b in zip(runs, runs[1:]))      # higher gamma, more varied
-            and all(a["recognisable"] > b["recognisable"] for a, b in zip(runs, runs[1:])))  # lower gamma, cleaner
+tradeoff = all(a["entropy_bits"] < b["entropy_bits"] for a, b in zip(runs, runs[1:]))   # higher gamma, more varied
+cleaner = all(a["recognisable"] > b["recognisable"] for a, b in zip(runs, runs[1:]))    # lower gamma, cleaner (the paper)
 if not is_test():
-    assert tradeoff and hi["classes"] == 10 and hi["recognisable"] > 0.6
+    assert tradeoff and hi["classes"] == 10 and hi["recognisable"] > 0.4
     assert lo["top"] == 1 and lo["top_share"] > 0.5  # the lowest gamma draws mostly "1"s
     assert all(r["recognisable"] < real_report["recognisable"] and r["entropy_bits"] < real_report["entropy_bits"] for r in runs)
     assert all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items())  # on MNIST the controller holds the balance
 
 # %% slideshow={"slide_type": "subslide"}
+shares = ", ".join(f"{100 * r['recognisable']:.0f}% at γ = {gm:g} ({100 * r['not_a_digit']:.0f}% rejected as no digit)"
+                   for gm, r in began_runs.items()) if "not_a_digit" in lo else ""
 display(Markdown(
-    (f"The paper's trade-off, measured ({S.img_steps:,} steps, one seed per γ): with γ = {g_lo:g} the generator draws "
-     f"mostly \"{lo['top']}\"s ({100 * lo['top_share']:.0f}% of its recognisable digits; {lo['classes']} classes, class "
-     f"entropy {lo['entropy_bits']:.2f} bits) and has the largest recognisable share ({100 * lo['recognisable']:.0f}%); "
-     f"with γ = {g_hi:g} it draws {hi['classes']} classes with the most variety ({hi['entropy_bits']:.2f} bits) and the "
-     f"fewest recognisable samples ({100 * hi['recognisable']:.0f}%). Held-out real digits "
-     f"({100 * real_report['recognisable']:.0f}%, {real_report['entropy_bits']:.2f} bits) set the ceiling for both. "
-     "Quality falls and variety rises step by step with γ (asserted). "
-     if tradeoff else "In so short a run the values of γ do not separate yet (the real profile shows the trade-off). ")
+    (f"The paper's trade-off, measured ({S.img_steps:,} steps, one seed per γ): variety rises step by step with γ "
+     f"(asserted). With γ = {g_lo:g} the generator draws mostly \"{lo['top']}\"s ({100 * lo['top_share']:.0f}% of its "
+     f"recognisable digits; {lo['classes']} classes, class entropy {lo['entropy_bits']:.2f} bits); with γ = {g_hi:g} it "
+     f"draws {hi['classes']} classes ({hi['entropy_bits']:.2f} bits). Held-out real digits "
+     f"({100 * real_report['recognisable']:.0f}%, {real_report['entropy_bits']:.2f} bits) set the ceiling. "
+     if tradeoff else "In so short a run the values of γ do not separate in variety yet. ")
+    + (f"The other half of the paper's trade-off, sharper samples at low γ, "
+       + ("shows in the recognisable share too: " if cleaner else
+          "does not show in the course's judge: the recognisable share is ")
+       + shares + ". "
+       + ("" if cleaner else "The judge rejects what it does not take for a digit at all, and a generator that draws "
+          "the cheapest strokes of a \"1\" is not a sharper one. One seed per γ is a single draw, not a verdict. ")
+       if shares else "")
     + ("Here the controller does its job: " if all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items()) else "")
     + "$L(G(z))/L(x)$ ends at " + ", ".join(f"{r['ratio']:.2f} for γ = {gm:g}" for gm, r in began_runs.items()) + "."))
 
@@ -368,9 +377,8 @@ plt.show()
 # the same configurations drawn from a grid (learning rates, Adam's $\beta_1$, the margin m, the
 # PT weight, γ; chapter 12's random search, on seeds of its own) and keeps its best one; the
 # comparison then trains on fresh seeds. The `real` profile, meant for a laptop, skips the search:
-# one learning rate per target, where the plain GAN did best in trials while preparing this
-# chapter (not rerun here), serves every method, which favours the GAN. The cell below prints
-# which of the two this run did, and the settings each method got.
+# one learning rate per target, the plain GAN's, serves every method, which can only favour the
+# GAN. The cell below prints which of the two this run did, and the settings each method got.
 
 # %% slideshow={"slide_type": "subslide"}
 cmp_cfg = compare.MethodConfig(steps=S.cmp_steps, batch_size=S.cmp_batch, hidden=S.cmp_hidden, depth=S.cmp_depth,
@@ -439,27 +447,35 @@ print(f"total training time {sum(r['seconds'] for r in rows):.0f} s for {len(row
       f"{len(S.cmp_methods)} ensembles of {len(rows) // len(S.cmp_methods)}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# How to read the table: it ranks the methods under one modest budget with shared hyper-parameters,
-# not at their best. What this run shows (the sentences are built from the table
-# above, and the claims are asserted below):
+# How to read the table: it measures the methods under one modest budget with shared hyper-parameters,
+# not at their best. Every method against the GAN, by the course's comparison rule
+# (`course_lib.verdicts`: the per-seed differences of paired runs and a bootstrap interval; a
+# difference inside the spread over seeds is no verdict):
 
 # %% slideshow={"slide_type": "subslide"}
 by = {(r["target"], r["method"]): r for r in summary}
 ms = lambda t, m: f"{by[t, m]['modes_mean']:.1f} ± {by[t, m]['modes_std']:.1f}"  # noqa: E731
-best = {t: max((m for m in S.cmp_methods), key=lambda m: by[t, m]["modes_mean"]) for t in ("ring8", "grid25")}
-lines = [f"* **8 Gaussians**: {compare.LABELS[best['ring8']]} covers the most modes ({ms('ring8', best['ring8'])} of 8)."]
+runs_of = lambda t, m: [r for r in rows if r["target"] == t and r["method"] == m]  # noqa: E731
+
+
+def rule(t, a, b, what="modes covered"):
+    """The course's verdict on method a against method b on target t, paired by seed."""
+    return compare_runs(by_seed(runs_of(t, a)), by_seed(runs_of(t, b)), compare.LABELS[a], compare.LABELS[b],
+                        f"{what} on {t}")
+
+
+against_gan = {(t, m): rule(t, m, "gan") for t in ("ring8", "grid25") for m in S.cmp_methods if m != "gan"}
+lines = []
+for t, n in (("ring8", 8), ("grid25", 25)):
+    lines.append(f"* **{t}** ({n} modes; the GAN {ms(t, 'gan')}): "
+                 + "; ".join(against_gan[t, m].sentence() for m in S.cmp_methods if m != "gan") + ".")
 if "ebgan_pt" in S.cmp_methods:
-    runs_of = lambda m: [r for r in rows if r["target"] == "ring8" and r["method"] == m]  # noqa: E731
-    pt_verdict = compare_runs(by_seed(runs_of("ebgan_pt")), by_seed(runs_of("ebgan")), "EBGAN-PT", "EBGAN",
-                              "modes covered on ring8")
-    lines.append(f"  The pulling-away term (the course's comparison rule, as in chapter 07): {pt_verdict.sentence()}.")
-    lines.append(f"  LS-GAN finds {ms('ring8', 'lsgan')}, MAGAN {ms('ring8', 'magan')} (its first margin is tiny in 2-D, chapter 07).")
-lines.append(f"  BEGAN finds {ms('ring8', 'began')} with {100 * by['ring8', 'began']['hq_mean']:.0f}% of its samples on them"
-             + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
-covered = by["grid25", best["grid25"]]["modes_mean"] >= 24
-lines.append(f"* **25 Gaussians**: " + ("" if covered else f"nothing covers the grid in {S.cmp_steps:,} steps; ")
-             + f"{compare.LABELS[best['grid25']]} is best with {ms('grid25', best['grid25'])} modes; the GAN finds "
-             f"{ms('grid25', 'gan')}, BEGAN {ms('grid25', 'began')}.")
+    pt_verdict = rule("ring8", "ebgan_pt", "ebgan")
+    lines.append(f"* The pulling-away term (the same rule as chapter 07, on this section's set-up: {S.cmp_steps:,} steps, "
+                 f"batch {S.cmp_batch}; chapter 07's shorter runs are another set-up and get their own verdict): "
+                 f"{pt_verdict.sentence()}.")
+lines.append(f"* BEGAN finds {ms('ring8', 'began')} of ring8's modes with {100 * by['ring8', 'began']['hq_mean']:.0f}% of "
+             "its samples on them" + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
 display(Markdown("\n".join(lines)))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -493,20 +509,18 @@ display(Markdown(f"Profile `{profile()}`, {S.cmp_steps:,} steps, on `{device}` "
 # %% slideshow={"slide_type": "subslide"}
 modes = {(r["target"], r["method"]): r["modes_mean"] for r in summary}
 trusting = [m for m in ("magan", "began") if m in S.cmp_methods]
-rest = [m for m in S.cmp_methods if m not in trusting]
-fewest = max(modes["ring8", m] for m in trusting) < min(modes["ring8", m] for m in rest)
+trust_verdicts = [rule("ring8", m, "ebgan") for m in trusting if "ebgan" in S.cmp_methods]
 display(Markdown(
-    ("On the ring they do: " if fewest else "On the ring this run does not show it: ")
-    + " and ".join(f"{compare.LABELS[m]} covers {modes['ring8', m]:.1f}" for m in trusting)
-    + f" modes on average, every other method at least {min(modes['ring8', m] for m in rest):.1f}. The spread over "
-    "seeds is part of the result: wherever it is as large as the gap between two methods, the table does not say "
-    "which one is better."))
+    "Each against EBGAN, which uses the same autoencoder but only through a fixed margin (the course's rule): "
+    + " ".join(v.sentence() + "." for v in trust_verdicts)
+    + (" So on the ring the methods that trust the autoencoder's energy most do suffer most."
+       if trust_verdicts and all(v.winner == "EBGAN" for v in trust_verdicts) else
+       " So this run does not show that the methods that trust the energy most suffer most.")))
 if not is_test():
-    assert modes["ring8", "gan"] >= 6
+    assert modes["ring8", "gan"] >= 4  # the plain GAN finds most of the ring on average (with a wide spread over seeds)
 if not is_test() and not is_full():  # at the real profile's budget
     assert max(modes["grid25", m] for m in S.cmp_methods) < 12  # nobody covers the grid at this budget
     assert modes["ring8", "began"] <= 1.5 and by["ring8", "began"]["hq_mean"] > 0.9  # BEGAN: one mode, sharply
-    assert fewest  # the methods that trust the autoencoder's energy most cover the fewest modes on the ring
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Try it yourself
@@ -522,7 +536,7 @@ if not is_test() and not is_full():  # at the real profile's budget
 energy_playground(steps=S.widget_steps)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Summary
+# ## What we saw
 
 # %% slideshow={"slide_type": "subslide"}
 balanced = all(0.75 < r["ratio"] / gm < 1.25 for gm, r in began_runs.items())
@@ -534,12 +548,27 @@ display(Markdown("\n".join([
     f"* $M_{{global}}$ follows how well the autoencoder reconstructs real data and how close the energies are to balance, "
     f"not coverage: in the plane it fell from {m_first:.2f} to {m_last:.2f} while the generator covered "
     f"{stats.modes_covered} of 8 modes. Read it as a convergence curve, not as a score.",
-    f"* γ trades variety against quality{'' if tradeoff else ' (in the real profile)'}: on MNIST γ = {g_lo:g} lets the generator settle on the digit that is easiest "
+    f"* γ sets the variety{'' if tradeoff else ' (in the real profile)'}: on MNIST γ = {g_lo:g} lets the generator settle on the digit that is easiest "
     f"to reconstruct (\"{lo['top']}\", {100 * lo['top_share']:.0f}% of its recognisable samples), γ = {g_hi:g} draws "
-    f"{hi['classes']} of 10 digits; the classifier judge measures both.",
+    f"{hi['classes']} of 10 digits; " + ("the judge also finds the low-γ samples cleaner, as the paper says." if cleaner else
+    "the sharper low-γ samples the paper reports do not show in the course's judge."),
     "* Our reading: without a hinge nothing equalises the energies of different classes, which is why BEGAN needs a high "
     "γ on MNIST; in two dimensions its autoencoder reconstructs generated samples about as well as real ones, and it "
     "collapses.",
     "* All energy-based GANs here share one trainer and one autoencoder family; only the `Objective` changes, so the "
     "comparison table is like for like: one budget, shared hyper-parameters.",
 ])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** D. Berthelot, T. Schumm, L. Metz (2017), *BEGAN: boundary equilibrium generative adversarial
+# networks*, arXiv:1703.10717. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial
+# network*, arXiv:1609.03126. R. Wang, A. Cully, H. J. Chang, Y. Demiris (2017), *MAGAN: margin adaptation for
+# generative adversarial networks*, arXiv:1704.03817. G.-J. Qi (2017), *Loss-sensitive generative adversarial
+# networks on Lipschitz densities*, arXiv:1701.06264. I. Goodfellow et al. (2014), *Generative adversarial nets*,
+# arXiv:1406.2661. Z. Lin, A. Khetan, G. Fanti, S. Oh (2018), *PacGAN: the power of two samples in generative
+# adversarial networks*, arXiv:1712.04086. A. Srivastava, L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017),
+# *VEEGAN: reducing mode collapse in GANs using implicit variational learning*, arXiv:1705.07761.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 10, maximum-entropy generators for energy-based models](10_maximum_entropy_ebm.ipynb): the
+# energy trained as a density, with a generator that supplies its negative samples.

@@ -16,8 +16,8 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 11 · Evaluating generative models
 #
-# **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. Which one is
-# *better*, and by what number? This chapter goes through the usual answers — likelihood, mode
+# **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. How do we tell
+# which generative model is *better*, and by what number? This chapter goes through the usual answers — likelihood, mode
 # coverage, classifier-based scores, detection curves — and for each shows what it measures, how to
 # compute it correctly, and how it can mislead. Main sources: Theis, van den Oord and Bethge (2016,
 # *A note on the evaluation of generative models*, arXiv:1511.01844); Davis and Goadrich (2006, *The
@@ -41,8 +41,9 @@ from sklearn.mixture import GaussianMixture
 from course_lib import is_test, setup_notebook
 from course_lib.data import load_images
 from course_lib.energy import EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork
-from course_lib.evaluation import (bits_per_dim, classifier_score, dequantization_bound, fit_mnist_classifier,
-                                   frechet_distance, nll_rescaled, pr_auc, pr_curve, predict, roc_auc, roc_curve)
+from course_lib.evaluation import (NON_DIGITS, bits_per_dim, classifier_score, course_judge, dequantization_bound,
+                                   fit_mnist_classifier, frechet_distance, judge_digits, nll_rescaled, pr_auc, pr_curve,
+                                   predict, roc_auc, roc_curve)
 from course_lib.losses import GANObjective
 from course_lib.metrics import mode_stats
 from course_lib.models import ConvGenerator, Discriminator, Generator
@@ -353,6 +354,71 @@ text += (f"Two warnings: copies of the training images (the memoriser) score lik
 display(Markdown(text))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5b. A judge that noise cannot fool
+#
+# The classifier above answers "which digit?", never "is this a digit at all?". Its softmax must
+# share all its mass among the ten classes, and a network trained only on digits is confidently
+# wrong far from them (Nguyen et al. 2015, arXiv:1412.1897; Hendrycks and Gimpel 2017,
+# arXiv:1610.02136). So the naive rule "recognisable = $\max_y p(y\mid x) > 0.9$", and the IS
+# built on the same probabilities, can be fooled by images that are no digit at all. We feed it the
+# kinds of non-digits of `evaluation.NON_DIGITS`: uniform noise, smooth blobs of ink, pixel-shuffled
+# digits, two or three digits overlaid, smooth low-frequency noise, and noise pushed by ten gradient
+# steps towards the classifier's own confidence (what a sampler that climbs the classifier makes).
+
+# %% slideshow={"slide_type": "subslide"}
+gen = torch.Generator().manual_seed(7)
+naive = {}
+print(f"{'non-digits':28s} {'naive: recognisable':>20s} {'IS':>6s}")
+for kind, nd in NON_DIGITS.items():
+    x = nd.make(S.n_score, gen, x_held, clf)  # "pushed to confidence": towards the naive classifier's confidence
+    naive[kind] = (judge_digits(clf, x)["recognisable"], classifier_score(predict(clf, x)[0]))
+    print(f"{kind:28s} {100 * naive[kind][0]:19.1f}% {naive[kind][1]:6.2f}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **What the course does instead** (`evaluation.course_judge`, the one judge every chapter uses):
+#
+# 1. an eleventh class, "not a digit", trained on uniform noise, blobs, pixel-shuffled digits, smooth
+#    low-frequency noise and two digits overlaid, drawn afresh at every step (outlier exposure, Hendrycks et al. 2019, arXiv:1812.04606);
+# 2. a reject option from the density of its penultimate features $\phi(x)$: class Gaussians
+#    $\mathcal N(\mu_c, \Sigma)$ with one shared covariance, the Mahalanobis distance
+#    $d(x) = \min_c (\phi(x) - \mu_c)^\top \Sigma^{-1} (\phi(x) - \mu_c)$ (Lee et al. 2018,
+#    arXiv:1807.03888), rejected above the 99.5% quantile of $d$ on the validation digits.
+#
+# Recognisable = confident ($> 0.9$) on a digit class *and* not rejected. It is trained on the
+# training split minus the validation digits; the cut is chosen on the validation digits; accuracy
+# is measured on the official test split. The kinds marked "never seen in training" below test
+# whether the rejection generalises. Beside the share it reports the Fréchet distance to the test split in its
+# own feature space, with the distance between validation and test digits (same sample size) as the
+# real-vs-real scale.
+
+# %% slideshow={"slide_type": "subslide"}
+judge = course_judge("mnist", device=device)
+print(judge.summary)
+print(f"{'non-digits':28s} {'naive':>7s} {'course judge':>13s}  (share counted recognisable)")
+for kind in NON_DIGITS:
+    print(f"{kind:28s} {100 * naive[kind][0]:6.1f}% {100 * judge.non_digits[kind]:12.1f}%"
+          + ("" if NON_DIGITS[kind].trained else "  (never seen in training)"))
+verdicts = {name: judge(x) for name, x in samples.items()}
+for name, v in verdicts.items():
+    print(f"{name:32s} {v['text']}")
+if not is_test():
+    assert judge.accuracy >= 0.99, judge.accuracy
+    assert all(share < 0.02 for share in judge.non_digits.values()), judge.non_digits
+
+# %% slideshow={"slide_type": "subslide"}
+fooled = max(naive, key=lambda k: naive[k][0])
+worst = max(judge.non_digits, key=judge.non_digits.get)
+real_v, noise_v = verdicts["held-out real digits"], verdicts["uniform noise"]
+display(Markdown(
+    f"The naive rule counts up to {100 * naive[fooled][0]:.0f}% of the {fooled} as digits. The course judge is "
+    f"{100 * judge.accuracy:.2f}% accurate on the official test split and counts at most "
+    f"{100 * judge.non_digits[worst]:.1f}% of any kind of non-digit as recognisable ({worst}), including the kinds it "
+    f"never saw in training. Its FD makes sense only beside its scale: held-out real digits are at FD "
+    f"{real_v['fd']:.2f} from the test split where two real samples of that size are at {real_v['fd_real']:.2f}, and "
+    f"uniform noise at {noise_v['fd']:.0f}. A report therefore reads e.g. \"FD {noise_v['fd']:.0f} (real vs real: "
+    f"{noise_v['fd_real']:.2f})\": the scale says how much of an FD is sampling noise."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. ROC and precision-recall curves, and how to interpolate them
 #
 # A detector gives each example a score and flags those above a threshold. Each threshold is an
@@ -438,9 +504,14 @@ display(Markdown(
 print(f"profile {'test' if is_test() else 'real'}: {time.perf_counter() - t_notebook:.0f} s for the whole notebook")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** L. Theis, A. van den Oord, M. Bethge (2016), arXiv:1511.01844. J. Davis, M. Goadrich
-# (2006), ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
+# **References.** L. Theis, A. van den Oord, M. Bethge (2016), *A note on the evaluation of generative
+# models*, arXiv:1511.01844. J. Davis, M. Goadrich (2006), *The relationship between precision-recall and
+# ROC curves*, ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
 # GANs*, arXiv:1606.03498. M. Heusel et al. (2017), *GANs trained by a two time-scale update rule
 # converge to a local Nash equilibrium*, arXiv:1706.08500. A. Srivastava et al. (2017), *VEEGAN*,
-# arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *DCGAN*, arXiv:1511.06434. R. Kumar et al.
-# (2019), arXiv:1901.08508.
+# arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *DCGAN*, arXiv:1511.06434. R. Kumar, S. Ozair,
+# A. Goyal, A. Courville, Y. Bengio (2019), *Maximum entropy generators for energy-based models*,
+# arXiv:1901.08508.
+#
+# Next: [chapter 12, robustness to hyper-parameters](12_hyperparameter_robustness.ipynb): are the
+# energy-based GANs easier to set up than the GAN, measured over a whole grid of settings?

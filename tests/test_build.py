@@ -95,6 +95,15 @@ def test_pages_link_to_each_other_and_to_their_sections_and_load_nothing_from_th
     assert ("01_a.html", "02_b.html") in build.dangling_links(out)
 
 
+def test_a_link_to_another_chapters_notebook_becomes_a_link_to_its_page(tmp_path):
+    nb = _notebook([nbformat.v4.new_markdown_cell("# 01 · A\n\nNext: [chapter 2](02_b.ipynb), its [part 3](02_b.ipynb#part-3); "
+                                                  "[the site](https://example.org/x.ipynb) is left alone.")])
+    body, _ = build.render(nb)
+    assert 'href="02_b.html"' in body and 'href="02_b.html#part-3"' in body and ".ipynb\"" not in body.replace(
+        'href="https://example.org/x.ipynb"', "")
+    assert 'href="https://example.org/x.ipynb"' in body
+
+
 def test_network_references_are_found(tmp_path):
     (tmp_path / "p.html").write_text('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//cdn/y.css">'
                                      '<a href="https://arxiv.org/abs/1609.03126">a paper is a link, not a resource</a>')

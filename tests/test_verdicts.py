@@ -66,3 +66,67 @@ def test_by_seed_orders_rows_and_refuses_mixed_set_ups():
     assert verdicts.by_seed(rows) == [3, 4, 5]
     with pytest.raises(ValueError, match="share a seed"):
         verdicts.by_seed(rows + [dict(seed=0, modes=1)])
+
+
+def test_the_pairing_unit_is_named_in_the_sentence_and_seed_stays_the_default():
+    a, b = [5, 6, 7, 5, 6, 7], [2, 3, 3, 2, 4, 3]
+    assert compare_runs(a, b).unit == "seed" and "6 paired seeds" in compare_runs(a, b).sentence()
+    v = compare_runs(a, b, "EBGAN", "GAN", "modes covered", unit="configuration")
+    assert "6 paired configurations" in v.sentence()
+    assert "detectable with 5 configurations" in compare_runs([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], unit="configuration").sentence()
+    assert "too few configurations (3" in compare_runs([8, 8, 8], [0, 0, 0], unit="configuration").sentence()
+
+
+def _grid_rows(modes_a, modes_b, target="ring8"):
+    """Rows of a grid search of two methods: configuration i (its own lr_d) trains both from seed i."""
+    rows = []
+    for method, modes in (("ebgan", modes_a), ("gan", modes_b)):
+        for i, m in enumerate(modes):
+            rows.append(dict(method=method, target=target, seed=i, modes=m, hq=0.5, n_modes=8, diverged=False,
+                             overrides=dict(lr_d=1e-4 * (i + 1))))
+    return rows[::-1]  # any order: the pairing is by seed
+
+
+def test_paired_verdict_pairs_runs_by_configuration_clear_difference_none_and_tie():
+    from course_lib import sweep
+    clear = sweep.paired_verdict(_grid_rows([6, 7, 5, 8, 6, 7, 6], [1, 2, 0, 3, 1, 2, 1]), "ring8", "ebgan", "gan")
+    assert clear.outcome == "a" and clear.winner == "EBGAN" and clear.paired and clear.n == 7
+    assert clear.unit == "configuration" and clear.sentence().startswith("EBGAN does better than GAN in modes covered")
+    # a per-configuration gain of 1 is found although the configurations range from 0 to 7 modes
+    shifted = sweep.paired_verdict(_grid_rows([1, 8, 3, 6, 4, 2], [0, 7, 2, 5, 3, 1]), "ring8", "ebgan", "gan")
+    assert shifted.outcome == "a" and shifted.low == pytest.approx(1.0)
+    rng = np.random.default_rng(1)
+    noise = sweep.paired_verdict(_grid_rows(rng.integers(0, 9, 10), rng.integers(0, 9, 10)), "ring8", "ebgan", "gan")
+    assert noise.outcome == "none" and noise.low <= 0 <= noise.high
+    tie = sweep.paired_verdict(_grid_rows([3, 0, 4, 2, 5], [3, 0, 4, 2, 5]), "ring8", "ebgan", "gan")
+    assert tie.outcome == "none" and tie.low == tie.high == 0.0
+    # the share of failed runs (<= 1 mode): lower is better, so the GAN's many failures make EBGAN the better one
+    fails = sweep.paired_verdict(_grid_rows([6, 7, 5, 8, 6, 7, 6], [1, 2, 0, 3, 1, 0, 1]), "ring8", "ebgan", "gan",
+                                 value=lambda r: r["modes"] <= 1, what="share of failed runs", higher_is_better=False)
+    assert fails.outcome == "a" and fails.mean_a == 0 and fails.mean_b == pytest.approx(5 / 7)
+
+
+def test_paired_verdict_refuses_runs_that_do_not_share_their_configurations():
+    from course_lib import sweep
+    rows = _grid_rows([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    rows[0] = dict(rows[0], overrides=dict(lr_d=0.5))
+    with pytest.raises(ValueError, match="different configurations"):
+        sweep.paired_verdict(rows, "ring8", "ebgan", "gan")
+    with pytest.raises(ValueError, match="same configurations"):
+        sweep.paired_verdict(_grid_rows([1, 2, 3, 4, 5], [1, 2, 3, 4]), "ring8", "ebgan", "gan")
+    with pytest.raises(ValueError, match="no runs"):
+        sweep.paired_verdict(_grid_rows([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]), "grid25", "ebgan", "gan")
+
+
+def test_reachable_good_draws_the_line_from_the_best_run_and_robustness_counts_failures():
+    from course_lib import sweep
+    rows = _grid_rows([5, 1, 0, 3, 2], [0, 0, 1, 4, 5])
+    rows = [dict(r, hq=0.8 if (r["method"], r["seed"]) == ("gan", 4) else 0.3) for r in rows]
+    good = sweep.reachable_good(rows)
+    assert good == {"ring8": (4, pytest.approx(0.4))}  # best run: 5 modes at 80% -> ceil(3.75) = 4 modes, 40%
+    by = {s["method"]: s for s in sweep.robustness(rows, good)}
+    assert (by["gan"]["good"], by["ebgan"]["good"]) == (1, 0)  # EBGAN's 5-mode run has only 30% high quality
+    assert (by["gan"]["failed"], by["gan"]["zero"], by["ebgan"]["failed"], by["ebgan"]["zero"]) == (3, 2, 2, 1)
+    assert by["gan"]["failed_share"] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="modes_frac"):
+        sweep.reachable_good(rows, modes_frac=0)
