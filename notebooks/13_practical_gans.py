@@ -46,7 +46,9 @@ S, device = setup_notebook(
     real=dict(steps=500, batch=64, width=32, z=32, n_judge=1000, seeds=(0, 1, 2, 3, 4), ablation_seeds=(0, 1, 2),
               threads=2),
 )
-mnist, judge = practice.images_and_judge("mnist", device=device, threads=S.threads)
+
+# %% slideshow={"slide_type": "subslide"}
+mnist, judge = practice.images_and_judge("mnist", device=device, threads=S.threads)  # the course's judge (chapter 11)
 
 
 def fit(objective, G, D, seed=0, desc=""):

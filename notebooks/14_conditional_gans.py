@@ -37,7 +37,9 @@ S, device = setup_notebook(
     test=dict(cond_steps=6, batch=16, width=8, z=16, n_judge=100, threads=1),
     real=dict(cond_steps=2500, batch=64, width=32, z=32, n_judge=1000, threads=2),
 )
-mnist, judge = practice.images_and_judge("mnist", device=device, threads=S.threads)
+
+# %% slideshow={"slide_type": "subslide"}
+mnist, judge = practice.images_and_judge("mnist", device=device, threads=S.threads)  # the course's judge (chapter 11)
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
