@@ -33,15 +33,17 @@ def _as_np(x):
 
 
 def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 1000, title: str | None = None,
-                 bounds=None):
-    """Real samples (blue) against generated ones (orange) in the plane (``bounds``: default the target's box)."""
+                 bounds=None, fake_label: str | None = None):
+    """Real samples (blue) against generated ones (orange) in the plane (``bounds``: default the target's box).
+
+    ``fake_label`` names the orange points in the legend when they are not a generator's (e.g. MCMC chain samples)."""
     if x_real is None:
         x_real = target.sample(n_real, torch.Generator().manual_seed(1))
     xr = _as_np(x_real)
     ax.scatter(xr[:, 0], xr[:, 1], **REAL_STYLE)
     if x_fake is not None:
         xf = _as_np(x_fake)
-        ax.scatter(xf[:, 0], xf[:, 1], **FAKE_STYLE)
+        ax.scatter(xf[:, 0], xf[:, 1], **(FAKE_STYLE if fake_label is None else dict(FAKE_STYLE, label=fake_label)))
     (x0, x1), (y0, y1) = bounds or target.bounds
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     if title:
@@ -52,7 +54,7 @@ def plot_samples(ax, target: Target, x_fake=None, x_real=None, n_real: int = 100
 
 def plot_surface_2d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", squash: bool = True,
                     n: int = 150, vmin=None, vmax=None, cmap: str = "viridis", n_real: int = 500, colorbar: bool = True,
-                    bounds=None):
+                    bounds=None, fake_label: str | None = None):
     """Heat map of ``fn`` over the plane (``sigmoid(fn)`` when ``squash``) with real and generated samples on top.
 
     ``bounds`` ((x0, x1), (y0, y1)) zooms in or out; default the target's own box.
@@ -65,7 +67,7 @@ def plot_surface_2d(ax, fn, target: Target, x_fake=None, label: str = "D(x)", sq
     im = ax.pcolormesh(xs.numpy(), ys.numpy(), v.reshape(n, n), shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     if colorbar:
         plt.colorbar(im, ax=ax, label=label, fraction=0.046)
-    plot_samples(ax, target, x_fake, n_real=n_real, bounds=bounds)
+    plot_samples(ax, target, x_fake, n_real=n_real, bounds=bounds, fake_label=fake_label)
     return im
 
 

@@ -106,11 +106,8 @@ for name, h in hists.items():
 
 # %% slideshow={"slide_type": "subslide"}
 def plot_energy(ax, E, target, x_chain=None, **kw):
-    """plot_surface_2d with the samples called what they are: there is no generator here, only Markov chains."""
-    plot_surface_2d(ax, E, target, x_chain, label="energy", squash=False, cmap="magma", **kw)
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles, ["MCMC chain samples" if "G(z)" in text else text for text in labels],
-              loc="upper right", fontsize=7, markerscale=3)
+    """The energy over the plane with the chains' samples on top (there is no generator here, only Markov chains)."""
+    plot_surface_2d(ax, E, target, x_chain, label="energy", squash=False, cmap="magma", fake_label="MCMC chain samples", **kw)
 
 
 fig, axes = plt.subplots(1, 5, figsize=(22, 4.2))

@@ -68,3 +68,14 @@ def test_title_of_reads_the_first_heading():
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1"), nbformat.v4.new_markdown_cell("# 4. The GAN\ntext")])
     assert title_of(nb) == "4. The GAN"
+
+
+def test_the_orange_points_can_be_named_for_what_they_are():
+    fig, (a, b) = plt.subplots(1, 2)
+    ring = toys.ring8()
+    plots.plot_samples(a, ring, ring.sample(10), n_real=10)
+    plots.plot_surface_2d(b, lambda x: -(x ** 2).sum(1), ring, ring.sample(10), n=20, n_real=10,
+                          fake_label="MCMC chain samples")
+    assert [t.get_text() for t in a.get_legend().get_texts()][-1] == "generated $G(z)$"
+    assert [t.get_text() for t in b.get_legend().get_texts()][-1] == "MCMC chain samples"
+    plt.close(fig)
