@@ -71,7 +71,7 @@ def _check_range(name: str, value, low: float, high: float = math.inf, low_open:
 # the checks of MethodConfig's fields: name -> check(label, value); HYPER_FIELDS' checks run on each member's value
 _INT_FIELDS = {"steps": 1, "batch_size": 1, "z_dim": 1, "hidden": 1, "depth": 1, "code_dim": 1, "width": 1, "magan_warmup": 0,
                "magan_epoch": 1, "unroll_steps": 0, "mbd_kernels": 1, "n_critic": 1, "n_eval": 1}
-_WEIGHTS = ("pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "maxent_lam", "mi_weight", "gp_lambda", "lambda_k",
+_WEIGHTS = ("denoise", "pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "maxent_lam", "mi_weight", "gp_lambda", "lambda_k",
             "consensus")
 _FIELD_CHECKS = {
     **{n: (lambda low: lambda label, v: _check_int(label, v, low))(low) for n, low in _INT_FIELDS.items()},
@@ -93,7 +93,10 @@ class MethodConfig:
     z_dim: int = 2                # latent size
     hidden: int = 128             # units per hidden layer (toys)
     depth: int = 2                # hidden layers (toys)
-    code_dim: int = 8             # autoencoder code size
+    code_dim: int = 1             # autoencoder code size: 1 = a bottleneck for 2-D points, which cannot copy its input
+                                  # (chapter 07, section 1b; image runs set their own)
+    denoise: float = 0.0          # MLP autoencoders: std of the noise on their input while they train (> 0: a denoising
+                                  # autoencoder, the other design that stops the copy)
     width: int = 32               # channels of the conv networks (images)
     lr_d: float = 1e-3            # discriminator learning rate (Adam)
     lr_g: float = 1e-3            # generator learning rate (Adam)
@@ -412,6 +415,34 @@ def run_toy_ensemble(method: str, targets, seeds, cfgs=MethodConfig(), device: s
     return [_measure(method, target, seed, cfg, ensemble.member(G, i).eval(), ensemble.member(D, i).eval(), objective,
                      histories[i], seconds, return_models)
             for i, (target, seed, cfg) in enumerate(zip(targets, seeds, cfgs))]
+
+
+# The course's one 2-D comparison set-up, per profile. Chapter 07 tests the pulling-away term on it and chapter 09
+# compares every method on it (the runs are shared through the run store), so one set-up gets one verdict.
+BENCH = dict(  # MethodConfig fields (everything else: its defaults, e.g. the autoencoders' bottleneck)
+    test=dict(steps=30, batch_size=64, hidden=16, depth=2, magan_warmup=10, magan_epoch=5),
+    real=dict(steps=3000, batch_size=128, hidden=128, depth=2, magan_warmup=200, magan_epoch=100),
+    full=dict(steps=20000, batch_size=100, hidden=400, depth=3, magan_warmup=200, magan_epoch=100),  # VEEGAN's, PacGAN's
+)
+BENCH_SEEDS = dict(test=(0,), real=(0, 1, 2, 3, 4), full=(0, 1, 2, 3, 4))
+BENCH_LR = dict(ring8=2e-4, grid25=1e-3)  # one learning rate per target, the plain GAN's, for every method and both players
+
+
+def bench(methods=METHODS, profile_name: str | None = None, **overrides):
+    """(cfg, per_run, seeds) of the course's 2-D comparison in a profile (default: the active one).
+
+    Use as ``compare(methods, ("ring8", "grid25"), seeds, cfg, per_run=per_run)``; ``overrides`` change
+    MethodConfig fields of the set-up (a control, e.g. ``denoise=0.0``).
+    """
+    from .runtime import PROFILES, profile
+    name = profile_name or profile()
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {PROFILES}")
+    for m in methods:
+        _check_method(m)
+    cfg = MethodConfig(**{**BENCH[name], **overrides})
+    per_run = {(t, m): dict(lr_d=lr, lr_g=lr) for t, lr in BENCH_LR.items() for m in methods}
+    return cfg, per_run, BENCH_SEEDS[name]
 
 
 def compare(methods=METHODS, targets=("ring8", "grid25"), seeds=(0, 1, 2), cfg: MethodConfig = MethodConfig(),

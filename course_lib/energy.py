@@ -366,7 +366,7 @@ def pad_bounds(bounds, factor: float = 1.5):
 def evaluate_2d(target, G, E, n: int = 1000, grid: int = 400, seed: int = 0, pad: float = 1.5) -> dict:
     """Generator and energy of a 2-D model against its target: modes covered and high-quality fraction
     (mixtures), W1 to fresh data, exact NLL of p_theta = exp(-E)/Z on held-out data (log Z on a grid over
-    the padded box) and the target's true NLL where it has a density."""
+    the padded box; ``nll_points`` per point, for ``verdicts.compare_scores``) and the target's true NLL where it has a density."""
     from .metrics import mode_stats, wasserstein_distance
 
     gen = torch.Generator().manual_seed(seed)
@@ -378,7 +378,8 @@ def evaluate_2d(target, G, E, n: int = 1000, grid: int = 400, seed: int = 0, pad
         out.update(modes=ms.modes_covered, n_modes=ms.n_modes, hq=ms.high_quality_fraction)
     out["w1"] = wasserstein_distance(x_fake, x_test)
     dens = log_partition_2d(E, pad_bounds(target.bounds, pad), n=grid, data=x_test)
-    out.update(log_z=dens.log_z, nll=energy_nll(E, x_test, dens.log_z), density=dens)
+    out.update(log_z=dens.log_z, nll=energy_nll(E, x_test, dens.log_z), density=dens,
+               nll_points=(energies(E, x_test).double() + dens.log_z).numpy())  # -log p_theta of each held-out point
     out["true_nll"] = true_nll(target, x_test) if target.has_density else float("nan")
     return out
 

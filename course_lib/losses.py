@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .models import batch_ndim
+from .models import batch_ndim, clean_energy
 
 
 def _parts(**kw) -> dict:
@@ -248,7 +248,8 @@ def gradient_norm_penalty(D, x: torch.Tensor) -> torch.Tensor:
     points between real and generated samples; this one penalises the squared norm at the samples themselves.
     """
     x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)  # row i depends only on x_i
+    with clean_energy(D):  # the slope of the energy itself (a denoising autoencoder's without its input noise)
+        (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)  # row i depends only on x_i
     return grad.flatten(batch_ndim(D)).pow(2).sum(-1).mean(-1)
 
 
@@ -450,6 +451,20 @@ class MAGANObjective(Objective):
 
     def state(self):
         return {"margin": _number(self.margin), "t": self.t}
+
+
+class ReconstructionObjective(Objective):
+    """L_D = E[D(x)]: an autoencoder energy fitted to real data alone (MAGAN's warm-up, without any generated samples)."""
+
+    name = "reconstruction"
+
+    def d_loss(self, D, x_real, x_fake):
+        e_real = D(x_real).mean(-1)
+        return e_real, _parts(d_loss=e_real, e_real=e_real)
+
+    def g_loss(self, D, x_fake, z):
+        raise ValueError("ReconstructionObjective fits the energy to real data alone and trains no generator; "
+                         "use it with compare.fit_discriminator, or pick a GAN's objective for train()")
 
 
 class LossSensitiveObjective(Objective):

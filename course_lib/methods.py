@@ -124,7 +124,8 @@ def _logit_D(cfg, x_dim: int) -> nn.Module:
 
 def _autoencoder_D(norm: str):
     """An MLP autoencoder's reconstruction error as the energy (``norm`` "l2": EBGAN, MAGAN, LS-GAN; "l1": BEGAN)."""
-    return lambda cfg, x_dim: models.AutoencoderDiscriminator(x_dim, cfg.hidden, cfg.code_dim, cfg.depth, norm=norm)
+    return lambda cfg, x_dim: models.AutoencoderDiscriminator(x_dim, cfg.hidden, cfg.code_dim, cfg.depth, norm=norm,
+                                                              noise_std=cfg.denoise)
 
 
 def _conv_autoencoder_D(norm: str, sigmoid: bool = True):
@@ -141,25 +142,25 @@ for _m in (
            settings=("generator_loss",)),
     Method("ebgan", "EBGAN", "Zhao, Mathieu & LeCun 2016, arXiv:1609.03126", kind="energy",
            objective=lambda cfg, seed, T: losses.EBGANObjective(cfg.margin, 0.0),
-           toy_D=_autoencoder_D("l2"), image_D=_conv_autoencoder_D("l2"), settings=("margin", "code_dim", "sigmoid_output"),
+           toy_D=_autoencoder_D("l2"), image_D=_conv_autoencoder_D("l2"), settings=("margin", "code_dim", "denoise", "sigmoid_output"),
            per_member=("margin",)),
     Method("ebgan_pt", "EBGAN-PT", "Zhao, Mathieu & LeCun 2016, arXiv:1609.03126 (pulling-away term)", kind="energy",
            objective=lambda cfg, seed, T: losses.EBGANObjective(cfg.margin, cfg.pt_weight),
            toy_D=_autoencoder_D("l2"), image_D=_conv_autoencoder_D("l2"),
-           settings=("margin", "pt_weight", "code_dim", "sigmoid_output"), per_member=("margin", "pt_weight")),
+           settings=("margin", "pt_weight", "code_dim", "denoise", "sigmoid_output"), per_member=("margin", "pt_weight")),
     Method("magan", "MAGAN", "Wang et al. 2017, arXiv:1704.03817", kind="energy",
            objective=lambda cfg, seed, T: losses.MAGANObjective(cfg.magan_warmup, cfg.magan_epoch),
            toy_D=_autoencoder_D("l2"), image_D=_conv_autoencoder_D("l2"),
-           settings=("magan_warmup", "magan_epoch", "code_dim", "sigmoid_output")),
+           settings=("magan_warmup", "magan_epoch", "code_dim", "denoise", "sigmoid_output")),
     Method("lsgan", "LS-GAN", "Qi 2017, arXiv:1701.06264 (loss-sensitive GAN)", kind="energy",
            objective=lambda cfg, seed, T: losses.LossSensitiveObjective(cfg.ls_lambda, cfg.lipschitz_weight, cfg.delta_scale),
            toy_D=_autoencoder_D("l2"), image_D=_conv_autoencoder_D("l2"),
-           settings=("ls_lambda", "lipschitz_weight", "delta_scale", "code_dim", "sigmoid_output"),
+           settings=("ls_lambda", "lipschitz_weight", "delta_scale", "code_dim", "denoise", "sigmoid_output"),
            per_member=("ls_lambda", "lipschitz_weight", "delta_scale")),
     Method("began", "BEGAN", "Berthelot, Schumm & Metz 2017, arXiv:1703.10717", kind="energy",
            objective=lambda cfg, seed, T: losses.BEGANObjective(cfg.gamma, cfg.lambda_k),
            toy_D=_autoencoder_D("l1"), image_D=_conv_autoencoder_D("l1", sigmoid=False),
-           settings=("gamma", "lambda_k", "code_dim"), per_member=("gamma", "lambda_k")),
+           settings=("gamma", "lambda_k", "code_dim", "denoise"), per_member=("gamma", "lambda_k")),
     Method("maxent", "MaxEnt EBM", "Kumar, Ozair, Goyal, Courville & Bengio 2019, arXiv:1901.08508", kind="ebm",
            objective=lambda cfg, seed, T: MaxEntObjective(T, lam=cfg.maxent_lam, mi_weight=cfg.mi_weight, seed=seed),
            toy_D=lambda cfg, x_dim: EnergyMLP((x_dim,), cfg.hidden, cfg.depth),

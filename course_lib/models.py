@@ -6,6 +6,9 @@ real number per sample, shape (B,): a logit for the GAN family, an energy for en
 """
 from __future__ import annotations
 
+import contextlib
+import math
+
 import torch
 from torch import nn
 
@@ -137,6 +140,9 @@ def reconstruction_energy(x: torch.Tensor, x_rec: torch.Tensor, norm: str = "l2"
     return diff.abs().mean(-1) if norm == "l1" else diff.pow(2).mean(-1)
 
 
+NOISE_SEED = 20_160_903  # denoising autoencoders: call t's input noise is drawn from a generator seeded NOISE_SEED + t
+
+
 class EnergyAutoencoder(nn.Module):
     """Shared interface: ``codes(x)``, ``reconstruct(x)``, ``energy_and_codes(x)``, ``forward(x) = energy (B,)``."""
 
@@ -156,24 +162,67 @@ class EnergyAutoencoder(nn.Module):
         """Dec(Enc(x)), the same shape as x."""
         return self.decode(self.encode(x), x)
 
+    noise_std = 0.0  # > 0: a denoising autoencoder, whose input is corrupted while it trains (AutoencoderDiscriminator)
+    _clean = False   # True inside ``clean_energy(D)``
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        """x + noise_std * N(0, I) while training (else x); call t's noise comes from a stream seeded with t.
+
+        Every member of an ensemble gets the same noise as the single run (one draw, broadcast over
+        members), and the call counter is a buffer, so snapshots and resumed runs continue the stream.
+        """
+        if not (self.training and self.noise_std > 0) or self._clean:
+            return x
+        shape = x.shape[1:] if batch_ndim(self) == 2 else x.shape
+        gen = torch.Generator().manual_seed(NOISE_SEED + int(self.noise_calls))
+        self.noise_calls += 1
+        return x + self.noise_std * torch.randn(shape, generator=gen).to(x.device, x.dtype)
+
     def energy_and_codes(self, x: torch.Tensor):
-        """(D(x) (B,), Enc(x) (B, code_dim)) from one pass through the encoder."""
-        e = self.encode(x)
+        """(D(x) (B,), Enc(x) (B, code_dim)) from one pass through the encoder: |x - Dec(Enc(corrupt(x)))|^p."""
+        e = self.encode(self.corrupt(x))
         return reconstruction_energy(x, self.decode(e, x), self.norm, batch_ndim(self)), e
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.energy_and_codes(x)[0]
 
 
+@contextlib.contextmanager
+def clean_energy(D: nn.Module):
+    """Inside: a denoising autoencoder's energy without its input noise, even while training (e.g. for a gradient penalty)."""
+    was = getattr(D, "_clean", None)
+    if was is None:
+        yield D
+        return
+    D._clean = True
+    try:
+        yield D
+    finally:
+        D._clean = was
+
+
 class AutoencoderDiscriminator(EnergyAutoencoder):
-    """MLP autoencoder energy D(x) = mean_d |x - Dec(Enc(x))|^p for 2-D points or flattened images (Zhao et al. 2016)."""
+    """MLP autoencoder energy D(x) = mean_d |x - Dec(Enc(x))|^p for 2-D points or flattened images (Zhao et al. 2016).
+
+    A code as large as the input lets the autoencoder learn the identity, whose energy is zero
+    everywhere. Two designs prevent it: a bottleneck (``code_dim`` < ``x_dim``), or a denoising
+    autoencoder (``noise_std`` > 0; Vincent et al. 2008): while it trains, the encoder sees
+    x + noise_std * N(0, I) and the energy is the error against the clean x, so the identity costs
+    noise_std^2 everywhere and only points the decoder pulls noisy inputs back to get a low energy.
+    The course's 2-D energy-based GANs use the bottleneck (``compare.MethodConfig.code_dim = 1``);
+    ``compare.MethodConfig.denoise`` switches the denoising design on.
+    """
 
     def __init__(self, x_dim: int = 2, hidden: int = 128, code_dim: int = 8, depth: int = 2,
-                 activation: str = "relu", norm: str = "l2", sigmoid_output: bool = False):
+                 activation: str = "relu", norm: str = "l2", sigmoid_output: bool = False, noise_std: float = 0.0):
         super().__init__()
         if norm not in ENERGY_NORMS:
             raise ValueError(f"norm must be one of {ENERGY_NORMS}, got {norm!r}")
-        self.x_dim, self.code_dim, self.norm = x_dim, code_dim, norm
+        if not (noise_std >= 0 and math.isfinite(noise_std)):
+            raise ValueError(f"noise_std (the denoising autoencoder's input noise) must be a finite number >= 0, got {noise_std!r}")
+        self.x_dim, self.code_dim, self.norm, self.noise_std = x_dim, code_dim, norm, float(noise_std)
+        if self.noise_std > 0:
+            self.register_buffer("noise_calls", torch.zeros((), dtype=torch.long))  # which noise comes next
         self.encoder = mlp(x_dim, code_dim, hidden, depth, activation)
         self.decoder = mlp(code_dim, x_dim, hidden, depth, activation)
         self.sigmoid_output = sigmoid_output  # True for images in [0, 1]

@@ -20,11 +20,19 @@ FAKE_STYLE = dict(s=4, c="tab:orange", alpha=0.5, label="generated $G(z)$")
 
 @torch.no_grad()
 def _values(fn, points: torch.Tensor, batch: int = 8192) -> np.ndarray:
+    """fn over the points, a network in eval mode (a denoising autoencoder's energy without its training noise)."""
     try:
         dev = next(fn.parameters()).device
     except (AttributeError, StopIteration):
         dev = torch.device("cpu")
-    out = [fn(points[i:i + batch].to(dev)).detach().float().cpu() for i in range(0, len(points), batch)]
+    was_training = getattr(fn, "training", None)
+    if was_training:
+        fn.eval()
+    try:
+        out = [fn(points[i:i + batch].to(dev)).detach().float().cpu() for i in range(0, len(points), batch)]
+    finally:
+        if was_training:
+            fn.train()
     return torch.cat(out).reshape(-1).numpy()
 
 

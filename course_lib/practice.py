@@ -465,12 +465,18 @@ def balanced_subset(labels: torch.Tensor, pool: torch.Tensor, per_class: int, se
 
 
 @torch.no_grad()
-def error_rate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> float:
-    """Share of ``images`` whose arg-max logit is not the label (the model in eval mode)."""
+def misclassified(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+    """(N,) bool: which ``images`` get an arg-max logit other than their label (the model in eval mode)."""
     was = model.training
     model.eval()
     dev = next(model.parameters()).device
-    wrong = sum(int((model(images[i:i + batch].to(dev)).argmax(1).cpu() != labels[i:i + batch]).sum())
-                for i in range(0, len(images), batch))
+    with torch.no_grad():
+        wrong = torch.cat([model(images[i:i + batch].to(dev)).argmax(1).cpu() != labels[i:i + batch]
+                           for i in range(0, len(images), batch)])
     model.train(was)
-    return wrong / len(images)
+    return wrong
+
+
+def error_rate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000) -> float:
+    """Share of ``images`` whose arg-max logit is not the label (the model in eval mode)."""
+    return float(misclassified(model, images, labels, batch).float().mean())

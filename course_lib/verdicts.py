@@ -115,3 +115,48 @@ def by_seed(rows, key: str = "modes") -> list:
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"by_seed: several runs share a seed ({seeds}); select one set-up's runs first")
     return [r[key] for r in rows]
+
+
+def compare_scores(metric, score_a, score_b, labels=None, a: str = "A", b: str = "B", what: str = "the score",
+                   higher_is_better: bool = True, level: float = LEVEL, n_boot: int = 1000, seed: int = 0,
+                   unit: str = "test example") -> Verdict:
+    """The course's verdict on two scores of the same test examples (one trained model each, no seeds to pair).
+
+    ``metric(scores, labels)`` gives one number for a set of examples (e.g. an anomaly score's
+    PR-AUC); with ``labels=None``, ``metric(scores)`` (e.g. the mean negative log-likelihood of
+    test points). The interval comes from a paired bootstrap over the examples: A and B are scored
+    on the same resample, and with labels the positives and negatives are resampled separately,
+    keeping their ratio. It measures how much the verdict depends on the test examples drawn, not
+    on the training runs. The outcome and the sentence follow ``compare_runs``' rule.
+    """
+    sa, sb = np.asarray(score_a, dtype=float).ravel(), np.asarray(score_b, dtype=float).ravel()
+    if len(sa) != len(sb) or (labels is not None and len(np.asarray(labels).ravel()) != len(sa)):
+        raise ValueError(f"compare_scores needs one score of A and of B per example (and one label each, if given): got "
+                         f"{len(sa)} and {len(sb)} scores" + ("" if labels is None else f", {len(np.asarray(labels).ravel())} labels"))
+    if not (np.isfinite(sa).all() and np.isfinite(sb).all()):
+        raise ValueError(f"compare_scores: the scores of {a!r} or {b!r} contain NaN or inf")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), e.g. 0.95, got {level!r}")
+    if labels is None:
+        groups = [np.arange(len(sa))]
+        m = lambda s, idx: float(metric(s[idx]))  # noqa: E731
+    else:
+        y = np.asarray(labels).ravel().astype(bool)
+        groups = [np.flatnonzero(y), np.flatnonzero(~y)]
+        if min(len(g) for g in groups) == 0:
+            raise ValueError(f"compare_scores needs positives and negatives among the labels, got {len(groups[0])} and {len(groups[1])}")
+        m = lambda s, idx: float(metric(s[idx], y[idx]))  # noqa: E731
+    if sum(len(g) for g in groups) < MIN_SEEDS:
+        raise ValueError(f"compare_scores needs at least {MIN_SEEDS} examples, got {len(sa)}")
+    everything = np.concatenate(groups)
+    mean_a, mean_b = m(sa, everything), m(sb, everything)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        diffs[i] = m(sa, idx) - m(sb, idx)
+    low, high = (float(v) for v in np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]))
+    diff = mean_a - mean_b
+    sign = 1.0 if higher_is_better else -1.0
+    outcome = "none" if low <= 0 <= high else ("a" if sign * diff > 0 else "b")
+    return Verdict(a, b, what, outcome, mean_a, mean_b, diff, low, high, len(sa), True, higher_is_better, level, unit)

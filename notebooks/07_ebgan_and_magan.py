@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import compare, evaluation, is_test, losses, metrics, plots, setup_notebook, toys
+from course_lib import compare, evaluation, is_test, losses, metrics, models, plots, setup_notebook, toys
 from course_lib.data import load_images
 from course_lib.runtime import num_threads
 from course_lib.train import TrainConfig, evenly_spaced, train
@@ -55,12 +55,12 @@ from course_lib.verdicts import by_seed, compare_runs
 S, device = setup_notebook(
     seed=0,
     test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, probe_steps=40, sweep_margins=(0.5, 2.0),
-              pt_seeds=(0,), img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16,
+              ae_steps=40, img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16,
               magan_warmup=20, magan_epoch=10, img_warmup=2, img_epoch=1, n_judge=200, clf_steps=30, ens_threads=1),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, probe_steps=300, sweep_margins=(0.25, 1.0, 4.0),
-              pt_seeds=(0, 1, 2, 3, 4), img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
+              ae_steps=1500, img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
               magan_warmup=200, magan_epoch=100, img_warmup=100, img_epoch=50, n_judge=1000, clf_steps=800, ens_threads=2),
-    full=dict(pt_seeds=(0, 1, 2, 3, 4), img_steps=5000, clf_steps=3000),
+    full=dict(img_steps=5000, clf_steps=3000),
 )
 toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.toy_hidden,
                            magan_warmup=S.magan_warmup, magan_epoch=S.magan_epoch)
@@ -106,6 +106,120 @@ x_fake = G.sample(2500, torch.Generator().manual_seed(2))
 stats = metrics.mode_stats(x_fake, ring.centers, ring.std)
 print(stats)
 print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e_fake', 50):.3f}  (margin m = {ebgan.margin:g})")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1b. Can the autoencoder cheat?
+#
+# Zhao et al. warn that an autoencoder "may learn little more than an identity function". In the
+# plane the warning bites: a 2-D point and a code of 8 numbers leave room to copy every input, and
+# a copy has zero energy *everywhere*, on the data and off it. Two designs forbid the copy:
+#
+# * a **bottleneck**: a code smaller than the data (one number for a 2-D point);
+# * a **denoising autoencoder** (Vincent et al. 2008): while it trains, the encoder sees
+#   $x + \sigma\epsilon$ and the energy is the error against the clean $x$, so a copy costs
+#   $\sigma^2$ everywhere and only points the decoder pulls noisy inputs back to can have a low energy.
+#
+# Which one stops the copy better? First the autoencoders alone, fitted to data (`losses.ReconstructionObjective`: $L_D = E[D(x)]$, no generator), on the
+# ring and on the grid of 25 Gaussians (`toys.grid25`), whose modes are spread over the plane.
+# We measure how much of the plane "looks like data": the share of the target's box whose energy is
+# as low as that of 95% of held-out data.
+
+# %% slideshow={"slide_type": "subslide"}
+designs = {"plain, code 8": dict(code_dim=8, noise_std=0.0), "bottleneck, code 1": dict(code_dim=1, noise_std=0.0),
+           "denoising, code 8, σ = 0.2": dict(code_dim=8, noise_std=0.2)}
+ae_targets = {"ring8": ring, "grid25": toys.grid25()}
+fits, looks_like_data = {}, {}
+for tname, target in ae_targets.items():
+    (x0, x1), (y0, y1) = target.bounds
+    u = torch.rand(20000, 2, generator=torch.Generator().manual_seed(4))
+    box = torch.stack([x0 + (x1 - x0) * u[:, 0], y0 + (y1 - y0) * u[:, 1]], 1)  # uniform over the target's box
+    held_out = target.sample(2000, torch.Generator().manual_seed(3))
+    for name, kw in designs.items():
+        torch.manual_seed(0)
+        ae = models.AutoencoderDiscriminator(2, S.toy_hidden, depth=2, **kw).to(device)
+        compare.fit_discriminator(ae, losses.ReconstructionObjective(), target.sample, target.sample, steps=S.ae_steps,
+                                  batch_size=S.toy_batch)
+        fits[tname, name] = ae.eval()
+        with torch.no_grad():
+            e_data, e_box = ae(held_out.to(device)).cpu(), ae(box.to(device)).cpu()
+        looks_like_data[tname, name] = float((e_box <= torch.quantile(e_data, 0.95)).float().mean())
+
+fig, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+for row, (tname, target) in zip(axes, ae_targets.items()):
+    for ax, name in zip(row, designs):
+        plots.plot_surface_2d(ax, lambda x, D=fits[tname, name]: torch.log10(D(x.to(device)) + 1e-6).cpu(), target, None,
+                              label="log10 energy", squash=False, vmin=-4, vmax=0.5)
+        ax.set_title(f"{tname}, {name}: {100 * looks_like_data[tname, name]:.0f}% of the box looks like data", fontsize=9)
+fig.suptitle("Autoencoders fitted to data alone: the energy over the plane (dark = low = 'looks like data')")
+plt.tight_layout()
+plt.show()
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+for (tname, name), share in looks_like_data.items():
+    print(f"{tname:6s} {name:26s}: {100 * share:5.1f}% of the box has an energy as low as 95% of the data's")
+plain, bottleneck, denoising = designs
+if not is_test():
+    assert looks_like_data["grid25", plain] > 0.75                       # the copy: most of the plane looks like data
+    for name in (bottleneck, denoising):
+        assert looks_like_data["grid25", name] < looks_like_data["grid25", plain] - 0.15
+    assert looks_like_data["grid25", bottleneck] < looks_like_data["grid25", denoising]  # the course's choice, below
+    assert all(looks_like_data["ring8", name] < 0.05 for name in designs)  # eight tight clusters: nothing to copy
+
+# %% slideshow={"slide_type": "subslide"}
+display(Markdown(
+    f"On the grid the plain autoencoder copies: {100 * looks_like_data['grid25', plain]:.0f}% of the plane gets an energy "
+    f"as low as the data's, against {100 * looks_like_data['grid25', bottleneck]:.0f}% with the bottleneck and "
+    f"{100 * looks_like_data['grid25', denoising]:.0f}% with the denoising design. Neither design makes the grid's energy "
+    "a clean picture of 25 wells, but both stop the copy from covering the plane. On the ring, eight tight clusters, no "
+    "design copies (at most " + f"{100 * max(looks_like_data['ring8', n] for n in designs):.1f}% of the plane): an "
+    "autoencoder that only ever sees eight points learns those eight points, not the identity.\n\n"
+    f"Every 2-D energy-based GAN of the course therefore uses the bottleneck, the design that left less of the grid "
+    f"looking like data (`compare.MethodConfig.code_dim` = {toy.code_dim}; `denoise` switches the other design on). "
+    "Its price: with a code of one number every pair of codes is parallel, so the pulling-away term of section 5 has "
+    "nothing left to measure in the plane."))
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Does it matter once a generator is in the game? EBGAN's hinge raises the energy of generated
+# samples whatever the design, but MAGAN's margin and BEGAN's controller read the energies as they
+# are. The course's 2-D comparison set-up (`compare.bench`, shared with chapter 09), every
+# energy-based GAN with the bottleneck and three of them again with the plain code-8 autoencoder:
+
+# %% slideshow={"slide_type": "subslide"}
+bench_cfg, bench_lr, bench_seeds = compare.bench(("ebgan", "ebgan_pt", "magan", "began"))
+print(f"{bench_cfg.steps:,} generator steps, batch {bench_cfg.batch_size}, {bench_cfg.depth} x {bench_cfg.hidden} units, "
+      f"seeds {bench_seeds}, learning rates {compare.BENCH_LR}")
+with num_threads(S.ens_threads):
+    design_rows = compare.compare(methods=("ebgan", "ebgan_pt", "magan", "began"), targets=("ring8", "grid25"),
+                                  seeds=bench_seeds, cfg=bench_cfg, per_run=bench_lr, device=str(device))
+    plain_cfg, plain_lr, _ = compare.bench(("ebgan", "magan", "began"), code_dim=8)
+    plain_rows = compare.compare(methods=("ebgan", "magan", "began"), targets=("ring8", "grid25"), seeds=bench_seeds,
+                                 cfg=plain_cfg, per_run=plain_lr, device=str(device))
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+design_by = {(s["target"], s["method"]): s for s in compare.summarize(design_rows)}
+plain_by = {(s["target"], s["method"]): s for s in compare.summarize(plain_rows)}
+print(f"{'':18s} {'plain, code 8':>22s} {'bottleneck (the course)':>25s}")
+for t in ("ring8", "grid25"):
+    for m in ("ebgan", "magan", "began"):
+        p_, d_ = plain_by[t, m], design_by[t, m]
+        print(f"{t:6s} {compare.LABELS[m]:11s} {p_['modes_mean']:6.1f} ± {p_['modes_std']:.1f} modes, {100 * p_['hq_mean']:3.0f}% "
+              f"   {d_['modes_mean']:6.1f} ± {d_['modes_std']:.1f} modes, {100 * d_['hq_mean']:3.0f}%")
+
+# %% slideshow={"slide_type": "subslide"}
+of = lambda rows, t, m: by_seed([r for r in rows if r["target"] == t and r["method"] == m])  # noqa: E731
+design_verdicts = {(t, m): compare_runs(of(design_rows, t, m), of(plain_rows, t, m), f"{compare.LABELS[m]} bottleneck",
+                                        f"{compare.LABELS[m]} plain", f"modes covered on {t}")
+                   for t in ("ring8", "grid25") for m in ("ebgan", "magan", "began")}
+changed = [v for v in design_verdicts.values() if v.outcome != "none"]
+display(Markdown(
+    "By the course's rule (paired seeds, a bootstrap interval): "
+    + "; ".join(v.sentence() for v in design_verdicts.values()) + ". "
+    + (f"The design changes {len(changed)} of the {len(design_verdicts)} results. " if changed else
+       "The design changes none of these results. ")
+    + "Whatever the autoencoder, these runs stay far from covering the modes (chapter 09 compares them with the plain GAN): "
+    "the identity is a real failure of the autoencoder, but it is not why the energy-based GANs collapse in the plane."))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. "What if x and G(z) have the same distribution?"
@@ -271,17 +385,31 @@ if not is_test():
 #
 # 0 when the codes are orthogonal, 1 when they are all parallel (the paper squares the cosine;
 # the lecture slide writes it without the square). EBGAN-PT adds $0.1\,f_{PT}$ to the generator's
-# loss. On the ring and on 25 Gaussians (`toys.grid25`, Srivastava et al. 2017, arXiv:1705.07761),
-# over seeds, the same networks and budget with and without the term:
-
-# %% slideshow={"slide_type": "subslide"}
-with num_threads(S.ens_threads):
-    pt_rows = compare.compare(methods=("ebgan", "ebgan_pt"), targets=("ring8", "grid25"), seeds=S.pt_seeds, cfg=toy,
-                              device=str(device))
-pt_summary = compare.summarize(pt_rows)
+# loss.
+#
+# In the plane our autoencoders have a bottleneck (section 1b): each code is one number, and any two
+# numbers are parallel or opposite, so $\cos^2 = 1$ for every pair and the term is the constant 1,
+# with no gradient. A check on random codes:
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
+g = torch.Generator().manual_seed(0)
+pt_by_dim = {d: float(losses.pulling_away_term(torch.randn(256, d, generator=g))) for d in (1, 2, 8, 64)}
+print("f_PT of 256 random Gaussian codes: " + ", ".join(f"{d}-dim {v:.3f}" for d, v in pt_by_dim.items())
+      + "  (random directions in d dimensions: about 1/d)")
+assert abs(pt_by_dim[1] - 1.0) < 1e-6 and pt_by_dim[64] < 0.05
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# So in the plane EBGAN-PT should train like EBGAN. On the ring and on 25 Gaussians (`toys.grid25`,
+# Srivastava et al. 2017, arXiv:1705.07761), over seeds, the same networks and budget with and
+# without the term: the runs of section 1b, the course's one 2-D set-up, which chapter 09 reads too
+# (one set-up, one verdict). Where codes have 64 dimensions, on MNIST (section 6), the term has
+# something to act on.
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_CHECK_OUTPUT
+pt_rows = [r for r in design_rows if r["method"] in ("ebgan", "ebgan_pt")]
+pt_summary = compare.summarize(pt_rows)
 display(Markdown(compare.format_table(pt_summary)))
 for r in pt_rows:
     print(f"{r['target']:6s} {compare.LABELS[r['method']]:9s} seed {r['seed']}: modes {r['modes']:2d}/{r['n_modes']}, "
@@ -289,14 +417,14 @@ for r in pt_rows:
 
 # %% slideshow={"slide_type": "subslide"}
 by = {(s["target"], s["method"]): s for s in pt_summary}
-runs_of = lambda t, m: [r for r in pt_rows if r["target"] == t and r["method"] == m]  # noqa: E731
-pt_verdict = {t: compare_runs(by_seed(runs_of(t, "ebgan_pt")), by_seed(runs_of(t, "ebgan")), "EBGAN-PT", "EBGAN",
+pt_verdict = {t: compare_runs(of(pt_rows, t, "ebgan_pt"), of(pt_rows, t, "ebgan"), "EBGAN-PT", "EBGAN",
                               f"modes covered on {t}") for t in ("ring8", "grid25")}
 lines = [f"* **{t}**: {v.sentence()}." for t, v in pt_verdict.items()]
 best_grid = max(by["grid25", m]["modes_mean"] for m in ("ebgan", "ebgan_pt"))
-lines.append(f"\nWith {toy.steps:,} steps neither covers more than {best_grid:.0f} of the 25 tight modes on average: "
-             "the grid needs a far larger budget (chapter 09 and the notes on budgets there). The term is a nudge "
-             "towards spread-out codes, not a cure for mode collapse.")
+lines.append(f"\nWith {bench_cfg.steps:,} steps neither covers more than {best_grid:.0f} of the 25 tight modes on average: "
+             "the grid needs a far larger budget (chapter 09 and the notes on budgets there). With one-number codes the "
+             "two methods differ only by rounding (the same seeds, a term without gradient), which grows chaotically over "
+             "a run; section 6 measures the term on MNIST.")
 display(Markdown("\n".join(lines)))
 if not is_test():
     assert best_grid < 12.5  # far from covering the grid at this budget, with or without the term

@@ -238,3 +238,15 @@ def test_bad_wgan_and_unrolled_settings_are_rejected_with_what_to_change():
     D, G = _LinearD(), _LinearG()
     with pytest.raises(ValueError, match="call d_loss first"):
         losses.UnrolledGANObjective(2).g_loss(D, G(torch.randn(3, 1, dtype=torch.float64)), None)
+
+
+def test_reconstruction_objective_is_the_mean_real_energy_and_trains_no_generator():
+    from course_lib import models
+    D = models.AutoencoderDiscriminator(2, hidden=8, code_dim=1)
+    x, fake = torch.randn(64, 2), torch.randn(64, 2) * 100
+    obj = losses.ReconstructionObjective()
+    loss, parts = obj.d_loss(D, x, fake)
+    assert float(loss.detach()) == pytest.approx(float(D(x).detach().mean()))   # the generated batch plays no part
+    assert parts["e_real"] == pytest.approx(float(loss))
+    with pytest.raises(ValueError, match="trains no generator"):
+        obj.g_loss(D, fake, None)

@@ -82,3 +82,42 @@ def test_bad_minibatch_discrimination_arguments_are_rejected():
         models.MinibatchDiscrimination(4, n_kernels=0)
     with pytest.raises(ValueError, match="depth .* must be an integer >= 1"):
         models.MinibatchDiscriminator(depth=0)
+
+
+# ---------------------------------------------------------------- the denoising autoencoder (issue 27: it cannot learn the identity)
+def _identity_autoencoder(noise_std):
+    D = models.AutoencoderDiscriminator(2, hidden=8, code_dim=2, noise_std=noise_std)
+    D.encoder, D.decoder = torch.nn.Identity(), torch.nn.Identity()  # Dec(Enc(x)) = x: the cheat
+    return D
+
+
+def test_the_identity_has_zero_energy_but_a_denoising_autoencoder_pays_noise_std_squared_for_it():
+    x = torch.randn(20000, 2)
+    plain, denoising = _identity_autoencoder(0.0), _identity_autoencoder(0.3)
+    assert float(plain(x).abs().max()) == 0.0                                   # energy 0 everywhere: no contrast at all
+    e = denoising(x)                                                            # training mode: |x - (x + 0.3 eps)|^2 per coordinate
+    assert float(e.mean()) == pytest.approx(0.3 ** 2, rel=0.03)
+    assert float(denoising.eval()(x).abs().max()) == 0.0                        # evaluated without noise: the clean energy
+
+
+def test_denoising_noise_is_one_seeded_stream_kept_in_the_state():
+    a, b = _identity_autoencoder(0.1), _identity_autoencoder(0.1)
+    x = torch.zeros(5, 2)
+    first = a(x)
+    assert torch.equal(first, b(x))                       # the same stream for every autoencoder: call t draws the same noise
+    assert not torch.equal(a(x), first)                   # and the next call draws new noise
+    assert int(a.state_dict()["noise_calls"]) == 2        # the position in the stream travels with snapshots and checkpoints
+    b.load_state_dict(a.state_dict())
+    assert torch.equal(a(x), b(x))
+    with models.clean_energy(a):                          # a gradient penalty sees the clean energy, even while training
+        assert float(a(x).abs().max()) == 0.0
+    assert float(a(x).abs().max()) > 0
+
+
+def test_denoising_settings_are_checked():
+    with pytest.raises(ValueError, match="noise_std"):
+        models.AutoencoderDiscriminator(2, noise_std=-0.1)
+    from course_lib import compare
+    with pytest.raises(ValueError, match="denoise"):
+        compare.MethodConfig(denoise=-0.1)
+    assert "noise_calls" not in models.AutoencoderDiscriminator(2).state_dict()  # a plain autoencoder is unchanged

@@ -233,6 +233,7 @@ def test_balanced_subset_and_error_rate():
 
     x, y = torch.tensor([[0.1], [0.9], [0.2], [0.7]]), torch.tensor([0, 1, 1, 1])
     assert practice.error_rate(Fixed(), x, y, batch=3) == pytest.approx(0.25)
+    assert practice.misclassified(Fixed(), x, y, batch=3).tolist() == [False, False, True, False]  # the digit that is wrong
 
 
 def test_fit_gan_is_seeded_and_uses_dcgan_s_adam(monkeypatch):

@@ -130,3 +130,41 @@ def test_reachable_good_draws_the_line_from_the_best_run_and_robustness_counts_f
     assert by["gan"]["failed_share"] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="modes_frac"):
         sweep.reachable_good(rows, modes_frac=0)
+
+
+# ---------------------------------------------------------------- compare_scores: one model each, the examples resampled
+def _auc(s, y):
+    from course_lib.evaluation import roc_auc
+    return roc_auc(s, y)
+
+
+def test_compare_scores_finds_a_clear_difference_and_names_the_winner():
+    rng = np.random.default_rng(0)
+    y = rng.random(2000) < 0.2
+    good, noise = y + rng.normal(0, 0.5, 2000), rng.normal(0, 1, 2000)
+    v = verdicts.compare_scores(_auc, good, noise, y, "the energy", "noise", "ROC-AUC", n_boot=300)
+    assert v.outcome == "a" and v.winner == "the energy" and v.low > 0
+    assert v.mean_a == pytest.approx(_auc(good, y)) and v.mean_b == pytest.approx(_auc(noise, y))
+    assert "the energy does better than noise in ROC-AUC" in v.sentence() and "2000 paired test examples" in v.sentence()
+    flipped = verdicts.compare_scores(_auc, noise, good, y, "noise", "the energy", "ROC-AUC", n_boot=300)
+    assert flipped.outcome == "b" and flipped.winner == "the energy"
+
+
+def test_compare_scores_calls_the_same_score_a_tie_and_handles_lower_is_better_without_labels():
+    rng = np.random.default_rng(1)
+    y = rng.random(1000) < 0.3
+    s = y + rng.normal(0, 1, 1000)
+    assert verdicts.compare_scores(_auc, s, s.copy(), y, "A", "B", "ROC-AUC", n_boot=200).outcome == "none"
+    nll_a, nll_b = rng.normal(1.0, 0.3, 500), rng.normal(1.5, 0.3, 500)  # per-point NLL: lower is better
+    v = verdicts.compare_scores(np.mean, nll_a, nll_b, None, "MCMC", "MEG", "NLL", higher_is_better=False, n_boot=300,
+                                unit="test point")
+    assert v.outcome == "a" and v.winner == "MCMC" and v.diff == pytest.approx(nll_a.mean() - nll_b.mean())
+
+
+def test_compare_scores_rejects_bad_input_with_a_clear_message():
+    with pytest.raises(ValueError, match="one score of A and of B per example"):
+        verdicts.compare_scores(np.mean, [1.0, 2.0], [1.0], None)
+    with pytest.raises(ValueError, match="positives and negatives"):
+        verdicts.compare_scores(_auc, np.arange(10.0), np.arange(10.0), np.zeros(10))
+    with pytest.raises(ValueError, match="NaN"):
+        verdicts.compare_scores(np.mean, [1.0, float("nan")] * 5, [1.0] * 10, None)
