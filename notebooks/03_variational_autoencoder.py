@@ -66,9 +66,10 @@ S, device = setup_notebook(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data
 #
-# MNIST (LeCun et al. 1998) through `course_lib.data`. The loader says which split it found: on a
-# machine without internet only the 10,000-digit test split is available, and we then split that
-# ourselves into training digits and held-out digits that the model never sees.
+# MNIST (LeCun et al. 1998) through `course_lib.data`. The loader says which split it found (the
+# 60,000-digit training split, from torchvision online or from the offline copy; an old offline copy
+# may hold only the 10,000-digit test split), and we split what it found ourselves into training
+# digits and held-out digits that the model never sees.
 #
 # The pixels are grey levels in $[0, 1]$, but a Bernoulli likelihood is only a probability for
 # **binary** images. We therefore binarize once, with a fixed seed, by drawing each pixel as

@@ -594,7 +594,7 @@ display(Markdown(
 # Now the same algorithm on images, with small MLP networks so that it trains on a CPU. We hold one
 # digit class out of training; a good energy should give that class *higher* energy than the digits
 # it has seen, so the energy itself is an anomaly score (Kumar et al. 2019, section 5.3, do this per
-# digit). Offline, only the 10,000-image MNIST test split exists; we keep a random part of it aside for
+# digit). We keep a random part of the digits the loader found (the cell prints which split) aside for
 # evaluation and train on the rest, without the held-out digit.
 
 # %% slideshow={"slide_type": "subslide"}

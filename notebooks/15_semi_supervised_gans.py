@@ -182,8 +182,9 @@ plt.show()
 # ## 3. Against the papers
 #
 # The papers train on the full 60,000-image MNIST training split (59,900 unlabelled images) for hundreds of
-# epochs; this offline course has only the official 10,000-image test split, which we cut into the training
-# pool and the held-out digits above, and the models saw the pool for a few minutes.
+# epochs and report on the official 10,000-image test split; here the split the loader found (printed at the
+# top) is cut into the training pool and the held-out digits above, and the models saw the pool for a few
+# minutes.
 
 # %% slideshow={"slide_type": "subslide"}
 m_sup, m_fm, m_eb = (float(err[m].mean()) for m in METHODS)
