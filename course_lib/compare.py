@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from . import ensemble, losses, methods, metrics, models, toys
-from .runtime import num_threads, seed_everything
+from .runtime import PROFILES, num_threads, profile, seed_everything
 from .train import MAX_LR as MAX_LEARNING_RATE, TrainConfig, check_learning_rate, train  # noqa: F401 - one rule for learning rates
 
 # the course's methods, from the registry (course_lib.methods), where each is declared once
@@ -434,7 +434,6 @@ def bench(methods=METHODS, profile_name: str | None = None, **overrides):
     Use as ``compare(methods, ("ring8", "grid25"), seeds, cfg, per_run=per_run)``; ``overrides`` change
     MethodConfig fields of the set-up (a control, e.g. ``denoise=0.0``).
     """
-    from .runtime import PROFILES, profile
     name = profile_name or profile()
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {PROFILES}")

@@ -450,6 +450,15 @@ def class_gaussians(feats: torch.Tensor, labels: torch.Tensor, n_classes: int = 
     return means, centred.T @ centred / len(f)
 
 
+def within_class_spread(feats: torch.Tensor, classes: torch.Tensor, n_classes: int = 10) -> float:
+    """mean_c E_{i in c} ||phi_i - mu_c||^2 over the classes with two or more samples: variety within a class."""
+    per_class = [((feats[classes == c] - feats[classes == c].mean(0)) ** 2).sum(1).mean() for c in range(n_classes)
+                 if (classes == c).sum() > 1]
+    if not per_class:
+        raise ValueError("within_class_spread needs a class with at least two samples")
+    return float(torch.stack(per_class).mean())
+
+
 def mahalanobis(feats: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
     """d(x) = min_c (phi(x) - mu_c)^T P (phi(x) - mu_c), P = Sigma^-1: the squared distance to the nearest class, (N,)."""
     f = torch.as_tensor(feats, dtype=torch.float64)

@@ -470,9 +470,8 @@ def misclassified(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, 
     was = model.training
     model.eval()
     dev = next(model.parameters()).device
-    with torch.no_grad():
-        wrong = torch.cat([model(images[i:i + batch].to(dev)).argmax(1).cpu() != labels[i:i + batch]
-                           for i in range(0, len(images), batch)])
+    wrong = torch.cat([model(images[i:i + batch].to(dev)).argmax(1).cpu() != labels[i:i + batch]
+                       for i in range(0, len(images), batch)])
     model.train(was)
     return wrong
 

@@ -98,14 +98,16 @@ def compare_runs(a_values, b_values, a: str = "A", b: str = "B", what: str = "th
         boots = _bootstrap_means(x - y, rng, n_boot)
     else:
         boots = _bootstrap_means(x, rng, n_boot) - _bootstrap_means(y, rng, n_boot)
+    return _verdict(a, b, what, float(x.mean()), float(y.mean()), boots, n, paired, higher_is_better, level, unit)
+
+
+def _verdict(a, b, what, mean_a, mean_b, boots, n, paired, higher_is_better, level, unit) -> Verdict:
+    """The rule itself: the ``level`` interval of the bootstrapped differences ``boots`` decides, or too few runs do."""
     low, high = (float(v) for v in np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]))
+    diff = mean_a - mean_b
     sign = 1.0 if higher_is_better else -1.0
-    if n < MIN_SEEDS or low <= 0 <= high:
-        outcome = "none"
-    else:
-        outcome = "a" if sign * diff > 0 else "b"
-    return Verdict(a, b, what, outcome, float(x.mean()), float(y.mean()), diff, low, high, n, paired, higher_is_better,
-                   level, unit)
+    outcome = "none" if n < MIN_SEEDS or low <= 0 <= high else ("a" if sign * diff > 0 else "b")
+    return Verdict(a, b, what, outcome, mean_a, mean_b, diff, low, high, n, paired, higher_is_better, level, unit)
 
 
 def by_seed(rows, key: str = "modes") -> list:
@@ -155,8 +157,4 @@ def compare_scores(metric, score_a, score_b, labels=None, a: str = "A", b: str =
     for i in range(n_boot):
         idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
         diffs[i] = m(sa, idx) - m(sb, idx)
-    low, high = (float(v) for v in np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]))
-    diff = mean_a - mean_b
-    sign = 1.0 if higher_is_better else -1.0
-    outcome = "none" if low <= 0 <= high else ("a" if sign * diff > 0 else "b")
-    return Verdict(a, b, what, outcome, mean_a, mean_b, diff, low, high, len(sa), True, higher_is_better, level, unit)
+    return _verdict(a, b, what, mean_a, mean_b, diffs, len(sa), True, higher_is_better, level, unit)

@@ -102,11 +102,8 @@ def unconditional(data, desc):
 
 
 def within_class_spread(images, classes):
-    """Mean over the digits of the mean squared distance of the judge's features to their class mean."""
-    feats = evaluation.predict(judge.model, images)[1]
-    per_class = [((feats[classes == k] - feats[classes == k].mean(0)) ** 2).sum(1).mean() for k in range(10)
-                 if (classes == k).sum() > 1]
-    return float(torch.stack(per_class).mean())
+    """The spread of the judge's features within each class (`evaluation.within_class_spread`)."""
+    return evaluation.within_class_spread(evaluation.predict(judge.model, images)[1], classes)
 
 
 order = torch.argsort(asked[:100] * 1000 + torch.arange(100))  # the first 100 samples, sorted by the digit asked for

@@ -235,3 +235,14 @@ def test_train_classifier_calls_back_after_every_update_with_the_model():
     assert len(losses) == 5
     assert not torch.equal(seen[0][2], seen[1][2])           # called after the update, not before
     assert torch.equal(seen[-1][2], model[1].weight)
+
+
+def test_within_class_spread_is_the_mean_squared_distance_to_the_class_means():
+    from course_lib import evaluation
+    feats = torch.tensor([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [10.0, 14.0], [5.0, 5.0]])
+    classes = torch.tensor([0, 0, 1, 1, 2])           # class 2 has one sample: no spread to measure, left out
+    # class 0: distances^2 to (1, 0) are 1 and 1 -> 1; class 1: to (10, 12) are 4 and 4 -> 4; mean 2.5
+    assert evaluation.within_class_spread(feats, classes) == pytest.approx(2.5)
+    assert evaluation.within_class_spread(feats[:2] * 0, classes[:2]) == 0.0  # identical samples: no variety
+    with pytest.raises(ValueError, match="at least two samples"):
+        evaluation.within_class_spread(feats[4:], classes[4:])
