@@ -111,8 +111,8 @@ print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e
 # ## 1b. Can the autoencoder cheat?
 #
 # Zhao et al. warn that an autoencoder "may learn little more than an identity function". In the
-# plane the warning bites: a 2-D point and a code of 8 numbers leave room to copy every input, and
-# a copy has zero energy *everywhere*, on the data and off it. Two designs forbid the copy:
+# plane the warning can bite: a 2-D point and a code of 8 numbers leave room to copy every input, and
+# a copy has zero energy *everywhere*, on the data and off it. Two designs work against the copy:
 #
 # * a **bottleneck**: a code smaller than the data (one number for a 2-D point);
 # * a **denoising autoencoder** (Vincent et al. 2008): while it trains, the encoder sees
