@@ -53,12 +53,14 @@ slides: $(STAMP)
 slides-tag: $(STAMP)
 	$(PY) -m course_lib.slides --tag notebooks/[0-9][0-9]_*.py
 
+TEST_WORKERS ?= auto# pytest-xdist workers (auto: one per CPU core); each test file, and each notebook, stays on one worker
+
 ## Run every test: unit tests of course_lib, notebook hygiene, and every notebook under nbval (test profile).
 # (tests train into a fresh, temporary run store: every run is trained, none is served from an earlier one)
 test: $(STAMP)
 	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
 	COURSE_STORE=$$store COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax \
-		--nbval-current-env --nbval-cell-timeout=300 --durations=15 -q
+		--nbval-current-env --nbval-cell-timeout=300 -n $(TEST_WORKERS) --dist loadfile --durations=15 -q
 
 ## Browser tests against the built site (after make course): index, links, math, figures, navigation
 site-check: $(STAMP)

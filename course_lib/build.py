@@ -14,6 +14,9 @@ that is the course's outline. Used by `make course`.
   notebook's title, its question in one line and its sections. Links are relative: the site works
   from ``file://`` and from any static web server.
 * A notebook that fails is named and makes the build exit non-zero (its page shows where it stopped).
+* Runs that several notebooks share through the run store (the digit judges, the 2-D comparison)
+  are trained first, each as a task of its own, when notebooks run side by side: no notebook then
+  sits on another's training lock while a core idles (``SHARED_RUNS``).
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
+
+from .store import store_root
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -335,10 +340,53 @@ def network_references(out: Path) -> list:
 # from side-by-side runs after the course judge and the 5-seed verdicts): they order a first build's notebooks longest
 # first when no earlier build left its timings.json (later builds use their own)
 EXPECTED_SECONDS = {"01_structured_perceptron": 11, "02_factor_analysis_em": 12, "03_variational_autoencoder": 49,
-                    "04_original_gan": 98, "05_training_gans": 434, "06_mcmc_ebm": 220, "07_ebgan_and_magan": 650,
-                    "08_loss_sensitive_gan": 200, "09_began_and_comparison": 800, "10_maximum_entropy_ebm": 129,
-                    "11_evaluating_generative_models": 300, "12_hyperparameter_robustness": 500,
-                    "13_practical_gans": 800, "14_conditional_gans": 650, "15_semi_supervised_gans": 600}
+                    "04_original_gan": 98, "05_training_gans": 490, "06_mcmc_ebm": 200, "07_ebgan_and_magan": 300,
+                    "08_loss_sensitive_gan": 185, "09_began_and_comparison": 330, "10_maximum_entropy_ebm": 145,
+                    "11_evaluating_generative_models": 290, "12_hyperparameter_robustness": 470,
+                    "13_practical_gans": 520, "14_conditional_gans": 340, "15_semi_supervised_gans": 580}
+# (two side by side on 2 cores, with the shared runs trained first; a build's timings.json replaces them)
+
+
+# Runs that several chapters load from the run store, with the chapters that use them. Built side by side,
+# the first chapter to reach one trains it and the others wait on its lock with a core idle; trained first,
+# each as a task of its own, they fill both cores and every chapter finds them ready.
+SHARED_RUNS = {
+    ("judge", "mnist"): {"06", "07", "08", "09", "11", "12", "13", "14"},
+    ("judge", "fashion_mnist"): {"14"},
+    **{("bench", m): {"07", "09"} for m in ("ebgan", "ebgan_pt", "magan", "began")},
+    **{("bench", m): {"09"} for m in ("gan", "ls_gan")},
+}
+
+
+def _train_shared(kind: str, what: str, threads: int) -> dict:
+    """Train one of ``SHARED_RUNS`` into the run store (or find it there), exactly as the chapters call it."""
+    import torch
+
+    from .runtime import get_device, seed_everything
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    try:
+        seed_everything(0)
+        device = get_device()
+        if kind == "judge":
+            from .evaluation import course_judge
+            course_judge(what, device=device, progress=False)
+        else:
+            from . import compare
+            cfg, per_run, seeds = compare.bench((what,))
+            compare.compare(methods=(what,), targets=("ring8", "grid25"), seeds=seeds, cfg=cfg, per_run=per_run,
+                            device=str(device), progress=False)
+        status = "ok"
+    except Exception as err:  # the chapters that need it train it themselves (and fail there, where it shows)
+        status = f"FAILED: {type(err).__name__}: {err}"
+    return dict(name=f"{kind} {what}", seconds=time.perf_counter() - start, status=status)
+
+
+def shared_runs(names) -> list:
+    """The ``SHARED_RUNS`` that the notebooks named (by stem, e.g. "09_began_and_comparison") use."""
+    numbers = {n[:2] for n in names}
+    return [key for key, users in SHARED_RUNS.items() if users & numbers]
 
 
 def _read_timings(path: Path) -> dict:
@@ -393,12 +441,16 @@ def main(argv=None) -> int:
         last = {**EXPECTED_SECONDS, **{name: r["seconds"] for name, r in _read_timings(timings).items()}}
         order = sorted(paths, key=lambda p: -last.get(p.stem, 0.0))
         done = {}
+        shared = shared_runs(p.stem for p in paths) if jobs > 1 and store_root() is not None else []
+        threads = max(1, (os.cpu_count() or 1) // jobs)
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_execute_to, (str(p), str(executed), args.timeout)): p for p in order}
-            for fut in as_completed(futures):
+            warm = [pool.submit(_train_shared, kind, what, threads) for kind, what in shared]  # first in the queue
+            futures = [pool.submit(_execute_to, (str(p), str(executed), args.timeout)) for p in order]
+            for fut in as_completed(warm + futures):
                 r = fut.result()
                 print(f"  {r['name']}: {r['status']} in {r['seconds']:.0f} s", flush=True)
-                done[r["name"]] = r
+                if fut in futures:
+                    done[r["name"]] = r
         runs = [done[p.stem] for p in paths]
     copy_mathjax(out)
     nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]

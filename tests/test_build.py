@@ -145,3 +145,44 @@ def test_a_first_build_orders_the_notebooks_longest_first_by_the_expected_second
     names = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(build.EXPECTED_SECONDS) == names
     assert all(s > 0 for s in build.EXPECTED_SECONDS.values())
+
+
+def _entries(root: Path) -> set:
+    return {p.name for p in root.rglob("*.pt") if "resume" not in p.parts}
+
+
+def test_shared_runs_are_the_ones_the_built_chapters_use():
+    """Every shared run names chapters that exist; a build of chapters that share nothing trains nothing first."""
+    numbers = {n[:2] for n in build.EXPECTED_SECONDS}
+    assert all(users <= numbers for users in build.SHARED_RUNS.values())
+    assert build.shared_runs(["01_structured_perceptron", "03_variational_autoencoder"]) == []
+    assert build.shared_runs(["14_conditional_gans"]) == [("judge", "mnist"), ("judge", "fashion_mnist")]
+    seven = build.shared_runs(["07_ebgan_and_magan"])
+    assert ("bench", "gan") not in seven and {("bench", m) for m in ("ebgan", "ebgan_pt", "magan", "began")} <= set(seven)
+
+
+def test_a_shared_run_trained_first_is_what_the_chapters_then_load(tmp_path, monkeypatch):
+    """The warm-up trains exactly the store entries that chapter 09's call (every method at once) looks up."""
+    from course_lib import compare
+
+    monkeypatch.setenv("COURSE_STORE", str(tmp_path))
+    monkeypatch.setenv("COURSE_PROFILE", "test")
+    assert build._train_shared("bench", "ebgan", 1)["status"] == "ok"
+    after_one = _entries(tmp_path)
+    assert after_one
+    assert build._train_shared("bench", "gan", 1)["status"] == "ok"
+    after_two = _entries(tmp_path)
+    assert after_two > after_one
+    cfg, per_run, seeds = compare.bench(("gan", "ebgan"))
+    rows = compare.compare(methods=("gan", "ebgan"), targets=("ring8", "grid25"), seeds=seeds, cfg=cfg, per_run=per_run,
+                           device="cpu", progress=False)
+    assert len(rows) == 2 * 2 * len(seeds)
+    assert _entries(tmp_path) == after_two  # nothing trained again: every run was found
+
+
+def test_a_shared_run_that_fails_is_reported_not_raised(tmp_path, monkeypatch):
+    """The chapters that need it then train it themselves and fail where the reader sees it."""
+    monkeypatch.setenv("COURSE_STORE", str(tmp_path))
+    monkeypatch.setenv("COURSE_PROFILE", "test")
+    r = build._train_shared("bench", "no_such_method", 1)
+    assert r["status"].startswith("FAILED") and "no_such_method" in r["status"] and r["name"] == "bench no_such_method"
