@@ -378,6 +378,9 @@ def classifier_score(probs: torch.Tensor) -> float:
 def digit_report(probs: torch.Tensor, threshold: float = 0.9, accepted: torch.Tensor | None = None) -> dict:
     """Recognisable = max_y p(y|x) > threshold (and ``accepted``, when given); returns their share, the classes among them and the entropy (bits) of those classes.
 
+    Also, per class c: ``drawn[c]`` images have c as their most probable class, and ``per_class[c]`` is
+    the recognisable share among them (NaN when none is drawn): quality within a class, free of the class mix.
+
     A generator whose digits are recognisable and varied scores a share near that of real digits
     and an entropy near log2 10 = 3.32 bits; a collapsed one a low entropy, a blurry one a low share.
     """
@@ -396,8 +399,11 @@ def digit_report(probs: torch.Tensor, threshold: float = 0.9, accepted: torch.Te
     counts = torch.bincount(label[ok], minlength=p.shape[1]).double()
     q = counts / counts.sum().clamp_min(1)
     entropy = float(-(q[q > 0] * q[q > 0].log2()).sum()) + 0.0  # + 0.0: no '-0.00 bits' for one class or none
+    # quality within each class (the share is confounded by the class mix: a "1" is easier to draw than an "8")
+    drawn = torch.bincount(label, minlength=p.shape[1])
+    per_class = [float(ok[label == c].double().mean()) if drawn[c] else math.nan for c in range(p.shape[1])]
     return dict(recognisable=float(ok.double().mean()), classes=int((counts > 0).sum()), entropy_bits=entropy,
-                counts=counts.long().tolist())
+                counts=counts.long().tolist(), drawn=drawn.tolist(), per_class=per_class)
 
 
 def judge_digits(model: nn.Module, images: torch.Tensor, threshold: float = 0.9) -> dict:

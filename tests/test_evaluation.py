@@ -198,6 +198,21 @@ def test_digit_report_counts_confident_samples_and_their_class_entropy():
     assert digit_report(torch.eye(10).repeat(3, 1))["entropy_bits"] == pytest.approx(math.log2(10))
 
 
+def test_digit_report_gives_the_recognisable_share_within_each_class():
+    """A generator of clean "1"s and blurry "8"s: its overall share mixes the two, the per-class shares do not."""
+    ones = torch.eye(10)[[1] * 6] * 0.95 + 0.005                       # six confident "1"s
+    eights = torch.full((4, 10), 0.05)
+    eights[:, 8] = 0.55                                                 # four "8"s, most probable class 8, not confident
+    eights[0] = torch.eye(10)[8] * 0.95 + 0.005                         # ... but the first one is
+    r = digit_report(torch.cat([ones, eights]))
+    assert r["recognisable"] == pytest.approx(0.7)
+    assert r["drawn"] == [0, 6, 0, 0, 0, 0, 0, 0, 4, 0] and sum(r["drawn"]) == 10
+    assert r["per_class"][1] == pytest.approx(1.0) and r["per_class"][8] == pytest.approx(0.25)
+    assert all(math.isnan(r["per_class"][c]) for c in (0, 2, 3, 4, 5, 6, 7, 9))
+    rejected = digit_report(torch.cat([ones, eights]), accepted=torch.tensor([False] * 3 + [True] * 7))
+    assert rejected["per_class"][1] == pytest.approx(0.5) and rejected["per_class"][8] == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize("threshold", [0.0, 1.0, -0.5])
 def test_digit_report_rejects_a_threshold_outside_the_open_unit_interval(threshold):
     with pytest.raises(ValueError, match="threshold"):
