@@ -354,7 +354,7 @@ SHARED_RUNS = {
     ("judge", "mnist"): {"06", "07", "08", "09", "11", "12", "13", "14"},
     ("judge", "fashion_mnist"): {"14"},
     **{("bench", m): {"07", "09"} for m in ("ebgan", "ebgan_pt", "magan", "began")},
-    **{("bench", m): {"09"} for m in ("gan", "ls_gan")},
+    **{("bench", m): {"09"} for m in ("gan", "lsgan")},
 }
 
 

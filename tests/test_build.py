@@ -153,8 +153,12 @@ def _entries(root: Path) -> set:
 
 def test_shared_runs_are_the_ones_the_built_chapters_use():
     """Every shared run names chapters that exist; a build of chapters that share nothing trains nothing first."""
+    from course_lib import compare
+
     numbers = {n[:2] for n in build.EXPECTED_SECONDS}
     assert all(users <= numbers for users in build.SHARED_RUNS.values())
+    assert {what for kind, what in build.SHARED_RUNS if kind == "bench"} == set(compare.METHODS)  # chapter 09 compares them all
+    assert {what for kind, what in build.SHARED_RUNS if kind == "judge"} == {"mnist", "fashion_mnist"}
     assert build.shared_runs(["01_structured_perceptron", "03_variational_autoencoder"]) == []
     assert build.shared_runs(["14_conditional_gans"]) == [("judge", "mnist"), ("judge", "fashion_mnist")]
     seven = build.shared_runs(["07_ebgan_and_magan"])
