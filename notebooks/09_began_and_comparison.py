@@ -312,11 +312,13 @@ if not is_test():
 display(Markdown(
     f"**Variety.** On {more_varied} of {n_seeds} seeds the run with γ = {g_hi:g} drew the higher class entropy. "
     f"With γ = {g_lo:g} the most common class is \"1\" on {low_draws_ones} of {n_seeds} seeds (seed {S.img_seeds[0]}: "
-    f"{100 * lo['top_share']:.0f}% of its recognisable digits, {lo['classes']} classes, {lo['entropy_bits']:.2f} bits); with "
+    f"{100 * lo['top_share']:.0f}% of its recognisable digits, {lo['classes']} class{'es' if lo['classes'] != 1 else ''}, "
+    f"{lo['entropy_bits']:.2f} bits); with "
     f"γ = {g_hi:g} it draws {hi['classes']} classes ({hi['entropy_bits']:.2f} bits). Held-out real digits "
     f"({100 * real_report['recognisable']:.0f}%, {real_report['entropy_bits']:.2f} bits) set the ceiling. {variety.sentence()}.\n\n"
-    f"**Quality**, the other half of the paper's trade-off (sharper samples at low γ). Overall: {quality.sentence()}. "
-    + (f"Within one class, the \"1\"s both values of γ draw: {within.sentence()}. " if within else
+    f"**Quality**, the other half of the paper's trade-off (sharper samples at low γ), first over all samples, then "
+    f"within the one class both values of γ draw, the \"1\"s. {quality.sentence()}. "
+    + (f"{within.sentence()}. " if within else
        "Some run drew no \"1\" at all, so the share within that class is not compared. ")
     + "The overall share mixes quality with the class mix (a run that draws mostly \"1\"s draws mostly easy digits); "
     "the share within a class does not.\n\n"
@@ -588,8 +590,7 @@ display(Markdown("\n".join([
     f"{stats.modes_covered} of 8 modes. Read it as a convergence curve, not as a score.",
     f"* γ and variety on MNIST: on {more_varied} of {n_seeds} seeds γ = {g_hi:g} drew the higher class entropy, and γ = {g_lo:g} "
     f"settled on the digit that is easiest to reconstruct (\"1\" the most common class on {low_draws_ones} of {n_seeds} "
-    f"seeds). {variety.sentence()}. Quality, the paper's other half: {quality.sentence()}"
-    + (f"; within the \"1\"s: {within.sentence()}." if within else "."),
+    f"seeds). {variety.sentence()}. {quality.sentence()}." + (f" {within.sentence()}." if within else ""),
     "* Our reading: without a hinge nothing equalises the energies of different classes, which is why BEGAN needs a high "
     "γ on MNIST; in two dimensions " + (f"$L(G(z))/L(x)$ stayed above γ ({ratio:.2f}), $k_t$ sat at 0 and nothing raised "
     "the energy where the generated samples were" if saturated else "the controller did not settle in so short a run")
