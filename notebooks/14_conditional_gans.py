@@ -164,7 +164,9 @@ show_images(axes[0], x_cond[:100][order], nrow=10, title=f"MNIST: row k asked fo
 show_images(axes[1], x_fash[:100][f_order], nrow=10, title=f"Fashion-MNIST: row k asked for class k ({100 * f_agree:.0f}% agree)")
 plt.show()
 if not is_test():
-    assert agree >= 0.9, f"the conditional GAN should draw the requested digit at least 90% of the time, got {agree:.3f}"
+    # measured 90.5% and 91.3% in CI runs on one machine; the margin is for another machine's rounding (thread counts
+    # and CPUs change a convolution's last bits), still more than eight times chance
+    assert agree >= 0.85, f"the conditional GAN should draw the requested digit at least 85% of the time, got {agree:.3f}"
     assert f_agree > 0.5, "on Fashion-MNIST the requested class should be drawn far more often than chance (10%)"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
