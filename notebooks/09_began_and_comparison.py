@@ -267,22 +267,19 @@ real_report = judge.real
 print(f"{'held-out real':>26}: {real_report['text']}")
 
 
-def share_among(r, classes):
-    """Recognisable share among the samples whose most probable class is in ``classes`` (NaN when there are none)."""
-    n = sum(r["drawn"][c] for c in classes)
-    return sum(r["per_class"][c] * r["drawn"][c] for c in classes if r["drawn"][c]) / n if n else float("nan")
-
-
 for (gm, lk, seed), r in runs.items():
     h = r["history"]
     r.update(judge(r["G"].sample(S.n_judge, torch.Generator().manual_seed(6))))
     r["ratio"] = h.last("e_fake_g", 100) / h.last("e_real", 100)
     r["top"] = max(range(10), key=r["counts"].__getitem__)  # the most common class among the recognisable digits
     r["top_share"] = r["counts"][r["top"]] / max(sum(r["counts"]), 1)
-    r["ones"], r["others"] = share_among(r, [1]), share_among(r, [c for c in range(10) if c != 1])
+    r["ones"] = evaluation.recognisable_share(r, [1])
+    r["others"] = evaluation.recognisable_share(r, [c for c in range(10) if c != 1])
     print(f"{f'γ = {gm:g}, λ_k = {lk:g}, seed {seed}':>26}: {r['text']}; most common class {r['top']} ({100 * r['top_share']:.0f}%)")
-    print(f"{'':>28}drawn as \"1\": {r['drawn'][1]} of {S.n_judge}, recognisable among them {100 * r['ones']:.0f}%, among the "
-          f"others {100 * r['others']:.0f}%; k_t in [{min(h['k']):.4f}, {max(h['k']):.4f}], L(G(z))/L(x) {r['ratio']:.2f}")
+    print(f"{'':>28}drawn as \"1\": {r['drawn'][1]} of {S.n_judge}, recognisable among them "
+          + (f"{100 * r['ones']:.0f}%" if r["drawn"][1] else "-") + ", among the others "
+          + (f"{100 * r['others']:.0f}%" if r["drawn"][1] < S.n_judge else "- (none drawn)") + "; "
+          f"k_t in [{min(h['k']):.4f}, {max(h['k']):.4f}], L(G(z))/L(x) {r['ratio']:.2f}")
     assert all(0.0 <= k <= 1.0 for k in h["k"])
 
 g_lo, g_hi = min(S.img_gammas), max(S.img_gammas)

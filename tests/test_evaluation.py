@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, digit_report, fit_mnist_classifier, frechet_distance,
+from course_lib.evaluation import (MnistClassifier, classifier_score, dequantization_bound, dequantize, digit_report, recognisable_share, fit_mnist_classifier, frechet_distance,
                                    nll_rescaled, operating_points, pr_auc, pr_curve, roc_auc, train_classifier)
 
 
@@ -207,10 +207,12 @@ def test_digit_report_gives_the_recognisable_share_within_each_class():
     r = digit_report(torch.cat([ones, eights]))
     assert r["recognisable"] == pytest.approx(0.7)
     assert r["drawn"] == [0, 6, 0, 0, 0, 0, 0, 0, 4, 0] and sum(r["drawn"]) == 10
-    assert r["per_class"][1] == pytest.approx(1.0) and r["per_class"][8] == pytest.approx(0.25)
-    assert all(math.isnan(r["per_class"][c]) for c in (0, 2, 3, 4, 5, 6, 7, 9))
+    assert recognisable_share(r, [1]) == pytest.approx(1.0) and recognisable_share(r, [8]) == pytest.approx(0.25)
+    assert all(math.isnan(recognisable_share(r, [c])) for c in (0, 2, 3, 4, 5, 6, 7, 9))
+    assert recognisable_share(r, [c for c in range(10) if c != 1]) == pytest.approx(0.25)  # pooled over the other classes
+    assert recognisable_share(r, range(10)) == pytest.approx(r["recognisable"])
     rejected = digit_report(torch.cat([ones, eights]), accepted=torch.tensor([False] * 3 + [True] * 7))
-    assert rejected["per_class"][1] == pytest.approx(0.5) and rejected["per_class"][8] == pytest.approx(0.25)
+    assert recognisable_share(rejected, [1]) == pytest.approx(0.5) and recognisable_share(rejected, [8]) == pytest.approx(0.25)
 
 
 @pytest.mark.parametrize("threshold", [0.0, 1.0, -0.5])
