@@ -11,8 +11,8 @@ Where the files come from, in order:
 3. torchvision's download, when the machine is online (checked with a short time-out first, so an
    offline machine fails fast instead of hanging); ``COURSE_OFFLINE=1`` skips it.
 
-Offline here only the 10,000-digit MNIST *test* split exists; ``split="auto"`` then uses it and
-``ImageData.note`` says so, for the notebook to print.
+Where only the 10,000-digit *test* split exists (an old offline copy), ``split="auto"`` uses it and
+``ImageData.note`` says so, for the notebook to print; ``official_splits`` then cuts it in two.
 """
 from __future__ import annotations
 
@@ -256,6 +256,27 @@ def load_images(name: str = "mnist", split: str = "auto", *, root: str | os.Path
     data = ImageData(images, labels, name, chosen, note)
     _MEMORY[key] = data
     return data
+
+
+def official_splits(name: str = "mnist", n_fallback: int = 2000, seed: int = 0, **load) -> tuple[ImageData, ImageData]:
+    """(training, test): the official splits; where only the test split exists (an old offline copy), that split
+    cut at random (``seed``) into a training part and ``n_fallback`` held-out images, the training part's note saying so.
+
+    ``load``: ``load_images``'s keyword arguments (``root``, ``cache``, ``download``). Nothing of the returned test
+    part is ever in the training part: choices made by looking at results belong on a validation part of the latter.
+    """
+    test = load_images(name, "test", **load)
+    try:
+        return load_images(name, "train", **load), test
+    except DataNotFoundError:
+        pass
+    trn, held = split_indices(len(test), n_fallback, seed)
+    human = DATASETS[name][1]
+    note = (f"{human}: only the {len(test):,}-image test split is here (an old offline copy), so it is cut into "
+            f"{len(trn):,} training and {len(held):,} held-out images; with the {_SIZES['train']}-image training split "
+            f"the official test split is the held-out set.")
+    part = lambda idx: ImageData(test.images[idx], test.labels[idx], name, "test", note)  # noqa: E731
+    return part(trn), part(held)
 
 
 def split_indices(n: int, n_test: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

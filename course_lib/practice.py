@@ -15,7 +15,7 @@ norm, class-conditional generation and semi-supervised discriminators.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -337,7 +337,8 @@ def decaying_margin(m0: float, step: int, decay_steps: int) -> float:
 
 class SSLNet(nn.Module):
     """A permutation-invariant MLP classifier: x (flattened) -> hidden layers -> K logits, with ``features(x)`` the last
-    hidden layer and, when ``decoder``, a decoder from it back to x so that ``energy(x)`` = mean squared reconstruction error.
+    hidden layer and, when ``decoder``, a decoder from it back to x (one linear layer and a sigmoid) so that ``energy(x)`` =
+    mean squared reconstruction error.
 
     Gaussian noise of std ``noise`` is added to the input and to each hidden layer in training mode (as Salimans et al. do).
     """
@@ -348,8 +349,7 @@ class SSLNet(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.head = nn.Linear(dims[-1], n_classes)
         self.noise = _nonnegative("noise", noise)
-        self.dec = (nn.Sequential(nn.Linear(dims[-1], hidden[0]), nn.ReLU(), nn.Linear(hidden[0], x_dim), nn.Sigmoid())
-                    if decoder else None)
+        self.dec = nn.Sequential(nn.Linear(dims[-1], x_dim), nn.Sigmoid()) if decoder else None
 
     def _noisy(self, h):
         return h + self.noise * torch.randn_like(h) if self.training and self.noise else h
@@ -416,36 +416,51 @@ class MarginSSL(_LabelledBatches):
     """EBGAN-style semi-supervised learning: D is a classifier whose reconstruction error is an energy.
 
     L_D = CE(labelled) + E(x_unl) + [m_t - E(G(z))]+ with m_t decaying linearly from ``margin`` to 0 over
-    ``decay_steps`` discriminator steps; L_G = E(G(z)).
+    ``decay_steps`` discriminator steps (``decay_steps=None``: m_t = ``margin`` throughout); L_G = E(G(z)).
+    ``contrastive=False`` is the control without a generator's samples: L_D = CE(labelled) + E(x_unl), the
+    unlabelled digits reconstructed and nothing pushed up; D never sees G, and G gets a zero loss.
     """
 
-    name = "ssl[EBGAN, decaying margin]"
-
-    def __init__(self, images, labels, margin: float = 0.1, decay_steps: int = 1000, batch_size: int = 100, seed: int = 0):
+    def __init__(self, images, labels, margin: float = 0.1, decay_steps: int | None = 1000, batch_size: int = 100,
+                 seed: int = 0, contrastive: bool = True):
         if isinstance(margin, bool) or not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin > 0):
             raise ValueError(f"the margin m must be a positive number (e.g. 0.1), got {margin!r}")
-        if not isinstance(decay_steps, int) or decay_steps < 1:
-            raise ValueError(f"decay_steps must be a positive integer, got {decay_steps!r}")
+        if decay_steps is not None and (not isinstance(decay_steps, int) or decay_steps < 1):
+            raise ValueError(f"decay_steps must be a positive integer (or None for a constant margin), got {decay_steps!r}")
         super().__init__(images, labels, batch_size, seed)
-        self.margin, self.decay_steps = float(margin), decay_steps
+        self.margin, self.decay_steps, self.contrastive = float(margin), decay_steps, bool(contrastive)
         self._steps = 0
 
+    @property
+    def name(self) -> str:
+        if not self.contrastive:
+            return "ssl[EBGAN, no generated samples]"
+        return "ssl[EBGAN, " + ("constant margin]" if self.decay_steps is None else "decaying margin]")
+
     def current_margin(self) -> float:
+        if self.decay_steps is None:
+            return self.margin
         return decaying_margin(self.margin, self._steps, self.decay_steps)
 
     def d_loss(self, D, x_unl, x_fake):
         x_lab, y = self.labelled_batch(x_unl.device, x_unl.dtype)
         m = self.current_margin()
         supervised = F.cross_entropy(D(x_lab), y)
-        e_unl, e_fake = D.energy(x_unl).mean(), D.energy(x_fake)
-        push = torch.clamp(m - e_fake, min=0).mean()
+        e_unl = D.energy(x_unl).mean()
+        logs = {"supervised": supervised.detach(), "e_real": e_unl.detach()}
+        loss = supervised + e_unl
+        if self.contrastive:
+            e_fake = D.energy(x_fake)
+            loss = loss + torch.clamp(m - e_fake, min=0).mean()
+            logs.update(e_fake=e_fake.detach().mean(), margin=torch.tensor(m), pushing=(e_fake.detach() < m).float().mean())
         self._steps += 1
-        loss = supervised + e_unl + push
-        return loss, {"d_loss": loss.detach(), "supervised": supervised.detach(), "e_real": e_unl.detach(),
-                      "e_fake": e_fake.detach().mean(), "margin": torch.tensor(m)}
+        return loss, {"d_loss": loss.detach(), **logs}
 
     def g_loss(self, D, x_fake, z):
-        loss = D.energy(x_fake).mean()
+        if not self.contrastive:  # the control: D never sees G, so G has nothing to learn (a zero loss, no pass through D)
+            loss = 0.0 * x_fake.sum()
+        else:
+            loss = D.energy(x_fake).mean()
         return loss, {"g_loss": loss.detach()}
 
     def state(self) -> dict:
@@ -462,6 +477,15 @@ def balanced_subset(labels: torch.Tensor, pool: torch.Tensor, per_class: int, se
             raise ValueError(f"class {k} has only {len(of_k)} examples in the pool, fewer than per_class={per_class}")
         picks.append(of_k[torch.randperm(len(of_k), generator=g)[:per_class]])
     return torch.cat(picks)
+
+
+def split_labelled(data, per_class: int, seed: int = 0, n_classes: int = 10):
+    """``(x_lab, y_lab, unlabelled)``: ``per_class`` random labelled examples of each class (``seed``) and the rest
+    of ``data`` (an ``ImageData``) as the unlabelled set, without its labels' use (they stay only for bookkeeping)."""
+    lab = balanced_subset(data.labels, torch.arange(len(data.labels)), per_class, seed, n_classes)
+    rest = torch.ones(len(data.labels), dtype=torch.bool)
+    rest[lab] = False
+    return data.images[lab], data.labels[lab], replace(data, images=data.images[rest], labels=data.labels[rest])
 
 
 @torch.no_grad()

@@ -146,3 +146,23 @@ def test_train_test_split_is_a_seeded_partition(tmp_path):
     assert torch.equal(a_te, b_te)
     with pytest.raises(ValueError):
         D.train_test_split(d, 20)
+
+
+def test_official_splits_are_the_two_files_when_both_are_present(tmp_path):
+    root = tmp_path / "root"
+    _, test_labels = _write_split(root, "MNIST", "test", 6)
+    _write_split(root, "MNIST", "train", 9)
+    trn, test = D.official_splits("mnist", n_fallback=2, root=root, cache=tmp_path / "cache", download=False)
+    assert (trn.split, len(trn), test.split, len(test)) == ("train", 9, "test", 6)
+    assert test.labels.tolist() == test_labels.long().tolist()
+
+
+def test_official_splits_cut_an_old_copy_into_disjoint_parts_and_say_so(tmp_path):
+    root = tmp_path / "root"
+    _write_split(root, "MNIST", "test", 20)
+    whole = D.load_images("mnist", "test", root=root, cache=tmp_path / "cache", download=False)
+    trn, held = D.official_splits("mnist", n_fallback=5, seed=3, root=root, cache=tmp_path / "cache", download=False)
+    assert len(trn) == 15 and len(held) == 5
+    rows = lambda d: {bytes(x.numpy().tobytes()) for x in (d.images * 255).round().to(torch.uint8)}  # noqa: E731
+    assert rows(trn).isdisjoint(rows(held)) and rows(trn) | rows(held) == rows(whole)
+    assert "only the 20-image test split" in trn.note and "15 training and 5 held-out" in trn.note

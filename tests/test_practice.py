@@ -267,3 +267,47 @@ def test_practical_gan_with_no_switches_is_the_non_saturating_gan():
     plain, practical = GANObjective("non_saturating"), practice.PracticalGAN()
     torch.testing.assert_close(practical.d_loss(D, x_real, x_fake)[0], plain.d_loss(D, x_real, x_fake)[0])
     torch.testing.assert_close(practical.g_loss(D, x_fake, z)[0], plain.g_loss(D, x_fake, z)[0])
+
+
+def test_margin_controls_constant_margin_and_no_generated_samples():
+    torch.manual_seed(0)
+    x_lab, y_lab = torch.rand(10, 1, 28, 28), torch.arange(10)
+    D = practice.SSLNet(hidden=(16, 8), decoder=True, noise=0.0)
+    x_unl, x_fake = torch.rand(6, 1, 28, 28), torch.rand(6, 1, 28, 28, requires_grad=True)
+    const = practice.MarginSSL(x_lab, y_lab, margin=5.0, decay_steps=None, batch_size=4)
+    for _ in range(3):
+        const.d_loss(D, x_unl, x_fake)
+    assert const.current_margin() == 5.0 and const.name == "ssl[EBGAN, constant margin]"
+    # with a margin above every energy the hinge is active on every generated sample: the loss is CE + E(unl) + m - E(fake)
+    ctrl = practice.MarginSSL(x_lab, y_lab, margin=5.0, batch_size=4, seed=1, contrastive=False)
+    ref = practice.MarginSSL(x_lab, y_lab, margin=5.0, batch_size=4, seed=1)
+    l_ctrl, p_ctrl = ctrl.d_loss(D, x_unl, x_fake)
+    l_ref, p_ref = ref.d_loss(D, x_unl, x_fake)          # the same labelled batch (same seed)
+    with torch.no_grad():
+        e_fake = float(D.energy(x_fake).mean())
+    assert l_ref.item() == pytest.approx(l_ctrl.item() + 5.0 - e_fake, rel=1e-5)
+    assert l_ctrl.item() == pytest.approx(float(p_ctrl["supervised"] + p_ctrl["e_real"]), rel=1e-6)
+    assert float(p_ref["pushing"]) == 1.0 and "pushing" not in p_ctrl and "e_fake" not in p_ctrl
+    l_ctrl.backward()
+    assert x_fake.grad is None                            # the control's D never looks at the generated batch
+    D.zero_grad()
+    g_ctrl, _ = ctrl.g_loss(D, x_fake, None)
+    g_ctrl.backward()
+    assert float(g_ctrl.detach()) == 0.0 and all(q.grad is None for q in D.parameters())
+    assert ctrl.name == "ssl[EBGAN, no generated samples]" and ref.name == "ssl[EBGAN, decaying margin]"
+    with pytest.raises(ValueError, match="decay_steps"):
+        practice.MarginSSL(x_lab, y_lab, decay_steps=0)
+
+
+def test_split_labelled_keeps_labelled_digits_out_of_the_unlabelled_set():
+    from course_lib.data import ImageData
+
+    images = torch.arange(60, dtype=torch.float32).reshape(60, 1, 1, 1)   # each image its own index
+    data = ImageData(images, torch.arange(60) % 10, "mnist", "train", "")
+    x_lab, y_lab, unl = practice.split_labelled(data, per_class=2, seed=4)
+    assert torch.equal(torch.bincount(y_lab, minlength=10), torch.full((10,), 2))
+    lab_ids, unl_ids = set(x_lab.flatten().long().tolist()), set(unl.images.flatten().long().tolist())
+    assert len(unl) == 40 and lab_ids.isdisjoint(unl_ids) and lab_ids | unl_ids == set(range(60))
+    assert torch.equal(unl.labels, unl.images.flatten().long() % 10)
+    again = practice.split_labelled(data, per_class=2, seed=4)[0]
+    assert torch.equal(again, x_lab) and not torch.equal(practice.split_labelled(data, 2, seed=5)[0], x_lab)
