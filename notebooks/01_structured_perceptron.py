@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -272,3 +272,50 @@ display(Markdown(
     f"sequences, against {acc_hmm:.3f} for Viterbi with the true HMM parameters (chance {1 / S.K:.3f}); with greedy "
     f"or random negatives, training stopped updating with {runs['greedy'].mistakes[-1]} and "
     f"{runs['random'].mistakes[-1]} of {S.n_train} training sequences still decoded wrongly."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+display(Markdown("\n".join([
+    f"* Viterbi found the same arg max as trying all $K^T$ labellings, at every length checked "
+    f"({', '.join(str(T) for T in S.bf_lengths)}). Each extra position multiplies the number of labellings by "
+    f"K = {S.K}; brute force's time grew by a factor of {bf_factor:.1f} per extra position between T = {T_a} and "
+    f"T = {T_b}" + ("" if S.K / 1.5 < bf_factor < 1.5 * S.K else " (timings of a few milliseconds are noisy)")
+    + f". At T = {T_b} brute force took {t_bf[-1] * 1e3:.1f} ms per sequence, Viterbi {t_vit[-1] * 1e3:.2f} ms.",
+    f"* On separable data the training mistakes reached zero after epoch {sep.converged_epoch}, as Collins's "
+    f"convergence theorem promises, and the averaged weights labelled {100 * sep.heldout_accuracy[-1]:.1f}% of the "
+    "held-out tokens correctly.",
+    f"* On the real task, recovering the hidden states, the perceptron learned from {S.sizes[-1]} labelled sequences "
+    f"alone to label {100 * acc_per:.1f}% of the held-out tokens correctly (from {S.sizes[0]} sequences: "
+    f"{100 * curve[S.sizes[0]]:.1f}%), against {100 * acc_hmm:.1f}% for Viterbi with the true HMM parameters and "
+    f"{100 / S.K:.1f}% for guessing. The last weights, instead of the average of all the weights along the way, "
+    f"scored {100 * acc_last:.1f}%" + (": averaging helped." if acc_last < acc_per else ": here averaging did not help."),
+    f"* Learning needs the negative example that the model itself likes best. With the exact arg max as the negative, "
+    f"the training mistakes fell to {runs['viterbi'].mistakes[-1]}. With random labellings as negatives the updates "
+    f"stopped ({runs['random'].updates[-1]} in the last epoch) while {runs['random'].mistakes[-1]} of {S.n_train} "
+    "training sequences were still decoded wrongly: a random labelling almost always scores below the correct one "
+    f"already, so the update condition fails and nothing more is learned. Greedy search left "
+    f"{runs['greedy'].mistakes[-1]} wrong, "
+    + ("with no update in its last epoch either." if runs['greedy'].updates[-1] == 0
+       else f"and was still updating ({runs['greedy'].updates[-1]} updates in its last epoch)."),
+    f"* On held-out sequences the perceptron trained with exact arg-max negatives labelled "
+    f"{100 * runs['viterbi'].heldout_accuracy[-1]:.1f}% of the tokens correctly, with greedy negatives "
+    f"{100 * runs['greedy'].heldout_accuracy[-1]:.1f}%, with random negatives {100 * runs['random'].heldout_accuracy[-1]:.1f}%"
+    + (": the better the search for negatives, the better the model."
+       if runs['viterbi'].heldout_accuracy[-1] > runs['greedy'].heldout_accuracy[-1] > runs['random'].heldout_accuracy[-1]
+       else "."),
+])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** M. Collins (2002), *Discriminative training methods for hidden Markov models: theory and
+# experiments with perceptron algorithms*, EMNLP 2002. F. Rosenblatt (1958), *The perceptron: a probabilistic
+# model for information storage and organization in the brain*, Psychological Review 65(6), 386-408.
+# A. J. Viterbi (1967), *Error bounds for convolutional codes and an asymptotically optimum decoding algorithm*,
+# IEEE Transactions on Information Theory 13(2), 260-269. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu,
+# D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661.
+# J. Zhao, M. Mathieu, Y. LeCun (2016), *Energy-based generative adversarial network*, arXiv:1609.03126.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 02, factor analysis and EM](02_factor_analysis_em.ipynb): what maximum likelihood with hidden
+# variables looks like when every quantity has a closed form, and why EM raises the likelihood at every step.

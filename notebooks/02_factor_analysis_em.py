@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -303,3 +303,47 @@ display(Markdown(
     f"scikit-learn's `FactorAnalysis` scores {ll_sk:.6f} (difference {abs(ll_ours - ll_sk):.0e}); "
     f"$\\hat W\\hat W^\\top + \\hat\\Psi$ is within {100 * cov_err:.1f} % of the true covariance (largest entry "
     f"error over largest entry) and the aligned $\\hat W$ within {100 * w_err:.1f} % of the true loadings (Frobenius norm)."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+spread = max(finals) - min(finals)
+display(Markdown("\n".join([
+    f"* For one data point and a deliberately wrong $q$, the ELBO ({bound:.3f} nats) plus "
+    f"$\\mathrm{{KL}}(q\\,\\|\\,p(z\\mid x))$ ({gap:.3f}) equals $\\log p(x)$ ({log_p:.3f}) up to "
+    f"{abs(bound + gap - log_p):.0e} nats. Moving $q$'s mean showed that the ELBO touches $\\log p(x)$ only at the "
+    "posterior, where the KL divergence is zero.",
+    f"* EM from {S.n_starts} random starts: the log-likelihood never went down "
+    + (f"(smallest step {min_step:.1e} nats)" if min_step >= 0
+       else f"by more than rounding error (smallest step {min_step:.1e} nats)")
+    + ", because the E step makes the bound tight and the M step can only raise it. "
+    + (f"All starts ended at the same value (largest difference {spread:.1e} nats)."
+       if spread < 1e-6 else f"After {S.em_iters} iterations the starts' final values still differed by {spread:.1e} nats."),
+    f"* The fitted covariance $\\hat W \\hat W^\\top + \\hat\\Psi$ was within {100 * cov_err:.1f}% of the true one "
+    f"(largest entry error over largest entry), on {S.n_points:,} points. The loadings are recovered only up to an "
+    f"orthogonal transformation: "
+    + (f"as returned they were far from the truth (relative error {w_err_raw:.2f}); multiplied by the best "
+       f"orthogonal $R$ ({what_R}) they came within {w_err:.3f} of it." if w_err_raw > 3 * w_err else
+       f"here the returned loadings happened to be close to the truth's orientation (relative error {w_err_raw:.2f} "
+       f"before aligning, {w_err:.3f} after), but nothing in the likelihood prefers that orientation."),
+    f"* scikit-learn's `FactorAnalysis`, a different algorithm for the same likelihood, scored {ll_sk:.6f} nats per "
+    f"point against {ll_ours:.6f} for our EM, and its fitted covariance differed from ours by at most "
+    f"{cov_diff_sk:.1e}" + (": the same maximum." if abs(ll_ours - ll_sk) < 1e-3 and cov_diff_sk < 1e-3 else "."),
+])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** C. M. Bishop (2006), *Pattern recognition and machine learning*, Springer (section 12.2.4).
+# A. P. Dempster, N. M. Laird, D. B. Rubin (1977), *Maximum likelihood from incomplete data via the EM algorithm*,
+# Journal of the Royal Statistical Society, Series B 39(1), 1-38. D. B. Rubin, D. T. Thayer (1982), *EM algorithms
+# for ML factor analysis*, Psychometrika 47(1), 69-76. Z. Ghahramani, G. E. Hinton (1996), *The EM algorithm for
+# mixtures of factor analyzers*, Technical Report CRG-TR-96-1, University of Toronto. R. M. Neal, G. E. Hinton
+# (1998), *A view of the EM algorithm that justifies incremental, sparse, and other variants*, in M. I. Jordan (ed.),
+# *Learning in Graphical Models*, Kluwer, 355-368. P. H. Schönemann (1966), *A generalized solution of the orthogonal
+# Procrustes problem*, Psychometrika 31(1), 1-10. D. Barber (2012), *Bayesian reasoning and machine learning*,
+# Cambridge University Press.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 03, the variational autoencoder](03_variational_autoencoder.ipynb): how to fit a latent-variable
+# model by maximum likelihood when its decoder is a neural network and its posterior has no closed form, and why
+# its samples are blurry.

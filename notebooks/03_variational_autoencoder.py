@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -321,3 +321,51 @@ display(Markdown(
     f"importance-weighted bound with k = {S.iw_k} is {iw:.1f} nats, {iw - elbo_1:.1f} nats above the ELBO "
     f"({elbo_1:.1f}) on the same digits. Grey pixels (0.2-0.8) make up {100 * gf_real:.0f} % of the inked pixels "
     f"of real digits, {100 * gf_rec:.0f} % of reconstructions and {100 * gf_samples:.0f} % of sample means."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+elbo_rise = final_elbo - hist.heldout_elbo[0]
+display(Markdown("\n".join([
+    f"* The reparameterization $z = \\mu + \\sigma\\varepsilon$ turns the gradient of an expectation into ordinary "
+    f"backpropagation: for $\\mathbb E[z^2]$ it estimated {mu.grad.item():.3f} and {logvar.grad.item() * 2 / sigma:.3f} "
+    f"for the derivatives in $\\mu$ and $\\sigma$, against the exact $2\\mu$ = {2 * mu.item():.3f} and "
+    f"$2\\sigma$ = {2 * sigma:.3f}.",
+    f"* In {S.epochs} epochs on {len(x_train):,} training digits the held-out ELBO rose from "
+    f"{hist.heldout_elbo[0]:.1f} to {final_elbo:.1f} nats per image "
+    f"({-final_elbo / (V.N_PIXELS * math.log(2)):.3f} bits per pixel); "
+    + ("most of the rise, " if ho_first > 0.5 * elbo_rise else "") + f"{ho_first:+.0f} nats, came in the first epoch. "
+    + (f"In the last epoch the training digits were fitted {train_gap:.1f} nats per image better than the held-out ones."
+       if train_gap > 0 else
+       f"In the last epoch the training ELBO, a running average taken while the weights still moved, was "
+       f"{-train_gap:.1f} nats per image below the held-out one."),
+    f"* The mean images are blurrier than real digits: {100 * gf_samples:.0f}% of the inked pixels of sample means and "
+    f"{100 * gf_rec:.0f}% of those of reconstructions are grey (between 0.2 and 0.8), "
+    f"against {100 * gf_real:.0f}% for real digits. Actual draws from $p(x\\mid z)$ are black and white but speckled, "
+    "because every pixel is drawn independently."
+    if gf_samples > gf_real and gf_rec > gf_real else
+    f"* Grey pixels (between 0.2 and 0.8) make up {100 * gf_samples:.0f}% of the inked pixels of sample means, "
+    f"{100 * gf_rec:.0f}% of reconstructions and {100 * gf_real:.0f}% of real digits. Actual draws from $p(x\\mid z)$ "
+    "are black and white but speckled, because every pixel is drawn independently.",
+    f"* The importance-weighted bound with k = {S.iw_k} lies {iw - elbo_1:.1f} nats per image above the ELBO "
+    f"({iw:.1f} against {elbo_1:.1f} on {S.iw_n:,} held-out digits), so $\\log p(x)$ lies at least that far above "
+    f"the bound we trained on. That is {100 * (iw - elbo_1) / abs(elbo_1):.0f}% of the ELBO, "
+    + ("small beside the bound itself, so the blur comes mainly from the factorised pixel model." if iw - elbo_1 < 0.1 * abs(elbo_1) else
+       "a sizeable part of it in this run, so the bound, and not only the factorised pixel model, may cost sharpness.")
+    + f" Burda et al. report {BURDA_VAE:.2f} nats for a VAE trained far longer on all the training digits; ours is "
+    f"{abs(BURDA_VAE - iw):.1f} nats " + ("below" if iw < BURDA_VAE else "above") + " it.",
+])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** D. P. Kingma, M. Welling (2013), *Auto-encoding variational Bayes*, arXiv:1312.6114.
+# D. J. Rezende, S. Mohamed, D. Wierstra (2014), *Stochastic backpropagation and approximate inference in deep
+# generative models*, arXiv:1401.4082. Y. LeCun, L. Bottou, Y. Bengio, P. Haffner (1998), *Gradient-based learning
+# applied to document recognition*, Proceedings of the IEEE 86(11), 2278-2324 (MNIST). R. Salakhutdinov, I. Murray
+# (2008), *On the quantitative analysis of deep belief networks*, ICML 2008. Y. Burda, R. Grosse, R. Salakhutdinov
+# (2015), *Importance weighted autoencoders*, arXiv:1509.00519 (ICLR 2016). I. Goodfellow (2016), *NIPS 2016
+# tutorial: generative adversarial networks*, arXiv:1701.00160.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 04, the original GAN](04_original_gan.ipynb): does the original GAN's discriminator lead the
+# generator to the data, and is it still a useful evaluation function when training ends?

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -419,10 +419,48 @@ display(Markdown(
 # %% slideshow={"slide_type": "subslide"}
 gan_playground(steps=S.widget_steps, device=device)
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+span = lambda lo, hi: f"{lo}" if lo == hi else f"{lo} to {hi}"  # noqa: E731
+display(Markdown("\n".join([
+    f"* Against a frozen generator, {S.dstar_rounds * S.dstar_critic} discriminator steps brought $D$ within {gap:.3f} "
+    "of $D^* = p_{data}/(p_{data} + p_G)$ wherever samples fall. At $D^*$ the value of the game, "
+    f"{v_star:.4f}, is $-\\log 4 + 2\\,\\mathrm{{JSD}}$ = {-math.log(4) + 2 * jsd:.4f}; with $p_G$'s mean at "
+    f"{float(means[0]):g}, far from the data, it is {round(-math.log(4) + 2 * jsds[0], 3) + 0.0:.3f}, near the value's "
+    "ceiling of 0 for distributions that do not overlap: there it gives the generator no direction.",
+    f"* With the data far away and a confident $D$, the non-saturating generator's mean came within 0.5 of the data's "
+    f"after {arrival} of {len(ns_means)} generator steps, while the minimax and maximum-likelihood generators moved "
+    f"their mean by {moved['minimax']:.2f} and {moved['maximum_likelihood']:.2f}: their gradients vanish as "
+    "$D(G(z)) \\to 0$.",
+    f"* In the lecture's toy runs $D$ ended at least twice as close to 1/2 at the samples as early on in {len(flat)} "
+    f"of {len(flatness)} runs" + (f" ({'; '.join(run_name(k) for k in flat)})" if flat else "")
+    + f", and as far from 1/2 as it started, or farther, in {len(ahead)}"
+    + (f" ({'; '.join(run_name(k) for k in ahead)})" if ahead else "") + ". A flat $D$ says 1/2 about everything "
+    "it has seen, and a $D$ that stays ahead is a classifier of the moment: neither is a lasting score of how "
+    "plausible $x$ is.",
+    f"* At the origin the generator's samples ended $W_1$ = {o[2]:.3f} from the data point and $D$ ended {o[1]:.2f} "
+    "from 1/2 on average. A point mass and a cloud of samples have disjoint supports, so a perfect discriminator "
+    "exists however close the cloud comes: $D$ can be flat only where $p_G = p_{data}$ exactly.",
+    f"* On eight Gaussians the non-saturating GAN covered {span(min(covered), max(covered))} of {stats.n_modes} modes "
+    f"over {len(ring_runs)} seeds, with {span(f'{100 * min(quality):.0f}%', f'{100 * max(quality):.0f}%')} "
+    "high-quality samples"
+    + (f"; seed 0's generator lost a covered mode {n_lost} time(s) between snapshots, moving between modes rather "
+       "than spreading over them." if n_lost else
+       "; seed 0's generator never lost a mode it had covered between snapshots." if any(covered_sets) else "."),
+])))
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### References
-# * I. Goodfellow et al., *Generative Adversarial Nets*, NeurIPS 2014, arXiv:1406.2661.
-# * I. Goodfellow, *NIPS 2016 Tutorial: Generative Adversarial Networks*, arXiv:1701.00160.
-# * L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein, *Unrolled Generative Adversarial Networks*, ICLR 2017, arXiv:1611.02163.
-# * M. Arjovsky, S. Chintala, L. Bottou, *Wasserstein GAN*, ICML 2017, arXiv:1701.07875.
-# * Hung-yi Lee, lecture *Energy-based GAN* (toy experiments credited there to Benjamin Striner).
+# **References.** I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville,
+# Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661. I. Goodfellow (2016), *NIPS 2016 tutorial:
+# generative adversarial networks*, arXiv:1701.00160. M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein
+# GAN*, arXiv:1701.07875. L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein (2017), *Unrolled generative adversarial
+# networks*, arXiv:1611.02163. A. Srivastava, L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN:
+# reducing mode collapse in GANs using implicit variational learning*, arXiv:1705.07761. The toy experiments of
+# section 4 follow Hung-yi Lee's lecture *Energy-based GAN*, which credits them to Benjamin Striner.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 05, training GANs](05_training_gans.ipynb): which divergences keep a gradient where
+# Jensen-Shannon goes flat, why a generator collapses onto a few modes, and whether gradient descent can
+# find the equilibrium of a game at all.

@@ -584,18 +584,60 @@ display(Markdown(
     f"{e['classes']} classes)."))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Summary
-#
-# * An EBGAN discriminator is an energy: an autoencoder's reconstruction error, trained to be low
-#   on data and at least m on generated samples. With $p_G = p_{data}$ its loss is m and the
-#   energies on the data can be anything in [0, m] (measured in section 2).
-# * Raising the energy of a sample is much easier than lowering it (section 3); the hinge stops
-#   rewarding the easy part at m.
-# * The margin sets the scale of the energies rather than how many modes are found (section 4);
-#   MAGAN replaces the hand-set margin by a rule that only ever shrinks it, which works where the
-#   data is hard to reconstruct (MNIST) and stalls where it is easy (the ring).
-# * The pulling-away term asks the generated codes to be spread out; section 5 measures what it
-#   changes on two targets over seeds, section 6 on MNIST.
-#
-# Next: chapter 08 makes the margin depend on *how far* a generated sample is from the data
-# (Loss-Sensitive GAN), chapter 09 replaces it with a controller (BEGAN) and compares all methods.
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
+sweep_findings = ((["the generated energies were pushed above m, on the scale of m whatever m was"]
+                   if all(1 < q < 3 for q in ratios) else [])
+                  + (["a larger margin did not find more modes"] if max(mode_counts) - min(mode_counts) <= 1 else []))
+display(Markdown("\n".join([
+    f"* An EBGAN discriminator is an energy, an autoencoder's reconstruction error. Fitted to the grid of 25 Gaussians "
+    f"alone, the plain autoencoder gave {pct(looks_like_data['grid25', plain])} of the plane an energy as low as the "
+    f"data's, the bottleneck {pct(looks_like_data['grid25', bottleneck])} and the denoising design "
+    f"{pct(looks_like_data['grid25', denoising])}. With a generator in the game, by the course's rule, the bottleneck "
+    f"and the plain autoencoder differed in modes covered in {len(changed)} of {len(design_verdicts)} comparisons "
+    "(section 1b).",
+    f"* With real data in place of generated samples, the discriminator's loss ended at {late:.2f} (its minimum is "
+    f"m = {ebgan.margin:g}) and {pct(inside)} of the real energies lay in [0, m], where any value is optimal "
+    f"(section 2). On the ring, EBGAN's generated energies ended at {e_fake_1:.2f}, "
+    f"{'above' if e_fake_1 > ebgan.margin else 'below'} m, and its generator covered {stats.modes_covered} of "
+    f"{stats.n_modes} modes.",
+    f"* Under the uncapped loss on MNIST the generated energies made 90% of their rise in {t_fake} steps and the real "
+    f"ones 90% of their fall in {t_real}"
+    + (": reconstructing a sample badly is learned far faster than reconstructing it well, and EBGAN's hinge stops "
+       "rewarding the easy part at m." if 3 * t_fake < t_real else
+       "; in this run the two speeds did not separate.")
+    + " In the margin sweep the generated energies ended at "
+    + ", ".join(f"{q:.2f} m" for q in ratios) + " for m = " + ", ".join(f"{r['cfg']['margin']:g}" for r in sweep)
+    + f", with {', '.join(map(str, mode_counts))} of {stats.n_modes} modes found (one seed each)"
+    + (": " + "; ".join(sweep_findings) if sweep_findings else "") + ".",
+    f"* With one-number codes the pulling-away term is the constant {pt_by_dim[1]:.3f} and has no gradient. "
+    + " ".join(f"{v.sentence()}." for v in pt_verdict.values())
+    + f" On MNIST the term of the generated codes was {e['pt']:.3f} without it in the loss and {ept['pt']:.3f} with it, "
+    f"and the judge recognised {pct(e['recognisable'])} and {pct(ept['recognisable'])} of the samples "
+    f"(held-out real digits: {pct(judge.real['recognisable'])}).",
+    f"* MAGAN's margin starts at the mean real energy and only shrinks. On the ring it started at {m0:.4f} and changed "
+    f"{len(magan.margins) - 1} time(s), and the generator covered {magan_ring.modes_covered} of {magan_ring.n_modes} "
+    f"modes; on MNIST it started at {steps_m[0][1]:.4f} and "
+    + (f"stepped down {len(steps_m) - 1} time(s) to {steps_m[-1][1]:.4f}" if len(steps_m) > 1 else "never changed")
+    + f", and the judge recognised {pct(magan_report['recognisable'])} of its samples, from "
+    f"{magan_report['classes']} classes."
+    + (" The margin is only as informative as the data is hard to reconstruct: on the ring it started "
+       f"{ebgan.margin / m0:.0f} times smaller than EBGAN's hand-set m." if 0 < m0 < 0.05 * ebgan.margin else ""),
+])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** J. Zhao, M. Mathieu, Y. LeCun (2016), *Energy-based generative adversarial network*,
+# arXiv:1609.03126. R. Wang, A. Cully, H. J. Chang, Y. Demiris (2017), *MAGAN: margin adaptation for generative
+# adversarial networks*, arXiv:1704.03817. P. Vincent, H. Larochelle, Y. Bengio, P.-A. Manzagol (2008), *Extracting
+# and composing robust features with denoising autoencoders*, ICML 2008. L. Metz, B. Poole, D. Pfau,
+# J. Sohl-Dickstein (2017), *Unrolled generative adversarial networks*, arXiv:1611.02163. A. Srivastava, L. Valkov,
+# C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: reducing mode collapse in GANs using implicit variational
+# learning*, arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *Unsupervised representation learning with
+# deep convolutional generative adversarial networks*, arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba,
+# V. Cheung, A. Radford, X. Chen (2016), *Improved techniques for training GANs*, arXiv:1606.03498.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 08, the Loss-Sensitive GAN](08_loss_sensitive_gan.ipynb): should a generated sample that is
+# almost right be pushed up as hard as one that is nonsense, or should the margin grow with its distance from the data?

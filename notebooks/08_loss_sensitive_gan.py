@@ -319,17 +319,41 @@ if not is_test():
     assert violated_i > 0.5
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Summary
-#
-# * LS-GAN's margin is a distance: a generated sample must cost more than a real one by at least
-#   how far it is from it, the structured-SVM margin with the generator finding the wrong answers.
-# * With $x$ and $G(z)$ paired at random the margin cannot be met, not even by a perfect generator
-#   (the pairs $(a, b)$ and $(b, a)$ contradict each other), so the hinge stays active for almost
-#   every pair (section 2); the slope bound is not what stops it.
-# * The Lipschitz penalty bounds the slope of the loss function; without it the loss function meets
-#   the margin for many more pairs with steep walls (section 3).
-# * With the identity instead of the hinge, the discriminator's objective is the WGAN critic's plus
-#   LS-GAN's own $\mathbb E[L_\theta(x)]$ term; Qi's generalised LS-GAN, which leaves that term out,
-#   contains both LS-GAN and WGAN.
-#
-# Next: chapter 09, BEGAN, and a measured comparison of every method of chapters 04-09.
+# ## What we saw
+
+# %% slideshow={"slide_type": "subslide"}
+pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
+display(Markdown("\n".join([
+    "* LS-GAN asks a generated sample to cost more than a real one by at least their distance Δ: the structured-SVM "
+    f"margin, with the generator supplying the wrong outputs. On the ring its generator ended on {stats.modes_covered} "
+    f"of {stats.n_modes} modes, with {pct(stats.high_quality_fraction)} of its samples close to one (section 1).",
+    f"* After training the margin held for {pct(satisfied(after))} of random pairs $(x, G(z))$ (mean gap "
+    f"{float(after['gap'].mean()):.3f} against mean Δ {float(after['delta'].mean()):.3f}) and for "
+    f"{pct(satisfied(real_pairs))} of pairs of two real samples; the hinge was still active for {pct(violated)} of the "
+    "training pairs when training ended. Randomly paired samples cannot all meet it, not even when $p_G = p_{data}$: "
+    "the pairs $(a, b)$ and $(b, a)$ demand opposite orders. "
+    + (f"The slope bound was not what stopped it: the margin asked for slopes up to {float(needed.max()):.2f}, and the "
+       f"trained loss function already reached {slope_max:.2f} (section 2)." if 2 * float(needed.max()) < slope_max else
+       f"The margin asked for slopes up to {float(needed.max()):.2f}, and the trained loss function reached "
+       f"{slope_max:.2f} (section 2)."),
+    f"* Without the Lipschitz penalty (κ = 0) the loss function's largest slope was {steepness:.1f} times the penalised "
+    f"one's, and it met the margin for {pct(satisfied(free_pairs))} of the pairs, against {pct(satisfied(after))} with "
+    "the penalty" + (": the margin was met by steep walls rather than earned by distance (section 3)." if walls else
+                     "; in this run the two loss functions did not draw apart (section 3)."),
+    f"* On MNIST the judge recognised {pct(report['recognisable'])} of the LS-GAN's samples (held-out real digits: "
+    f"{pct(judge.real['recognisable'])}), from {report['classes']} classes with a class entropy of "
+    f"{report['entropy_bits']:.2f} bits (real digits: {judge.real['entropy_bits']:.2f}); the margin was violated for "
+    f"{pct(violated_i)} of the training pairs (section 4).",
+    "* With the identity in place of the hinge, the discriminator's objective is the WGAN critic's plus LS-GAN's own "
+    "$\\mathbb E[L_\\theta(x)]$ term; Qi's generalised LS-GAN, which leaves that term out, contains both LS-GAN and WGAN.",
+])))
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **References.** G.-J. Qi (2017), *Loss-sensitive generative adversarial networks on Lipschitz densities*,
+# arXiv:1701.06264. M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein GAN*, arXiv:1701.07875.
+# I. Gulrajani, F. Ahmed, M. Arjovsky, V. Dumoulin, A. Courville (2017), *Improved training of Wasserstein GANs*,
+# arXiv:1704.00028.
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Next: [chapter 09, BEGAN and a measured comparison](09_began_and_comparison.ipynb): can a controller, instead of
+# a margin, hold the balance between discriminator and generator, and how do the energy-based GANs compare side by side?

@@ -112,3 +112,18 @@ def test_every_notebook_states_its_question(path):
     """The course index shows each chapter's question in one line: it comes from the '**Question.**' paragraph."""
     nb = nbformat.read(path, as_version=4)
     assert any("**Question.**" in c.source for c in nb.cells[:2] if c.cell_type == "markdown"), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_ends_with_what_we_saw_its_references_and_the_next_chapter(path):
+    """The close of a chapter, in this order: '## What we saw', '**References.**', and a link to the next chapter
+    (a file that exists), except after the last chapter."""
+    cells = nbformat.read(path, as_version=4).cells
+    md = [(i, c.source) for i, c in enumerate(cells) if c.cell_type == "markdown"]
+    saw = [i for i, s in md if s.lstrip().startswith("## What we saw")]
+    refs = [i for i, s in md if s.lstrip().startswith("**References.**")]
+    assert saw and refs and saw[-1] < refs[-1], f"{path.name}: needs a '## What we saw' section, then '**References.**'"
+    if path != NOTEBOOKS[-1]:
+        nxt = NOTEBOOKS[NOTEBOOKS.index(path) + 1].name
+        links = [i for i, s in md if any(line.startswith("Next: [") and f"]({nxt})" in line for line in s.splitlines())]
+        assert links and links[-1] >= refs[-1], f"{path.name}: it should close with 'Next: [chapter ...]({nxt})'"
