@@ -236,7 +236,7 @@ v_eb = rule("EBGAN, decaying margin", "supervised only", "the EBGAN-style model"
 v_both = rule("EBGAN, decaying margin", "feature matching", "the EBGAN-style model", "feature matching")
 v_decay = rule("EBGAN, decaying margin", "EBGAN, constant margin", "the decaying margin", "a constant margin")
 v_gen = rule("EBGAN, decaying margin", "EBGAN, no generated samples", "the full EBGAN-style model",
-             "its control without generated samples")
+             "the control without generated samples")
 e_dec = energy["EBGAN, decaying margin"]
 
 
@@ -245,10 +245,6 @@ def on_seeds(a, b, name):
     beside the rule's interval, which measures only how much the verdict depends on the test digits drawn)."""
     k = sum(ea < eb for ea, eb in zip(errors[a], errors[b]))
     return f"{name} lower on {k} of {len(S.seeds)} seeds"
-
-
-def capital(text):
-    return text[:1].upper() + text[1:]
 
 
 generator_part = (
@@ -276,9 +272,9 @@ display(Markdown(
     + "By the course's rule: " + "; ".join(f"{v.sentence()} ({on_seeds(*pair, v.a)})" for v, pair in (
         (v_fm, ("feature matching", "supervised only")), (v_eb, ("EBGAN, decaying margin", "supervised only")),
         (v_both, ("EBGAN, decaying margin", "feature matching")))) + ".\n\n"
-    f"**The controls.** {capital(v_gen.sentence())} "
-    f"({on_seeds('EBGAN, decaying margin', 'EBGAN, no generated samples', v_gen.a)}): {generator_part}. "
-    f"{capital(v_decay.sentence())} ({on_seeds('EBGAN, decaying margin', 'EBGAN, constant margin', v_decay.a)}): "
+    f"**The controls**, by the same rule: {v_gen.sentence()} "
+    f"({on_seeds('EBGAN, decaying margin', 'EBGAN, no generated samples', v_gen.a)}), so {generator_part}; "
+    f"{v_decay.sentence()} ({on_seeds('EBGAN, decaying margin', 'EBGAN, constant margin', v_decay.a)}), so "
     f"{margin_part}. {energy_part} A single decoder on the last hidden layer is a weak "
     "energy; EBGAN used a ladder network, a reconstruction at every layer (the issue that brings the ladder to this "
     "chapter is still open).\n\n"
