@@ -13,7 +13,7 @@ ifneq ($(COURSE_DATA),)
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab sync benchmark clean
+.PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab student sync benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +57,19 @@ TEST_WORKERS ?= auto# pytest-xdist workers (auto: one per CPU core); each test f
 
 ## Run every test: unit tests of course_lib, notebook hygiene, and every notebook under nbval (test profile).
 # (tests train into a fresh, temporary run store: every run is trained, none is served from an earlier one)
-test: $(STAMP)
+# The notebooks run as students get them (the student edition: every exercise undone, each check must say
+# "not done yet"); every solution of the instructor edition is checked by tests/test_exercises.py, and the
+# instructor edition runs in the real profile in `make course`, where a solution that fails its check fails the build.
+test: $(STAMP) student
 	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
-	COURSE_STORE=$$store COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax \
+	COURSE_STORE=$$store COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest tests $(STUDENT_NOTEBOOKS) --nbval-lax \
 		--nbval-current-env --nbval-cell-timeout=300 -n $(TEST_WORKERS) --dist loadfile --durations=15 -q
+
+STUDENT := build/student
+STUDENT_NOTEBOOKS = $(patsubst notebooks/%,$(STUDENT)/%,$(NOTEBOOKS))
+## The student edition: the notebooks with every exercise's solution replaced by a stub, in build/student.
+student: $(STAMP)
+	$(PY) -m course_lib.exercises student --out $(STUDENT) $(NOTEBOOKS)
 
 ## Browser tests against the built site (after make course): index, links, math, figures, navigation
 site-check: $(STAMP)
@@ -72,8 +81,9 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	COURSE_STORE=off COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
 
+EDITION ?= instructor# `make lab EDITION=student` opens the student edition (exercises to do)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(if $(filter student,$(EDITION)),$(MAKE) student && $(VENV)/bin/jupyter lab $(STUDENT)/,$(VENV)/bin/jupyter lab notebooks/)
 
 ## Rebuild each .ipynb from its jupytext .py twin (edit the .py, then run this).
 sync: $(STAMP)

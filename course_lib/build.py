@@ -34,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import exercises
 from .store import store_root
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -85,15 +86,20 @@ def execute(path: Path, timeout: int | None = None) -> tuple[nbformat.NotebookNo
     start = time.perf_counter()
     status = "ok"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    saved = os.environ.get("MPLBACKEND")
+    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", exercises.STRICT_VAR)}
     os.environ.pop("MPLBACKEND", None)  # the kernel inherits it: a caller's Agg (common in CI) would leave the pages without figures
+    if nb.metadata.get("course_edition") != "student":
+        os.environ[exercises.STRICT_VAR] = "strict"  # the instructor edition: a solution that fails its check fails the build
     try:
         client.execute()
     except Exception as err:  # keep what ran: the page shows where it stopped
         status = f"FAILED: {type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
     finally:
-        if saved is not None:
-            os.environ["MPLBACKEND"] = saved
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return nb, time.perf_counter() - start, status
 
 
@@ -209,6 +215,9 @@ _MODULE_CDN = re.compile(r'<script type="module">(?:(?!</script>).)*?https?://(?
 _H = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
 
 SITE_CSS = """
+.course-solution{margin:.3em 0 1em;padding:.4em .8em;border-left:3px solid #7aa7d9;background:#f6f9fc}
+.course-solution summary{cursor:pointer;font-weight:600}
+.course-student{margin:0 1em 1em;font-family:sans-serif;font-size:14px}
 .course-nav{display:flex;justify-content:space-between;gap:1em;padding:.6em 1em;margin:0 0 1em;background:#f3f5f8;
   border-bottom:1px solid #d5dbe3;font-family:sans-serif;font-size:14px}
 .course-nav a{text-decoration:none}
@@ -229,10 +238,35 @@ def _nav(prev, nxt) -> str:
     return f'<nav class="course-nav">{left}<a href="index.html" rel="index">course index</a>{right}</nav>'
 
 
+def solutions_folded(nb) -> int:
+    """Every exercise cell shows the student's stub; its solution follows, folded away (``<details>``: a click shows it).
+
+    The cell keeps its outputs (what the check said of the solution). Returns the number of exercises folded.
+    """
+    cells, n = [], 0
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code" or exercises.BEGIN not in cell.source:
+            continue
+        solution = "\n".join(l for l in cell.source.splitlines() if l.strip() not in (exercises.BEGIN, exercises.END)
+                             and not l.strip().startswith(exercises.STUB))
+        cell.source = exercises.student_source(cell.source)
+        fold = nbformat.v4.new_markdown_cell(
+            '<details class="course-solution"><summary>Show the solution</summary>\n\n```python\n'
+            + solution + "\n```\n\n</details>")
+        fold.metadata["slideshow"] = {"slide_type": "fragment"}
+        cells.append(fold)
+        n += 1
+    nb.cells = cells
+    return n
+
+
 def for_static_page(nb):
-    """An executed notebook made ready for a static page or deck: panels as their pictures, run-store notes as text."""
+    """An executed notebook made ready for a static page or deck: panels as their pictures, run-store notes as text,
+    exercises with their solutions folded away."""
     panels_as_pictures(nb)
     store_notes_as_text(nb)
+    solutions_folded(nb)
     return nb
 
 
@@ -249,11 +283,13 @@ def chapter_links(body: str) -> str:
     return _CHAPTER_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', body)
 
 
-def render(nb, prev=None, nxt=None) -> tuple[str, list]:
-    """The page of one executed notebook (self-contained but for ``mathjax/`` beside it) and its h2 sections."""
+def render(nb, prev=None, nxt=None, student: str | None = None) -> tuple[str, list]:
+    """The page of one executed notebook (self-contained but for ``mathjax/`` beside it) and its h2 sections;
+    ``student``: the path, relative to the page, of the chapter's student notebook (linked for download)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab", mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}", require_js_url="")
+    n_exercises = sum(c.cell_type == "code" and exercises.BEGIN in c.source for c in nb.cells)
     body, _ = exporter.from_notebook_node(for_static_page(nb))
     body = offline(body)
     body = chapter_links(body)
@@ -263,7 +299,9 @@ def render(nb, prev=None, nxt=None) -> tuple[str, list]:
     body = body.replace("</head>", f"<style>{SITE_CSS}</style>\n</head>", 1)
     m = re.search(r"<body[^>]*>", body)
     nav = _nav(prev, nxt)
-    body = body[:m.end()] + "\n" + nav + "\n" + toc + body[m.end():]
+    download = (f'<p class="course-student"><a href="{student}" download>Download the student notebook</a> '
+                f'({n_exercises} exercises to do, each with its check; open it in JupyterLab)</p>') if student and n_exercises else ""
+    body = body[:m.end()] + "\n" + nav + "\n" + download + toc + body[m.end():]
     body = body.replace("</body>", nav + "\n</body>", 1)
     return body, sections
 
@@ -455,8 +493,11 @@ def main(argv=None) -> int:
     nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]
     rows = [dict(name=r["name"], html=r["name"] + ".html", title=title_of(nb), question=question_of(nb),
                  seconds=r["seconds"], status=r["status"]) for r, nb in zip(runs, nbs)]
+    # the student edition of each chapter, for download (render-only may be given executed copies alone)
+    students = {p.stem: p for p in exercises.write_student_edition([p for p in paths if p.exists()], out / "student")}
     for i, (row, nb) in enumerate(zip(rows, nbs)):
-        body, sections = render(nb, rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None)
+        student = f"student/{students[row['name']].name}" if row["name"] in students else None
+        body, sections = render(nb, rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None, student)
         (out / row["html"]).write_text(body)
         row["sections"] = sections
     index = write_index(out, rows, profile)

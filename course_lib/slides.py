@@ -2,7 +2,7 @@
 reveal.js page rendered offline.
 
 Each cell carries ``metadata.slideshow.slide_type`` (``tag``, run by ``make slides-tag`` on the .py
-twins): the title and every ``## section`` open a slide; other text and code open a sub-slide (a
+twins): the title, every ``## section`` and every ``### Exercise`` open a slide; other text and code open a sub-slide (a
 figure needs the room) or, when short, appear as a fragment on the current one; cells that only
 assert the chapter's claims are skipped (they print nothing).
 
@@ -27,8 +27,8 @@ def slide_type(cell, first: bool) -> str:
     if first:
         return "slide"
     if cell.cell_type == "markdown":
-        if src.startswith("## ") or src.startswith("# "):
-            return "slide"
+        if src.startswith("## ") or src.startswith("# ") or src.startswith("### Exercise"):
+            return "slide"  # a section, or an exercise: a slide of its own, where the lecture can pause
         return "fragment" if len(src.splitlines()) <= 4 else "subslide"
     lines = [l for l in src.splitlines() if l.strip() and not l.strip().startswith("#")]
     if lines and lines[0].startswith("if not is_test()") and all(

@@ -48,6 +48,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import is_test, setup_notebook
+from course_lib.exercises import check
 from course_lib import structured as st
 
 t_notebook = time.perf_counter()
@@ -126,6 +127,32 @@ if not is_test():
 # below. Exact search is possible here only because $F$ decomposes over neighbouring labels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 1.1 (implement): Viterbi decoding
+#
+# Write `viterbi(emit, trans)`: `emit` is a (T, K) tensor of scores `emit[t, k]` for label k at position t, `trans`
+# a (K, K) tensor of scores `trans[j, k]` for label j followed by label k. Return the (T,) tensor of labels with the
+# highest total score $\sum_t \text{emit}[t, y_t] + \sum_{t>0} \text{trans}[y_{t-1}, y_t]$, in $O(TK^2)$ time:
+# keep $\delta_t(k)$, the best score of a sequence ending in label k at t, and a back-pointer for each.
+# The check compares your answer with brute force over all $K^T$ sequences.
+
+# %% slideshow={"slide_type": "subslide"}
+def viterbi(emit, trans):
+    ### BEGIN SOLUTION
+    T, K = emit.shape
+    delta, back = emit[0].clone(), torch.zeros(T, K, dtype=torch.long)
+    for t in range(1, T):
+        scores = delta[:, None] + trans          # (K, K): from label j to label k
+        delta, back[t] = scores.max(0).values + emit[t], scores.argmax(0)
+    path = [int(delta.argmax())]
+    for t in range(T - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return torch.tensor(path[::-1])
+    ### END SOLUTION
+
+
+check("1.1", viterbi)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Separable data: mistakes per epoch fall to zero
 #
 # The perceptron's guarantee (Collins 2002, theorem 1, after Rosenblatt's): if some $w^*$ with
@@ -156,6 +183,21 @@ display(Markdown(
      "an update that fixes one sequence can break another)" if rises else "Here the mistakes fell at every epoch")
     + f", but they reach zero after epoch {sep.converged_epoch}: the perceptron has found a $w$ that ranks every "
     "training labelling first."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 1.2 (implement): the perceptron's update
+#
+# Write `update(w, phi_gold, phi_pred, lr)`: one structured-perceptron step from the weights `w` given the
+# feature vectors of the gold labelling and of the current prediction (all tensors of the same shape).
+
+# %% slideshow={"slide_type": "subslide"}
+def update(w, phi_gold, phi_pred, lr):
+    ### BEGIN SOLUTION
+    return w + lr * (phi_gold - phi_pred)
+    ### END SOLUTION
+
+
+check("1.2", update)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The real task: recover the hidden states
@@ -214,6 +256,18 @@ display(Markdown(
 #
 # Mistakes are always counted with the exact arg max, i.e. by what the model would actually output.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 1.3 (predict, then run): which negatives leave the most mistakes
+#
+# Before you run the next cell: after the last epoch, which kind of negative will leave the most training
+# sequences whose arg max is wrong? Write `"viterbi"`, `"greedy"` or `"random"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_1_3 = ...
+prediction_1_3 = 'random'
+### END SOLUTION
+
 # %% slideshow={"slide_type": "subslide"}
 runs = {neg: st.structured_perceptron(X_sep, Y_sep, S.K, S.V, epochs=S.epochs, negatives=neg, seed=0,
                                       X_heldout=X_sep_ho, Y_heldout=Y_sep_ho)
@@ -237,6 +291,9 @@ if not is_test():
     assert 0 < runs["greedy"].mistakes[-1] < runs["random"].mistakes[-1]
     assert runs["random"].mistakes[-1] > S.n_train // 4           # "many" wrong sequences left
     assert runs["viterbi"].heldout_accuracy[-1] > runs["greedy"].heldout_accuracy[-1] > runs["random"].heldout_accuracy[-1]
+
+# %% slideshow={"slide_type": "subslide"}
+check("1.3", prediction_1_3, actual=max(runs, key=lambda neg: runs[neg].mistakes[-1]))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With random negatives the perceptron stops updating (**no updates at all** in its last epoch): a

@@ -53,6 +53,7 @@ from sklearn.decomposition import FactorAnalysis
 
 from course_lib import factor_analysis as fa
 from course_lib import is_test, setup_notebook
+from course_lib.exercises import check
 
 t_notebook = time.perf_counter()
 S, device = setup_notebook(
@@ -98,6 +99,21 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The sample covariance is the sum of the two left panels up to sampling noise (the printed relative
 # difference): the blocks come from the shared factors, the extra diagonal from the private noise.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 2.2 (implement): the log-likelihood
+#
+# Write `log_likelihood(x, W, mu, psi)`: $\log N(x_i;\ \mu,\ WW^\top + \Psi)$ for every row of `x` (an (N,) tensor),
+# with `W` (D, K), `mu` (D,) and `psi` (D,) the diagonal of $\Psi$. `torch.distributions.MultivariateNormal` may help.
+
+# %% slideshow={"slide_type": "subslide"}
+def log_likelihood(x, W, mu, psi):
+    ### BEGIN SOLUTION
+    return torch.distributions.MultivariateNormal(mu, W @ W.T + torch.diag(psi)).log_prob(x)
+    ### END SOLUTION
+
+
+check("2.2", log_likelihood)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The ELBO identity, checked with numbers
@@ -146,6 +162,23 @@ plt.show()
 assert torch.allclose(elbos, log_p - kls, atol=1e-9)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 2.1 (implement): the E-step
+#
+# Write `posterior(x, W, mu, psi)`: the mean $m_i$ of $p(z\mid x_i)$ for every row (an (N, K) tensor) and the
+# covariance $S$ (K, K) they share: $S = (I + W^\top\Psi^{-1}W)^{-1}$, $m_i = S\,W^\top\Psi^{-1}(x_i - \mu)$. Return `(m, S)`.
+
+# %% slideshow={"slide_type": "subslide"}
+def posterior(x, W, mu, psi):
+    ### BEGIN SOLUTION
+    Wt_Pinv = W.T / psi
+    S = torch.linalg.inv(torch.eye(W.shape[1], dtype=W.dtype) + Wt_Pinv @ W)
+    return (x - mu) @ (S @ Wt_Pinv).T, S
+    ### END SOLUTION
+
+
+check("2.1", posterior)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. EM: two steps that each raise the bound
 #
 # * **E step**: with the parameters fixed, set $q_i(z)$ to the posterior $p(z\mid x_i)$, which
@@ -169,6 +202,19 @@ assert torch.allclose(elbos, log_p - kls, atol=1e-9)
 # cannot go down (Neal & Hinton 1998 view EM as coordinate ascent on the ELBO). We check that
 # from several random starts.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 2.3 (predict, then run): how often EM lowers the likelihood
+#
+# The next cell runs EM from several random starts and records the log-likelihood after every iteration.
+# Before you run it: in how many iterations, over all starts, will the log-likelihood go *down* by more than
+# rounding error ($10^{-10}$)? Write a number.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_2_3 = ...
+prediction_2_3 = 0
+### END SOLUTION
+
 # %% slideshow={"slide_type": "subslide"}
 runs = [fa.fit_em(x, n_factors=K, iters=S.em_iters, seed=s) for s in range(S.n_starts)]
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
@@ -188,6 +234,9 @@ print(f"spread of the final values over the starts: {max(finals) - min(finals):.
 print(f"smallest single-step change over all starts: {min_step:.2e}")
 if not is_test():
     assert max(finals) - min(finals) < 1e-6
+
+# %% slideshow={"slide_type": "subslide"}
+check("2.3", prediction_2_3, actual=sum(int((np.diff(h) < -1e-10).sum()) for _, h in runs))
 
 # %% slideshow={"slide_type": "subslide"}
 display(Markdown(

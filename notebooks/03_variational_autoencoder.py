@@ -51,6 +51,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import is_test, plots, setup_notebook
+from course_lib.exercises import check
 from course_lib import vae as V
 from course_lib.data import official_splits
 
@@ -121,6 +122,36 @@ assert abs(mu.grad.item() - 2 * mu.item()) < 0.02 and abs(logvar.grad.item() * 2
 # $\mathrm{KL}(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0,1)) = \tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)$
 # per coordinate (Kingma & Welling 2013, appendix B; `V.gaussian_kl`, tested against a Monte-Carlo
 # estimate in `tests/test_vae.py`).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 3.1 (implement): the reparameterisation
+#
+# Write `reparameterize(mu, logvar, eps)`: a sample of $q(z\mid x) = N(\mu, \mathrm{diag}\,\sigma^2)$ from standard
+# normal noise `eps`, where the encoder outputs `logvar` $= \log \sigma^2$ (all (B, L) tensors).
+
+# %% slideshow={"slide_type": "subslide"}
+def reparameterize(mu, logvar, eps):
+    ### BEGIN SOLUTION
+    return mu + torch.exp(0.5 * logvar) * eps
+    ### END SOLUTION
+
+
+check("3.1", reparameterize)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 3.2 (implement): the KL term
+#
+# Write `gaussian_kl(mu, logvar)`: $\mathrm{KL}(N(\mu, \mathrm{diag}\,e^{\text{logvar}})\,\|\,N(0, I))$ for every row, a (B,)
+# tensor (Kingma & Welling 2013, appendix B).
+
+# %% slideshow={"slide_type": "subslide"}
+def gaussian_kl(mu, logvar):
+    ### BEGIN SOLUTION
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+    ### END SOLUTION
+
+
+check("3.2", gaussian_kl)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training
@@ -272,6 +303,19 @@ display(Markdown(
 #    section 3.2.5) argues this is probably *not* the main reason: GANs trained with a
 #    maximum-likelihood-like cost still give sharp samples. That points back at 1 and 2.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 3.4 (predict, then run): the importance-weighted bound against the ELBO
+#
+# The next cell computes the ELBO and the importance-weighted bound with many samples on the same held-out
+# digits. Before you run it: will the bound be `"lower"` than the ELBO, `"less than 1 nat higher"`, or
+# `"more than 1 nat higher"`?
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_3_4 = ...
+prediction_3_4 = 'more than 1 nat higher'
+### END SOLUTION
+
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 print(f"importance samples k = {S.iw_k}, on {S.iw_n} held-out digits")
@@ -297,12 +341,31 @@ print(f"ours: {iw:.2f} nats, k = {S.iw_k} on {len(xs):,} test digits; {S.latent_
       f"{BURDA_VAE - iw:.1f} nats below the published model")
 
 # %% slideshow={"slide_type": "subslide"}
+check("3.4", prediction_3_4, actual=iw - elbo_1)
+
+# %% slideshow={"slide_type": "subslide"}
 display(Markdown(
     f"{iw - elbo_1:.1f} nats per image ({100 * (iw - elbo_1) / abs(elbo_1):.0f} % of the ELBO) are lost to the bound "
     "by this estimate (the true gap to $\\log p(x)$ is at least this): a real but modest amount beside the "
     f"bound itself ({iw:.0f} nats per image). The blur comes mainly from the factorised pixel model: a likelihood model must spread "
     "probability over every plausible image, and with independent pixels the only way to do that is grey and "
     "speckle."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 3.3 (implement): the importance-weighted bound
+#
+# Given `log_w`, a (k, B) tensor of log-weights $\log p(x, z_i) - \log q(z_i\mid x)$ for k samples $z_i$ of each
+# of B images, return the (B,) bound $\log \frac1k \sum_i w_i$ (Burda et al. 2016). The weights of MNIST images
+# are around $e^{-100}$ or smaller: compute it without leaving log space.
+
+# %% slideshow={"slide_type": "subslide"}
+def iw_bound(log_w):
+    ### BEGIN SOLUTION
+    return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
+    ### END SOLUTION
+
+
+check("3.3", iw_bound)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Bridge to GANs

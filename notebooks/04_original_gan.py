@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.7
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -46,6 +46,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import is_test, losses, metrics, models, plots, setup_notebook, toys
+from course_lib.exercises import check
 from course_lib.train import TrainConfig, evenly_spaced, train
 from course_lib.widgets import gan_playground
 
@@ -104,6 +105,33 @@ if not is_test():
 # The learned curve sits on $D^*$ wherever samples fall; far out in the tails (almost no
 # samples from either side) the network is free to do anything, which is why the gap is
 # measured where $p_{data} + p_G > 0.05$.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 4.1 (implement): the optimal discriminator
+#
+# Write `optimal_d(p_data, p_g)`: the discriminator that maximises $V(D, G)$ for fixed $G$, given the two densities
+# evaluated on a grid (tensors of the same shape).
+
+# %% slideshow={"slide_type": "subslide"}
+def optimal_d(p_data, p_g):
+    ### BEGIN SOLUTION
+    return p_data / (p_data + p_g)
+    ### END SOLUTION
+
+
+check("4.1", optimal_d)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 4.3 (predict, then run): the value of the game at the optimum
+#
+# Before you run the check: when $p_G = p_{data}$ and $D = D^*$, what is $V(D^*, G)$? Write a number.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_4_3 = ...
+prediction_4_3 = -1.386
+### END SOLUTION
+check("4.3", prediction_4_3, actual=metrics.game_value(p_data, p_data, torch.full_like(p_data, 0.5), dx))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The value of the game at $D^*$ is a Jensen–Shannon divergence
@@ -217,6 +245,21 @@ display(Markdown(
     "the theory of sections 1–2 is about the minimax one."))
 if not is_test():
     assert arrival <= len(ns_means) // 2 and max(moved["minimax"], moved["maximum_likelihood"]) < 1.0
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 4.2 (implement): the non-saturating loss
+#
+# Write `g_loss_ns(logits)`: the non-saturating generator loss $-\mathbb{E}[\log D(G(z))]$ from the discriminator's
+# logits on a batch of generated samples ($D = \sigma(\text{logit})$), stable even for logits of $-800$.
+
+# %% slideshow={"slide_type": "subslide"}
+def g_loss_ns(logits):
+    ### BEGIN SOLUTION
+    return torch.nn.functional.softplus(-logits).mean()
+    ### END SOLUTION
+
+
+check("4.2", g_loss_ns)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The lecture's toy experiments: is the discriminator flat in the end?

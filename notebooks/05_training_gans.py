@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,6 +51,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, divergences, games, is_test, losses, metrics, models, plots, setup_notebook, toys
+from course_lib.exercises import check, setting
 from course_lib.verdicts import by_seed, compare_runs
 from course_lib.runtime import num_threads
 from course_lib.train import TrainConfig, train
@@ -212,6 +213,22 @@ if not is_test():
     assert abs(seek[0]) > 1.4 and seek[1] < 0.9, seek         # seeking: on one mode, narrow (exact: m = +-2, s = 0.5)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 5.1 (implement): the f-GAN bound for KL
+#
+# For $f(u) = u \log u$ (KL) the f-GAN critic's output needs no activation and the conjugate is
+# $f^*(t) = e^{t-1}$. Write `kl_bound(v_real, v_fake)`: the lower bound
+# $\mathbb{E}_P[T(x)] - \mathbb{E}_Q[f^*(T(x))]$ from the critic's values on real and generated samples.
+
+# %% slideshow={"slide_type": "subslide"}
+def kl_bound(v_real, v_fake):
+    ### BEGIN SOLUTION
+    return v_real.mean() - torch.exp(v_fake - 1).mean()
+    ### END SOLUTION
+
+
+check("5.1", kl_bound)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. WGAN: a distance that keeps its slope
 #
 # The earth mover's distance $W_1(P, Q) = \inf_\gamma \mathbb E_{(x,y)\sim\gamma}\|x - y\|$ has a
@@ -321,6 +338,21 @@ display(Markdown(f"Verdict: {nc_verdict.sentence()}. In the same {S.nc_steps:,} 
                  "stale, poorly fitted critic, and it does not lead to the modes."))
 if not is_test():
     assert nc_verdict.outcome == "a", nc_verdict
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 5.2 (implement): the WGAN critic's loss
+#
+# Write `critic_loss(f_real, f_fake)`: the loss the WGAN critic *minimises*, from its scores on a real and a
+# generated batch (no clipping or penalty here).
+
+# %% slideshow={"slide_type": "subslide"}
+def critic_loss(f_real, f_fake):
+    ### BEGIN SOLUTION
+    return f_fake.mean() - f_real.mean()
+    ### END SOLUTION
+
+
+check("5.2", critic_loss)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Mode collapse
@@ -495,6 +527,45 @@ display(Markdown(
     "original GAN."))
 if not is_test():
     assert consensus_verdict.outcome == "a", consensus_verdict   # measured (3 seeds): 7.3 against 0.7 modes
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 5.3 (implement): alternating steps
+#
+# On the bilinear game $V(x, y) = -xy$ of section 4 (x descends $V$, y descends $-V$), write
+# `alternating_step(x, y, lr)`: the discriminator y takes its gradient step first, then the generator x takes
+# its step against the new y. Return `(x_new, y_new)` (numbers).
+
+# %% slideshow={"slide_type": "subslide"}
+def alternating_step(x, y, lr):
+    ### BEGIN SOLUTION
+    y_new = y - lr * x
+    return x + lr * y_new, y_new
+    ### END SOLUTION
+
+
+check("5.3", alternating_step)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 5.4 (explore): a learning rate of your own
+#
+# Choose a learning rate `my_lr`, run the cell, and answer: do alternating steps stay bounded at your rate
+# (spectral radius of the update at most 1)? Write `"yes"` or `"no"`; try a few rates, 2.5 among them.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: my_lr = ...
+my_lr = 0.5
+### END SOLUTION
+lr_5_4 = setting(my_lr, 0.5, "my_lr")
+print(f"lr = {lr_5_4:g}: spectral radius, simultaneous steps {games.spectral_radius('simultaneous', lr_5_4):.4f}, "
+      f"alternating steps {games.spectral_radius('alternating', lr_5_4):.4f}")
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: answer_5_4 = ...
+answer_5_4 = "yes"
+### END SOLUTION
+check("5.4", answer_5_4, actual=(lr_5_4, games.spectral_radius("alternating", lr_5_4)))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we saw

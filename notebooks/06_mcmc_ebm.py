@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -44,6 +44,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import ebm, evaluation, functionals, is_test, setup_notebook, toys, widgets
+from course_lib.exercises import check
 from course_lib.data import load_images
 from course_lib.energy import EnergyMLP, evaluate_2d
 from course_lib.plots import plot_surface_2d, show_images
@@ -142,6 +143,21 @@ if not is_test():
     # measured: 67% of the box below the data, the centre about 23,000 nats above them
     assert below > 0.55 and e_centre > e_data_mean + 0.1 * abs(float(e_data_mean)), (below, e_centre, float(e_data_mean))
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 6.1 (implement): the NLL loss over a set of answers
+#
+# Write `nll(e_pos, e_all, beta)`: $L = E(y_i) + \frac1\beta \log\sum_y e^{-\beta E(y)}$ for every example, from
+# the correct answers' energies `e_pos` (B,) and the energies of all answers `e_all` (B, K); a (B,) tensor.
+
+# %% slideshow={"slide_type": "subslide"}
+def nll(e_pos, e_all, beta):
+    ### BEGIN SOLUTION
+    return e_pos + torch.logsumexp(-beta * e_all, dim=-1) / beta
+    ### END SOLUTION
+
+
+check("6.1", nll)
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Where the course meets this family: chapter 01's structured perceptron is the perceptron loss with
 # Viterbi as the $\min$ (exact, because the answers form a chain); EBGAN (chapter 07) trains its
@@ -197,6 +213,38 @@ plt.show()
 if not is_test():
     for init, r in evals.items():
         assert r["modes"] >= 6 and r["nll"] < uniform_nll - 1, f"{init} chains should learn the ring: {r['nll']:.2f}, {r['modes']}/8"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 6.2 (implement): one Langevin step
+#
+# Write `langevin_step(z, grad, step, noise)`: the unadjusted Langevin update from chains `z` (B, d), the energy's
+# gradient `grad` at `z`, the step size $\alpha$ and standard normal `noise` (B, d), so that the chains sample
+# $p(z) \propto e^{-U(z)}$.
+
+# %% slideshow={"slide_type": "subslide"}
+def langevin_step(z, grad, step, noise):
+    ### BEGIN SOLUTION
+    return z - step * grad + math.sqrt(2 * step) * noise
+    ### END SOLUTION
+
+
+check("6.2", langevin_step)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 6.3 (implement): MALA's proposal density
+#
+# MALA accepts a Langevin proposal with the Metropolis-Hastings ratio, which needs the proposal density.
+# Write `log_q(z_to, z_from, grad_from, step)`: $\log q(z'\mid z)$ up to a constant, for the proposal
+# $z' \sim N(z - \alpha\nabla U(z),\ 2\alpha I)$; one value per chain, a (B,) tensor.
+
+# %% slideshow={"slide_type": "subslide"}
+def log_q(z_to, z_from, grad_from, step):
+    ### BEGIN SOLUTION
+    return -(z_to - z_from + step * grad_from).pow(2).sum(1) / (4 * step)
+    ### END SOLUTION
+
+
+check("6.3", log_q)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # All three learn the ring to a similar likelihood at this chain length. The cost of an update is

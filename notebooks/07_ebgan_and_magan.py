@@ -47,6 +47,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, evaluation, is_test, losses, metrics, models, plots, setup_notebook, toys
+from course_lib.exercises import check, setting
 from course_lib.data import load_images
 from course_lib.runtime import num_threads
 from course_lib.train import TrainConfig, evenly_spaced, train
@@ -108,6 +109,21 @@ print(stats)
 print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e_fake', 50):.3f}  (margin m = {ebgan.margin:g})")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 7.1 (implement): EBGAN's discriminator loss
+#
+# Write `ebgan_d_loss(e_real, e_fake, margin)`: $L_D = \mathbb{E}[D(x)] + \mathbb{E}\big[[m - D(G(z))]^+\big]$
+# from the energies of a real and a generated batch ((B,) tensors) and the margin m.
+
+# %% slideshow={"slide_type": "subslide"}
+def ebgan_d_loss(e_real, e_fake, margin):
+    ### BEGIN SOLUTION
+    return e_real.mean() + torch.clamp(margin - e_fake, min=0).mean()
+    ### END SOLUTION
+
+
+check("7.1", ebgan_d_loss)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1b. Can the autoencoder cheat?
 #
 # Zhao et al. warn that an autoencoder "may learn little more than an identity function". In the
@@ -123,6 +139,19 @@ print(f"mean energy: real {hist.last('e_real', 50):.3f}, generated {hist.last('e
 # ring and on the grid of 25 Gaussians (`toys.grid25`), whose modes are spread over the plane.
 # We measure how much of the plane "looks like data": the share of the target's box whose energy is
 # as low as that of 95% of held-out data.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 7.3 (predict, then run)
+#
+# The next cell fits a plain autoencoder with a code of 8 numbers to the 25 Gaussians. What share of the box
+# will get an energy as low as the data's: `"under a third"`, `"about half"` or `"over three quarters"`?
+# Write your answer before you run it; the check after the results compares.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_7_3 = ...
+prediction_7_3 = "over three quarters"
+### END SOLUTION
 
 # %% slideshow={"slide_type": "subslide"}
 designs = {"plain, code 8": dict(code_dim=8, noise_std=0.0), "bottleneck, code 1": dict(code_dim=1, noise_std=0.0),
@@ -165,6 +194,9 @@ if not is_test():
         assert looks_like_data["grid25", name] < looks_like_data["grid25", plain] - 0.15
     assert looks_like_data["grid25", bottleneck] < looks_like_data["grid25", denoising]  # the course's choice, below
     assert all(looks_like_data["ring8", name] < 0.05 for name in designs)  # eight tight clusters: nothing to copy
+
+# %% slideshow={"slide_type": "subslide"}
+check("7.3", prediction_7_3, actual=looks_like_data["grid25", "plain, code 8"])
 
 # %% slideshow={"slide_type": "subslide"}
 display(Markdown(
@@ -375,6 +407,31 @@ if not is_test():
     assert max(mode_counts) - min(mode_counts) <= 1  # and a larger m does not find more modes
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 7.4 (explore): a margin of your own
+#
+# Choose a margin `my_margin` that the sweep did not try, run the cell (the same budget and seed), and answer:
+# do the generated energies end between m and 3m, as in the sweep? `"yes"` or `"no"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: my_margin = ...
+my_margin = 0.5
+### END SOLUTION
+margin_7_4 = setting(my_margin, 0.5, "my_margin")
+with num_threads(S.ens_threads):
+    mine = compare.run_toy_ensemble("ebgan", "ring8", seeds=[0], device=str(device),
+                                    cfgs=[compare.with_overrides(toy, margin=margin_7_4)], return_models=True)[0]
+ratio_7_4 = mine["history"].last("e_fake", 50) / margin_7_4
+print(f"m = {margin_7_4:g}: {mine['modes']}/8 modes, generated energy at the end {ratio_7_4:.2f} m")
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: answer_7_4 = ...
+answer_7_4 = "yes"
+### END SOLUTION
+check("7.4", answer_7_4, actual=(margin_7_4, ratio_7_4))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The pulling-away term
 #
 # A generator can lower its energy by putting all its samples in one good spot. The
@@ -428,6 +485,24 @@ lines.append(f"\nWith {bench_cfg.steps:,} steps neither covers more than {best_g
 display(Markdown("\n".join(lines)))
 if not is_test():
     assert best_grid < 12.5  # far from covering the grid at this budget, with or without the term
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 7.2 (implement): the pulling-away term
+#
+# Write `pulling_away(codes)`: $f_{PT} = \frac{1}{N(N-1)} \sum_{i \ne j} \cos^2(e_i, e_j)$ for a batch of codes
+# (an (N, d) tensor).
+
+# %% slideshow={"slide_type": "subslide"}
+def pulling_away(codes):
+    ### BEGIN SOLUTION
+    unit = codes / codes.norm(dim=1, keepdim=True)
+    cos2 = (unit @ unit.T) ** 2
+    n = len(codes)
+    return (cos2.sum() - cos2.diagonal().sum()) / (n * (n - 1))
+    ### END SOLUTION
+
+
+check("7.2", pulling_away)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. EBGAN and EBGAN-PT on MNIST

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -69,6 +69,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, evaluation, is_test, losses, metrics, models, plots, setup_notebook, toys
+from course_lib.exercises import check
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
 
@@ -128,10 +129,53 @@ if not is_test():
     assert stats.modes_covered >= 2 and stats.high_quality_fraction > 0.15  # LS-GAN learns: several modes, samples on them
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 8.1 (implement): the loss function's objective
+#
+# Write `lsgan_loss(e_real, e_fake, delta, lam)`: $\mathbb{E}[L(x)] + \lambda\,\mathbb{E}\big[(\Delta(x, G(z)) + L(x) - L(G(z)))^+\big]$
+# from the loss function's values on paired real and generated samples and their distances `delta` ((B,) tensors).
+
+# %% slideshow={"slide_type": "subslide"}
+def lsgan_loss(e_real, e_fake, delta, lam):
+    ### BEGIN SOLUTION
+    return e_real.mean() + lam * torch.clamp(delta + e_real - e_fake, min=0).mean()
+    ### END SOLUTION
+
+
+check("8.1", lsgan_loss)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 8.2 (implement): the distance per pair
+#
+# Write `delta(x, x_fake)`: the course's $\Delta$, the mean absolute difference over the coordinates of each pair
+# (x_i, G(z_i)), for batches of any shape (B, ...); a (B,) tensor.
+
+# %% slideshow={"slide_type": "subslide"}
+def delta(x, x_fake):
+    ### BEGIN SOLUTION
+    return (x - x_fake).abs().flatten(1).mean(1)
+    ### END SOLUTION
+
+
+check("8.2", delta)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Δ-margin picture
 #
 # For pairs of a real sample and a generated one, plot the gap $L_\theta(G(z)) - L_\theta(x)$ against
 # their distance Δ. The constraint holds above the diagonal; the hinge only pays for pairs below it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 8.3 (predict, then run): how many pairs keep the margin
+#
+# The next cell draws random pairs (x, G(z)) before and after training and checks LS-GAN's margin
+# $L(G(z)) - L(x) \ge \Delta(x, G(z))$. Before you run it: after training, for what share of the pairs will it
+# hold? `"under a third"`, `"about half"` or `"over two thirds"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_8_3 = ...
+prediction_8_3 = 'under a third'
+### END SOLUTION
 
 # %% slideshow={"slide_type": "subslide"}
 def margin_pairs(G, D, n, seed=4):
@@ -170,6 +214,9 @@ for title, p in pairs.items():
 after = pairs["after training"]
 if not is_test():
     assert satisfied(after) < 0.05 and float(after["gap"].mean()) < 0.5 * float(after["delta"].mean())
+
+# %% slideshow={"slide_type": "subslide"}
+check("8.3", prediction_8_3, actual=satisfied(after))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # After training the margin is still met for only a few pairs, and the mean gap stays far below the

@@ -45,6 +45,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, evaluation, is_full, is_test, metrics, plots, profile, setup_notebook, sweep, toys
+from course_lib.exercises import check, setting
 from course_lib.runtime import num_threads
 from course_lib.data import load_images
 from course_lib.train import TrainConfig, evenly_spaced, train
@@ -150,6 +151,35 @@ display(Markdown(
 # the balance.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 9.1 (implement): the controller
+#
+# Write `k_update(k, loss_real, loss_fake, gamma, lambda_k)`: BEGAN's $k_{t+1}$ from $k_t$, $L(x)$ and $L(G(z))$
+# (numbers), equation 4 of Berthelot et al. 2017.
+
+# %% slideshow={"slide_type": "subslide"}
+def k_update(k, loss_real, loss_fake, gamma, lambda_k):
+    ### BEGIN SOLUTION
+    return min(1.0, max(0.0, k + lambda_k * (gamma * loss_real - loss_fake)))
+    ### END SOLUTION
+
+
+check("9.1", k_update)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 9.2 (implement): the convergence measure
+#
+# Write `m_global(loss_real, loss_fake, gamma)`: BEGAN's $\mathcal{M}_{global}$ (section 3.4.1).
+
+# %% slideshow={"slide_type": "subslide"}
+def m_global(loss_real, loss_fake, gamma):
+    ### BEGIN SOLUTION
+    return loss_real + abs(gamma * loss_real - loss_fake)
+    ### END SOLUTION
+
+
+check("9.2", m_global)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The diversity ratio γ
 #
 # Berthelot et al. describe γ as a knob between diversity (high γ) and quality (low γ). In the
@@ -157,6 +187,18 @@ display(Markdown(
 # three standard deviations of a mode (`metrics.mode_stats`, as above). One seed per γ, all γ trained at once
 # as one ensemble (`compare.run_toy_ensemble`: member i is the run `compare.run_toy` would train
 # alone, each with its own γ and its own $k_t$):
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 9.3 (predict, then run): how many modes
+#
+# The next cell trains BEGAN on the ring with several γ. Before you run it: how many of the 8 modes will the
+# best γ cover? `"0 to 2"`, `"3 to 5"` or `"6 to 8"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_9_3 = ...
+prediction_9_3 = '0 to 2'
+### END SOLUTION
 
 # %% slideshow={"slide_type": "subslide"}
 gamma_runs = compare.run_toy_ensemble("began", "ring8", seeds=[0] * len(S.gammas),
@@ -186,6 +228,31 @@ display(Markdown(
        if max(gamma_modes) <= 2 else ".")))
 if not is_test():
     assert max(gamma_modes) <= 2  # no gamma finds more than two of the eight modes: no trade-off in the plane
+
+# %% slideshow={"slide_type": "subslide"}
+check("9.3", prediction_9_3, actual=max(gamma_modes))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 9.4 (explore): a γ of your own
+#
+# Choose a γ in (0, 1] that the sweep did not try (`my_gamma`), run the cell (the same budget and seed), and
+# answer: does BEGAN cover more than two of the ring's modes with it? `"yes"` or `"no"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: my_gamma = ...
+my_gamma = 0.8
+### END SOLUTION
+gamma_9_4 = setting(my_gamma, 0.8, "my_gamma")
+mine = compare.run_toy_ensemble("began", "ring8", seeds=[0], cfgs=[compare.with_overrides(toy, gamma=gamma_9_4)])[0]
+print(f"γ = {gamma_9_4:g}: {mine['modes']}/8 modes, {100 * mine['hq']:.0f}% high-quality")
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: answer_9_4 = ...
+answer_9_4 = "no"
+### END SOLUTION
+check("9.4", answer_9_4, actual=(gamma_9_4, mine["modes"]))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. BEGAN on MNIST, and γ again

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -41,6 +41,7 @@ from IPython.display import Markdown, display
 from tqdm.auto import tqdm
 
 from course_lib import compare, ebm, is_test, setup_notebook
+from course_lib.exercises import check
 from course_lib.data import load_images
 from course_lib.energy import (TOY_A, EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies, energy_nll,
                                evaluate_2d, fit_mi_estimator, log_partition_2d, pad_bounds, toy_pairs, true_nll)
@@ -131,6 +132,51 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The estimate is near zero for independent pairs and most of the way to its ceiling when $x$ is a
 # function of $z$: a generator can raise it only by keeping distinct codes apart, i.e. by spreading out.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 10.1 (implement): the mutual-information estimate
+#
+# Write `mi_jsd(t_joint, t_marginal)`: the estimate $\mathbb{E}_{joint}[-\mathrm{sp}(-T)] - \mathbb{E}_{marginal}[\mathrm{sp}(T)] + 2\log 2$
+# (sp = softplus) from the statistics network's outputs on joint pairs $(G(z), z)$ and on shuffled pairs.
+
+# %% slideshow={"slide_type": "subslide"}
+def mi_jsd(t_joint, t_marginal):
+    ### BEGIN SOLUTION
+    sp = torch.nn.functional.softplus
+    return -sp(-t_joint).mean() - sp(t_marginal).mean() + 2 * math.log(2)
+    ### END SOLUTION
+
+
+check("10.1", mi_jsd)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 10.2 (implement): the gradient penalty
+#
+# Write `grad_penalty(E, x)`: $\mathbb{E}_x \|\nabla_x E(x)\|^2$ for an energy `E` that maps a batch (B, d) to (B,)
+# energies. Use `torch.autograd.grad` on a copy of `x` that requires gradients.
+
+# %% slideshow={"slide_type": "subslide"}
+def grad_penalty(E, x):
+    ### BEGIN SOLUTION
+    x = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(E(x).sum(), x)
+    return g.pow(2).sum(1).mean()
+    ### END SOLUTION
+
+
+check("10.2", grad_penalty)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 10.3 (predict, then run): where the entropy term helps
+#
+# Section 3 trains MaxEnt generators with and without the entropy term on several targets. Before you run it:
+# on how many targets will the term give the better held-out NLL by the course's rule? `"all"`, `"some"` or `"none"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_10_3 = ...
+prediction_10_3 = 'all'
+### END SOLUTION
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training on 2-D targets, with and without the entropy term
@@ -246,6 +292,9 @@ if not is_test():
         assert r_with[name]["w1"] < 0.7 * r_without[name]["w1"], f"{name}: W1 should improve clearly"
         assert r_without[name]["density"].edge_mass > 2 * r_with[name]["density"].edge_mass, f"{name}: edge mass"
     assert max(r_with[n]["density"].edge_mass for n in targets) < 0.01
+
+# %% slideshow={"slide_type": "subslide"}
+check("10.3", prediction_10_3, actual=(len(better_nll), len(targets)))
 
 # %% slideshow={"slide_type": "subslide"}
 fig, axes = plt.subplots(3, 3, figsize=(15, 14))

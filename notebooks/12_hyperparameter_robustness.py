@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -37,9 +37,11 @@
 
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
+import torch
 from IPython.display import Markdown, display
 
 from course_lib import compare, evaluation, is_test, plots, setup_notebook, sweep
+from course_lib.exercises import check
 from course_lib.data import load_images
 from course_lib.runtime import num_threads
 
@@ -83,6 +85,19 @@ runs = sweep.grid_search_runs(METHODS, TARGETS, configs)
 groups = sweep.plan(runs, base)
 print(f"{len(runs)} runs ({len(METHODS)} methods x {len(TARGETS)} targets x {len(configs)} configurations), "
       f"trained as {len(groups)} ensembles (one per method and architecture)")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 12.3 (predict, then run): which method fails more often
+#
+# The next cells train every method in every configuration. Before you run them: on grid25, which will fail
+# (cover at most one mode) in more configurations, `"GAN"`, `"EBGAN"`, or will they fail equally often
+# (`"the same"`)?
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_12_3 = ...
+prediction_12_3 = 'GAN'
+### END SOLUTION
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Train every method in every configuration
@@ -162,6 +177,9 @@ for s in summary:
 display(Markdown("\n".join(lines)))
 
 # %% slideshow={"slide_type": "subslide"}
+check("12.3", prediction_12_3, actual=(by["grid25", "gan"]["failed"], by["grid25", "ebgan"]["failed"]))
+
+# %% slideshow={"slide_type": "subslide"}
 modes_v = {(t, m): sweep.paired_verdict(rows, t, m, "gan") for t in TARGETS for m in EB}
 fail_v = {(t, m): sweep.paired_verdict(rows, t, m, "gan", value=lambda r: r["modes"] <= 1,
                                        what="the share of runs that fail (cover at most one mode)", higher_is_better=False)
@@ -195,6 +213,42 @@ display(Markdown("Good runs per method: " + "; ".join(
     f"{t}: " + ", ".join(f"{compare.LABELS[m]} {count(t, m, lambda r: sweep.is_good(r, GOOD))}" for m in METHODS)
     for t in TARGETS) + ".\n\n" + "\n".join(f"* {t}: " + " ".join(good_v[t, m].sentence() + "." for m in EB)
                                               for t in TARGETS)))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 12.1 (implement): ranks with ties
+#
+# Rank tests compare two methods by the ranks of their results. Write `ranks(v)`: the rank of every value of
+# `v` (1 for the smallest), tied values sharing the mean of the ranks they occupy; a tensor of floats.
+
+# %% slideshow={"slide_type": "subslide"}
+def ranks(v):
+    ### BEGIN SOLUTION
+    order = torch.argsort(v, stable=True)
+    r = torch.empty(len(v), dtype=torch.float64)
+    r[order] = torch.arange(1, len(v) + 1, dtype=torch.float64)
+    for value in torch.unique(v):  # ties: the mean of their ranks
+        tied = v == value
+        r[tied] = r[tied].mean()
+    return r
+    ### END SOLUTION
+
+
+check("12.1", ranks)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 12.2 (implement): the Mann-Whitney U statistic
+#
+# Write `mann_whitney_u(a, b)`: the number of pairs (one value of `a`, one of `b`) in which `a`'s value is
+# larger, a tie counting one half; a number.
+
+# %% slideshow={"slide_type": "subslide"}
+def mann_whitney_u(a, b):
+    ### BEGIN SOLUTION
+    return float((a[:, None] > b[None, :]).sum() + 0.5 * (a[:, None] == b[None, :]).sum())
+    ### END SOLUTION
+
+
+check("12.2", mann_whitney_u)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Which settings matter?

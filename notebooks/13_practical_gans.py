@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -37,6 +37,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import is_test, practice, setup_notebook
+from course_lib.exercises import check
 from course_lib.plots import plot_history, show_images
 from course_lib.verdicts import compare_runs
 
@@ -153,6 +154,18 @@ if not is_test():
 # the generator has no reason to leave them (Goodfellow's tutorial, section 4.2). We plot it for two
 # 1-D Gaussians.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 13.3 (predict, then run): the optimal discriminator where only the model has mass
+#
+# With targets a = 0.9 for real and b = 0.1 for generated samples, what is $D^*(x)$ where $p_{data}(x) = 0$ but
+# $p_{model}(x) > 0$? Write a number before you run the next cell.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_13_3 = ...
+prediction_13_3 = 0.1
+### END SOLUTION
+
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
 x = torch.linspace(-4, 6, 501)
@@ -169,6 +182,24 @@ for name, (a, b) in cases.items():
 ax.set(xlabel="x", ylabel="density / D*(x)", title="the optimal discriminator with smoothed targets")
 ax.legend(fontsize=8)
 plt.show()
+
+# %% slideshow={"slide_type": "subslide"}
+check("13.3", prediction_13_3, actual=float(practice.optimal_discriminator_smoothed(p_data, p_model, 0.9, 0.1)[450]))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 13.1 (implement): the optimal discriminator for smoothed targets
+#
+# Write `d_star_smoothed(p_data, p_model, a, b)`: the discriminator that minimises the cross-entropy with
+# target a for real and b for generated samples, given the two densities on a grid (where both are positive).
+
+# %% slideshow={"slide_type": "subslide"}
+def d_star_smoothed(p_data, p_model, a, b):
+    ### BEGIN SOLUTION
+    return (a * p_data + b * p_model) / (p_data + p_model)
+    ### END SOLUTION
+
+
+check("13.1", d_star_smoothed)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Instance noise** adds the same Gaussian noise to real and generated images before the discriminator
@@ -252,6 +283,21 @@ display(Markdown(
 assert shift_vbn < 1e-5, "VBN: a sample must not depend on its batch-mates"
 if not is_test():
     assert shift_bn > 0.01, "batch norm couples the samples of a batch"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 13.2 (implement): batch normalisation
+#
+# Write `batch_norm(x)`: each feature of a batch (B, F) normalised with the batch's mean and (biased) variance,
+# $\epsilon = 10^{-5}$, without the learned scale and shift.
+
+# %% slideshow={"slide_type": "subslide"}
+def batch_norm(x):
+    ### BEGIN SOLUTION
+    return (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + 1e-5)
+    ### END SOLUTION
+
+
+check("13.2", batch_norm)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we saw

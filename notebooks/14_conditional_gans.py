@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,6 +30,7 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import evaluation, is_test, practice, setup_notebook
+from course_lib.exercises import check
 from course_lib.plots import show_images
 
 S, device = setup_notebook(
@@ -59,6 +60,34 @@ pair = practice.LabelledImages(mnist.images[:1], mnist.labels[:1]).sample(1, tor
 print(f"one real pair: shape {tuple(pair.shape)} (the image, then 10 label maps); label {int(mnist.labels[0])}; "
       f"the maps at any pixel: {pair[0, 1:, 5, 5].int().tolist()}")
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 14.2 (implement): labels as feature maps
+#
+# The conditional generator and discriminator see the label as K constant planes. Write `label_maps(y, k, size)`:
+# a (B, k, size, size) float tensor whose plane y_i is all ones for sample i and the others zeros.
+
+# %% slideshow={"slide_type": "subslide"}
+def label_maps(y, k, size):
+    ### BEGIN SOLUTION
+    return torch.nn.functional.one_hot(y, k).float()[:, :, None, None].expand(-1, -1, size, size)
+    ### END SOLUTION
+
+
+check("14.2", label_maps)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 14.3 (predict, then run): does the generator draw the digit it is asked for
+#
+# The next cell asks the trained conditional generator for every digit in turn and lets the judge say which
+# digit it sees. Before you run it: for what share will the judge agree with the request? `"under half"`,
+# `"half to 90%"` or `"over 90%"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_14_3 = ...
+prediction_14_3 = 'over 90%'
+### END SOLUTION
+
 # %% slideshow={"slide_type": "subslide"}
 def conditional(data, desc):
     torch.manual_seed(0)
@@ -80,6 +109,9 @@ G_cond = conditional(mnist, "conditional GAN, MNIST")
 x_cond, asked, agree, per_class = agreement(G_cond, judge, S.n_judge)
 print(f"MNIST: the classifier agrees with the requested digit for {100 * agree:.1f}% of {S.n_judge} samples")
 print("per digit: " + "  ".join(f"{k}: {100 * float(p):.0f}%" for k, p in enumerate(per_class)))
+
+# %% slideshow={"slide_type": "subslide"}
+check("14.3", prediction_14_3, actual=agree)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **What does the label buy?** A control: the same networks without the label, trained on the same
@@ -134,6 +166,22 @@ display(Markdown(
     f"conditional samples spread {spread_c:.2f} times as far as real digits in the judge's features, the unconditional "
     f"ones {spread_u:.2f} times. One run each: read these as a measurement of this budget, not as a verdict (the course's "
     "rule needs seeds; chapter 13 compares DCGAN set-ups over five)."))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 14.1 (implement): the projection discriminator
+#
+# Miyato and Koyama (2018) condition the discriminator by projection: $D(x, y) = w^\top\phi(x) + b + e_y^\top\phi(x)$.
+# Write `projection(phi, w, b, embed, y)` from the features `phi` (B, F), the weights `w` (F,), the bias `b`, the class
+# embeddings `embed` (C, F) and the labels `y` (B,); a (B,) tensor.
+
+# %% slideshow={"slide_type": "subslide"}
+def projection(phi, w, b, embed, y):
+    ### BEGIN SOLUTION
+    return phi @ w + b + (embed[y] * phi).sum(1)
+    ### END SOLUTION
+
+
+check("14.1", projection)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Fashion-MNIST, with its own judge

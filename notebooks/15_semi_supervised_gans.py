@@ -36,6 +36,7 @@ from IPython.display import Markdown, display
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from course_lib import evaluation, is_test, practice, setup_notebook
+from course_lib.exercises import check
 from course_lib.data import official_splits
 from course_lib.energy import ImageMLPGenerator
 from course_lib.plots import show_images
@@ -73,6 +74,39 @@ l_unl, l_fake = torch.tensor([[0.0, 0.0, 0.0]]), torch.tensor([[1.0, -1.0, 0.0]]
 loss, parts = practice.kplus1_d_loss(l_lab, y, l_unl, l_fake)
 print(f"supervised {float(parts['supervised']):.4f}  unsupervised {float(parts['unsupervised']):.4f}  total {float(loss):.4f}")
 print(f"D(unlabelled) = Z/(Z+1) = {3 / 4:.4f}, so -log D = {-torch.log(torch.tensor(0.75)):.4f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 15.2 (implement): the (K+1)-class loss
+#
+# Write `kplus1_loss(logits_lab, y, logits_unl, logits_fake)`: the discriminator's loss of section 1 from the K
+# logits of a labelled batch (with labels `y`), an unlabelled batch and a generated batch, with the (K+1)-th
+# logit fixed at 0: cross-entropy on the labelled batch, $-\mathbb{E}_{unl}\log D(x) - \mathbb{E}_{fake}\log(1 - D(G(z)))$
+# with $D(x) = Z(x)/(Z(x) + 1)$, $Z = \sum_k e^{l_k(x)}$.
+
+# %% slideshow={"slide_type": "subslide"}
+def kplus1_loss(logits_lab, y, logits_unl, logits_fake):
+    ### BEGIN SOLUTION
+    lse_u, lse_f = torch.logsumexp(logits_unl, 1), torch.logsumexp(logits_fake, 1)
+    softplus = torch.nn.functional.softplus
+    return (torch.nn.functional.cross_entropy(logits_lab, y) - (lse_u - softplus(lse_u)).mean()
+            + softplus(lse_f).mean())
+    ### END SOLUTION
+
+
+check("15.2", kplus1_loss)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 15.4 (predict, then run): how much the unlabelled digits help
+#
+# Section 2 trains a classifier on the 100 labels alone and one with feature matching on the 59,900 unlabelled
+# digits too. Before you run it: by how much will feature matching lower the test error? `"not at all"`,
+# `"less than 5 points"` or `"5 points or more"`.
+
+# %% slideshow={"slide_type": "subslide"}
+### BEGIN SOLUTION
+# STUB: prediction_15_4 = ...
+prediction_15_4 = '5 points or more'
+### END SOLUTION
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Two semi-supervised classifiers, their controls, three seeds
@@ -211,6 +245,36 @@ for m, v in energy.items():
           f"hinge active on {100 * v['pushing']:.0f}% of generated samples")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 15.1 (implement): feature matching
+#
+# Write `feature_matching(f_real, f_fake)`: the generator's loss of Salimans et al. (section 3.1) from the
+# discriminator's features of a real batch (N, d) and a generated batch (M, d).
+
+# %% slideshow={"slide_type": "subslide"}
+def feature_matching(f_real, f_fake):
+    ### BEGIN SOLUTION
+    return (f_real.mean(0) - f_fake.mean(0)).pow(2).sum()
+    ### END SOLUTION
+
+
+check("15.1", feature_matching)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 15.3 (implement): the decaying margin
+#
+# Write `decaying_margin(m0, t, T)`: the EBGAN-style model's margin at step t, falling linearly from m0 to 0 at step T
+# and staying there.
+
+# %% slideshow={"slide_type": "subslide"}
+def decaying_margin(m0, t, T):
+    ### BEGIN SOLUTION
+    return m0 * max(0.0, 1.0 - t / T)
+    ### END SOLUTION
+
+
+check("15.3", decaying_margin)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. What the generator and the margin contribute, and the papers
 #
 # The papers train on the 60,000-image MNIST training split (59,900 unlabelled images, as here) for hundreds of
@@ -287,6 +351,9 @@ if not is_test():
     assert all(f < s for f, s in zip(errors["feature matching"], errors["supervised only"])), \
         "feature matching should beat the supervised-only classifier on every seed"
     assert v_fm.winner == v_fm.a, "feature matching should beat the labels alone by the course's rule"
+
+# %% slideshow={"slide_type": "subslide"}
+check("15.4", prediction_15_4, actual=(mean["supervised only"], mean["feature matching"]))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What we saw

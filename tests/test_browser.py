@@ -5,7 +5,10 @@ driven by Playwright's Python API (nothing is downloaded: ``executable_path`` na
   load, previous / next work. The site checked is ``$COURSE_SITE`` (e.g. ``build/html`` after ``make
   course``; ``.ci/run`` builds it in the real profile), else a small site built here from two notebooks.
 * JupyterLab, live: started on a free port, notebook 04 opened, its cells run up to the control panel,
-  a setting changed and the panel's button pressed: its picture must change.
+  a setting changed and the panel's button pressed: its picture must change. And a student's session:
+  the student edition of notebook 04 opened, a wrong answer typed into an exercise and checked (the
+  hint shows), then the right one (it passes).
+* Exercises on the site: each solution folded away until a click, the student notebook linked for download.
 
 Without Chromium the tests are skipped with what to install (in CI, where ``CI`` is set, they fail).
 """
@@ -64,10 +67,16 @@ def site(tmp_path_factory):
         code = nbformat.v4.new_code_cell("plot")
         png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
         code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
-        nb.cells = [md, code, nbformat.v4.new_markdown_cell("## 1. A section")]
+        exercise = nbformat.v4.new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n")
+        exercise.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "Exercise 1.1: passed."}, execution_count=1)]
+        nb.cells = [md, code, nbformat.v4.new_markdown_cell("## 1. A section"), exercise]
         rows.append(dict(name=name, html=name + ".html", title=name, question="q", seconds=1.0, status="ok", nb=nb))
+    from course_lib import exercises
+    (out / "student").mkdir()
     for i, r in enumerate(rows):
-        body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None)
+        nbformat.write(exercises.student_notebook(r["nb"]), out / "student" / f"{r['name']}.ipynb")
+        body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None,
+                                           student=f"student/{r['name']}.ipynb")
         (out / r["html"]).write_text(body)
     build.write_index(out, rows, "test")
     build.copy_mathjax(out)
@@ -138,7 +147,12 @@ def lab(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, COURSE_PROFILE="test", COURSE_STORE="off", JUPYTER_CONFIG_DIR=str(tmp_path_factory.mktemp("jupyter-config")))
     env.pop("MPLBACKEND", None)
+    # no autosave: the tests run notebooks of the checkout, which are stored without outputs
+    settings = tmp_path_factory.mktemp("lab-settings")
+    (settings / "@jupyterlab" / "docmanager-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
+           f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('lab-workspaces')}",
            "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True", "--allow-root", f"--ServerApp.root_dir={ROOT}"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -228,3 +242,70 @@ def test_the_site_works_from_a_static_web_server(browser, site):
         page.close()
     finally:
         server.shutdown()
+
+
+def test_exercises_fold_their_solutions_and_link_the_student_notebook(browser, site):
+    pages = [p for p in _pages(site) if 'class="course-solution"' in p.read_text()]
+    assert pages, "no page of the site shows an exercise"
+    page = browser.new_page()
+    page.goto(pages[0].as_uri(), timeout=TIMEOUT_MS)
+    fold = page.locator("details.course-solution").first
+    solution = fold.locator("pre").first
+    assert not solution.is_visible()  # folded away
+    fold.locator("summary").click()
+    solution.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert "NotImplementedError" not in solution.inner_text()
+    href = page.locator("p.course-student a[download]").get_attribute("href")
+    student = nbformat.read(pages[0].parent / href, as_version=4)
+    assert student.metadata["course_edition"] == "student"
+    assert all("### BEGIN SOLUTION" not in c.source for c in student.cells)
+    page.close()
+
+
+OUTPUTS_JS = "JSON.stringify(window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON())"
+
+
+def _wait_output(page, index: int, text: str, timeout: int = TIMEOUT_MS) -> str:
+    """Wait until cell ``index``'s outputs (read from the notebook model: JupyterLab renders only the cells in view) hold ``text``."""
+    page.wait_for_function(f"([i, t]) => {OUTPUTS_JS}.includes(t)", arg=[index, text], timeout=timeout)
+    return page.evaluate(f"i => {OUTPUTS_JS}", index)
+
+
+def test_a_student_types_a_wrong_answer_reads_the_hint_then_passes(browser, lab):
+    from course_lib import exercises
+
+    exercises.write_student_edition([ROOT / "notebooks" / "04_original_gan.ipynb"], ROOT / "build" / "student")
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{lab}/lab/workspaces/student/tree/build/student/04_original_gan.ipynb")  # a workspace of its own
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                           "window.jupyterapp.shell.currentWidget.context && "
+                           "window.jupyterapp.shell.currentWidget.context.path === 'build/student/04_original_gan.ipynb' && "
+                           "window.jupyterapp.shell.currentWidget.sessionContext && "
+                           "window.jupyterapp.shell.currentWidget.sessionContext.session && "
+                           "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    index = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets.findIndex(
+        w => w.model.type === 'code' && w.model.sharedModel.getSource().includes('check("4.1"'))""")
+    assert index >= 0
+    _wait_output(page, index, "not done yet", timeout=240_000)
+
+    def answer(lines):
+        page.evaluate("i => { const nb = window.jupyterapp.shell.currentWidget.content; nb.activeCellIndex = i; "
+                      "return nb.scrollToItem(i); }", index)
+        editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        for i, line in enumerate(lines):
+            if i:
+                page.keyboard.press("Enter")
+            page.keyboard.type(line)
+        page.keyboard.press("Shift+Enter")
+
+    answer(["optimal_d = lambda p_data, p_g: p_g / (p_data + p_g)", 'check("4.1", optimal_d)'])
+    out = _wait_output(page, index, "not yet right")
+    assert "the data density goes on top" in out  # the hint for this mistake, not the solution
+    answer(["optimal_d = lambda p_data, p_g: p_data / (p_data + p_g)", 'check("4.1", optimal_d)'])
+    _wait_output(page, index, "passed")
+    page.close()

@@ -166,3 +166,51 @@ def test_official_splits_cut_an_old_copy_into_disjoint_parts_and_say_so(tmp_path
     rows = lambda d: {bytes(x.numpy().tobytes()) for x in (d.images * 255).round().to(torch.uint8)}  # noqa: E731
     assert rows(trn).isdisjoint(rows(held)) and rows(trn) | rows(held) == rows(whole)
     assert "only the 20-image test split" in trn.note and "15 training and 5 held-out" in trn.note
+
+
+def test_no_test_split_image_reaches_the_judge_s_training_or_the_data_that_sets_its_reject_cut(tmp_path, monkeypatch):
+    """The course judge trains on the training split and sets its cut on a validation part of it; the
+    official test split only measures it. Traced by the images each step receives (the two splits differ)."""
+    from course_lib import evaluation as ev
+
+    _write_split(tmp_path / "root", "MNIST", "train", 300)
+    _write_split(tmp_path / "root", "MNIST", "test", 120)
+    raw = tmp_path / "root" / "MNIST" / "raw"  # the test split gets pixels of its own (the helper draws the same ones)
+    img_bytes, test_pixels = _idx_images(120, seed=1)
+    (raw / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(img_bytes))
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path / "root"))
+    monkeypatch.setenv("COURSE_STORE", "off")
+    monkeypatch.setattr(D, "PROJECT_DATA", tmp_path / "cache")
+    test_rows = {bytes(r) for r in (test_pixels.flatten(1).numpy())}
+
+    def test_images_in(images):
+        rows = (images.flatten(1) * 255).round().to(torch.uint8).numpy()
+        return sum(bytes(r) in test_rows for r in rows)
+
+    seen, inputs_of = {}, {}
+    real_predict, real_train, real_fit = ev.predict, ev.train_judge, ev.fit_density
+
+    def predict(model, images, batch=1000):
+        probs, feats = real_predict(model, images, batch)
+        inputs_of[id(feats)] = images
+        return probs, feats
+
+    def train_judge(model, images, labels, **kw):
+        seen["trained on"] = images
+        return real_train(model, images, labels, **kw)
+
+    def fit_density(train_feats, train_labels, val_feats, *a, **kw):
+        seen["density from"], seen["cut from"] = inputs_of[id(train_feats)], inputs_of[id(val_feats)]
+        return real_fit(train_feats, train_labels, val_feats, *a, **kw)
+
+    monkeypatch.setattr(ev, "predict", predict)
+    monkeypatch.setattr(ev, "train_judge", train_judge)
+    monkeypatch.setattr(ev, "fit_density", fit_density)
+    judge = ev.course_judge("mnist", steps=2, n_val=50, batch_size=16, n_check=30, progress=False)
+
+    assert set(seen) == {"trained on", "density from", "cut from"}
+    assert len(seen["trained on"]) == 250 and len(seen["cut from"]) == 50
+    for step, images in seen.items():
+        assert test_images_in(images) == 0, f"{step}: test-split images reached it"
+    assert test_images_in(D.load_images("mnist", "test").images) == 120  # the trace does see test images where they are
+    assert len(set(judge.held.tolist()) | set(judge.train.tolist())) == 300  # held + train: the training split, once each
