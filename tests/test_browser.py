@@ -271,7 +271,7 @@ def _wait_output(page, index: int, text: str, timeout: int = TIMEOUT_MS) -> str:
     return page.evaluate(f"i => {OUTPUTS_JS}", index)
 
 
-def test_a_student_types_a_wrong_answer_reads_the_hint_then_passes(browser, lab):
+def test_jupyterlab_a_student_types_a_wrong_answer_reads_the_hint_then_passes(browser, lab):
     from course_lib import exercises
 
     exercises.write_student_edition([ROOT / "notebooks" / "04_original_gan.ipynb"], ROOT / "build" / "student")
