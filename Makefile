@@ -15,10 +15,10 @@ endif
 
 .PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab student sync benchmark clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -82,8 +82,8 @@ notebooks: $(STAMP)
 	COURSE_STORE=off COURSE_PROFILE=test MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env -q
 
 EDITION ?= instructor# `make lab EDITION=student` opens the student edition (exercises to do)
-lab: $(STAMP)
-	$(if $(filter student,$(EDITION)),$(MAKE) student && $(VENV)/bin/jupyter lab $(STUDENT)/,$(VENV)/bin/jupyter lab notebooks/)
+lab: $(STAMP) $(if $(filter student,$(EDITION)),student)
+	$(VENV)/bin/jupyter lab $(if $(filter student,$(EDITION)),$(STUDENT),notebooks)/
 
 ## Rebuild each .ipynb from its jupytext .py twin (edit the .py, then run this).
 sync: $(STAMP)

@@ -593,7 +593,7 @@ predict("9.3", "predict: how many of the ring's modes BEGAN covers",
 predict("9.4", "explore: a gamma of your own", lambda a, actual: choice(a, ("yes", "no")) == ("yes" if actual[1] > 2 else "no"),
         lambda a, actual: (f"With gamma = {actual[0]:g} BEGAN covered {actual[1]} of the 8 modes, so the answer is "
                            f"{'yes' if actual[1] > 2 else 'no'}."
-                           + (" The sweep's failure is not a matter of choosing gamma: in the plane the controller saturates."
+                           + (" Like the sweep's: the failure in the plane does not come from the choice of gamma."
                               if actual[1] <= 2 else " A gamma that escapes the failure: compare its k_t with the sweep's.")),
         context=dict(actual=(0.8, 1)), solution="no", wrong=[("yes", "covered 1 of the 8")], kind="explore")
 

@@ -141,3 +141,14 @@ def test_every_notebook_solution_passes_its_check(name, eid, source, monkeypatch
                      if isinstance(node, ast.Assign))
         assert ex.check(eid, value, **e.context).passed
         assert re.search(r"^# STUB: \w+ = \.\.\.$", region, re.M), "a prediction's stub leaves the value to the student: `x = ...`"
+
+
+def test_every_chapter_has_at_least_three_exercises_and_the_course_fifty_of_all_three_kinds():
+    per_chapter = {}
+    for name, eid, _ in NOTEBOOK_EXERCISES:
+        per_chapter.setdefault(name, []).append(eid)
+    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert {p.name for p in chapters} == set(per_chapter), "a chapter without exercises"
+    assert all(len(v) >= 3 for v in per_chapter.values()), {k: len(v) for k, v in per_chapter.items()}
+    assert len(IDS) >= 50
+    assert {ex.REGISTRY[i].kind for i in IDS} == set(ex.KINDS)

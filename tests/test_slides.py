@@ -38,3 +38,15 @@ def test_a_deck_renders_offline_with_the_bundled_reveal(tmp_path):
     nbformat.write(nb, tmp_path / "05_x.ipynb")
     assert slides.main([str(tmp_path / "05_x.ipynb"), "--out", str(tmp_path / "out")]) == 0   # no dangling link, no network
     assert (tmp_path / "out" / "reveal" / "dist" / "reveal.css").exists()
+
+
+def test_an_exercise_is_a_slide_of_its_own_in_every_chapter():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    cell = nbformat.v4.new_markdown_cell("### Exercise 7.1 (implement): EBGAN's loss\n\nWrite the loss.")
+    assert slides.slide_type(cell, first=False) == "slide"
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for c in nb.cells:
+            if c.cell_type == "markdown" and c.source.startswith("### Exercise"):
+                assert c.metadata.slideshow["slide_type"] == "slide", f"{path.name}: {c.source.splitlines()[0]}"
