@@ -238,11 +238,16 @@ def _nav(prev, nxt) -> str:
     return f'<nav class="course-nav">{left}<a href="index.html" rel="index">course index</a>{right}</nav>'
 
 
-def solutions_folded(nb) -> int:
-    """Every exercise cell shows the student's stub; its solution follows, folded away (``<details>``: a click shows it).
+def _check_says(out) -> str | None:
+    """The text of an output that is an exercise check's answer ("Exercise 7.1: passed. ..."), else None."""
+    text = out.get("data", {}).get("text/plain", "") if "data" in out else out.get("text", "")
+    text = "".join(text) if isinstance(text, list) else text
+    return text.strip() if text.lstrip().startswith("Exercise ") else None
 
-    The cell keeps its outputs (what the check said of the solution). Returns the number of exercises folded.
-    """
+
+def solutions_folded(nb) -> int:
+    """Every exercise cell shows the student's stub; its solution follows, folded away (``<details>``: a click shows it),
+    with what the check said of it. Returns the number of exercises folded."""
     cells, n = [], 0
     for cell in nb.cells:
         cells.append(cell)
@@ -251,9 +256,12 @@ def solutions_folded(nb) -> int:
         solution = "\n".join(l for l in cell.source.splitlines() if l.strip() not in (exercises.BEGIN, exercises.END)
                              and not l.strip().startswith(exercises.STUB))
         cell.source = exercises.student_source(cell.source)
+        said = [t for t in map(_check_says, cell.get("outputs", [])) if t]
+        cell.outputs = [o for o in cell.get("outputs", []) if not _check_says(o)]  # the stub's cell: no "passed" under it
+        verdict = "".join(f"\n\nThe check, run on this solution, says: {html.escape(t)}" for t in said)
         fold = nbformat.v4.new_markdown_cell(
             '<details class="course-solution"><summary>Show the solution</summary>\n\n```python\n'
-            + solution + "\n```\n\n</details>")
+            + solution + "\n```" + verdict + "\n\n</details>")
         fold.metadata["slideshow"] = {"slide_type": "fragment"}
         cells.append(fold)
         n += 1

@@ -190,3 +190,20 @@ def test_a_shared_run_that_fails_is_reported_not_raised(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "test")
     r = build._train_shared("bench", "no_such_method", 1)
     assert r["status"].startswith("FAILED") and "no_such_method" in r["status"] and r["name"] == "bench no_such_method"
+
+
+def test_an_exercise_shows_its_stub_and_folds_the_solution_with_what_its_check_said():
+    import nbformat as nbf
+
+    nb = nbf.v4.new_notebook()
+    cell = nbf.v4.new_code_cell('def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\n\ncheck("1.1", f)')
+    cell.outputs = [nbf.v4.new_output("stream", text="a line the cell printed\n"),
+                    nbf.v4.new_output("execute_result", data={"text/plain": "Exercise 1.1: passed. right on every case."},
+                                      execution_count=1)]
+    nb.cells = [cell]
+    assert build.solutions_folded(nb) == 1
+    stub, fold = nb.cells
+    assert "raise NotImplementedError" in stub.source and "return 2 * x" not in stub.source
+    assert [o.output_type for o in stub.outputs] == ["stream"]  # no "passed" under the stub
+    assert fold.cell_type == "markdown" and fold.source.startswith('<details class="course-solution">')
+    assert "return 2 * x" in fold.source and "Exercise 1.1: passed" in fold.source and "BEGIN SOLUTION" not in fold.source
