@@ -253,8 +253,7 @@ def solutions_folded(nb) -> int:
         cells.append(cell)
         if cell.cell_type != "code" or exercises.BEGIN not in cell.source:
             continue
-        solution = "\n".join(l for l in cell.source.splitlines() if l.strip() not in (exercises.BEGIN, exercises.END)
-                             and not l.strip().startswith(exercises.STUB))
+        solution = exercises.solution_source(cell.source)
         cell.source = exercises.student_source(cell.source)
         said = [t for t in map(_check_says, cell.get("outputs", [])) if t]
         cell.outputs = [o for o in cell.get("outputs", []) if not _check_says(o)]  # the stub's cell: no "passed" under it

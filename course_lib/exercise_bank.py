@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from . import divergences, losses, practice, vae
-from .exercises import choice, implement, predict
+from .exercises import implement, predict, predict_choice
 
 
 def _g(seed: int) -> torch.Generator:
@@ -263,21 +263,17 @@ implement("15.3", "the decaying margin", practice.decaying_margin,
 
 
 # ================================================================ predictions and explorations
-KL_OR_JS = ("KL", "JS", "the same")
-
 predict("4.3", "predict: the game's value at the optimum", _within(0.01),
         lambda a, actual: (f"At p_g = p_data, D* = 1/2 everywhere and V = log(1/2) + log(1/2) = -log 4 = {actual:.4f}. "
                            + ("Your prediction matches." if abs(a - actual) < 0.01 else f"You predicted {a}.")),
         context=dict(actual=-math.log(4)), solution=-1.3863,
         wrong=[(0.0, "-log 4"), (-0.6931, "-log 4")])
 
-predict("7.3", "predict: how much of the plane a code-8 autoencoder calls data",
-        lambda a, actual: choice(a, ("under a third", "about half", "over three quarters")) == _share_band(actual),
+predict_choice("7.3", "predict: how much of the plane a code-8 autoencoder calls data", ("under a third", "about half", "over three quarters"),
+               lambda actual: _share_band(actual),
         lambda a, actual: (f"The plain autoencoder gave {100 * actual:.0f}% of the box an energy as low as data's "
                            f"({_share_band(actual)}): with a code as large as the data it can learn the identity, "
-                           "so a low energy no longer means 'looks like the data'."
-                           + ("" if choice(a, ("under a third", "about half", "over three quarters")) else
-                              " (answer with one of: 'under a third', 'about half', 'over three quarters')")),
+                           "so a low energy no longer means 'looks like the data'."),
         context=dict(actual=0.91), solution="over three quarters",
         wrong=[("under a third", "identity"), ("about half", "identity")])
 
@@ -556,12 +552,11 @@ def _band(share: float, names=("under a third", "about half", "over two thirds")
 
 
 NEGATIVES = ("viterbi", "greedy", "random")
-predict("1.3", "predict: which negatives leave the most mistakes",
-        lambda a, actual: choice(a, NEGATIVES) == actual,
+predict_choice("1.3", "predict: which negatives leave the most mistakes", NEGATIVES,
+               lambda actual: actual,
         lambda a, actual: (f"After the last epoch the most training sequences with a wrong arg max were left by the {actual!r} "
                            "negatives. A negative that already scores below the correct labelling triggers no update, so "
-                           "weak negatives stop the learning early; the exact arg max keeps finding the sequences still wrong."
-                           + ("" if choice(a, NEGATIVES) else f" (answer with one of {NEGATIVES})")),
+                           "weak negatives stop the learning early; the exact arg max keeps finding the sequences still wrong."),
         context=dict(actual="random"), solution="random", wrong=[("viterbi", "'random'"), ("greedy", "'random'")])
 
 predict("2.3", "predict: how often EM lowers the likelihood",
@@ -572,41 +567,40 @@ predict("2.3", "predict: how often EM lowers the likelihood",
         context=dict(actual=0), solution=0, wrong=[(3, "lowered the log-likelihood"), (50, "can only rise")])
 
 SHARES = ("under a third", "about half", "over two thirds")
-predict("8.3", "predict: how many pairs keep the margin after training",
-        lambda a, actual: choice(a, SHARES) == _band(actual),
+predict_choice("8.3", "predict: how many pairs keep the margin after training", SHARES,
+               lambda actual: _band(actual),
         lambda a, actual: (f"After training the margin L(G(z)) - L(x) >= Delta held for {100 * actual:.0f}% of random pairs "
                            f"({_band(actual)}). The margin is what the hinge pushes towards, not a constraint the "
                            "training must meet; the next cells measure why it is met so rarely (the slope the loss function "
-                           "would need, and how the pairs are drawn)."
-                           + ("" if choice(a, SHARES) else f" (answer with one of {SHARES})")),
+                           "would need, and how the pairs are drawn)."),
         context=dict(actual=0.02), solution="under a third", wrong=[("over two thirds", "held for 2%")])
 
 MODE_BANDS = ("0 to 2", "3 to 5", "6 to 8")
-predict("9.3", "predict: how many of the ring's modes BEGAN covers",
-        lambda a, actual: choice(a, MODE_BANDS) == MODE_BANDS[min(actual // 3, 2)],
+predict_choice("9.3", "predict: how many of the ring's modes BEGAN covers", MODE_BANDS,
+               lambda actual: MODE_BANDS[min(actual // 3, 2)],
         lambda a, actual: (f"The best gamma covered {actual} of the 8 modes: in the plane gamma does not trade quality for "
                            "variety here, and the printout shows what k_t did (section 1 explains the failure)." if actual <= 2 else
-                           f"The best gamma covered {actual} of the 8 modes; the printout shows what k_t did.")
-        + ("" if choice(a, MODE_BANDS) else f" (answer with one of {MODE_BANDS})"),
+                           f"The best gamma covered {actual} of the 8 modes; the printout shows what k_t did."),
         context=dict(actual=1), solution="0 to 2", wrong=[("6 to 8", "covered 1 of the 8")])
 
-predict("9.4", "explore: a gamma of your own", lambda a, actual: choice(a, ("yes", "no")) == ("yes" if actual[1] > 2 else "no"),
+predict_choice("9.4", "explore: a gamma of your own", ("yes", "no"),
+               lambda actual: ("yes" if actual[1] > 2 else "no"),
         lambda a, actual: (f"With gamma = {actual[0]:g} BEGAN covered {actual[1]} of the 8 modes, so the answer is "
                            f"{'yes' if actual[1] > 2 else 'no'}."
                            + (" Like the sweep's: the failure in the plane does not come from the choice of gamma."
                               if actual[1] <= 2 else " A gamma that escapes the failure: compare its k_t with the sweep's.")),
         context=dict(actual=(0.8, 1)), solution="no", wrong=[("yes", "covered 1 of the 8")], kind="explore")
 
-predict("5.4", "explore: a learning rate for the bilinear game",
-        lambda a, actual: choice(a, ("yes", "no")) == ("yes" if actual[1] <= 1 + 1e-9 else "no"),
+predict_choice("5.4", "explore: a learning rate for the bilinear game", ("yes", "no"),
+               lambda actual: ("yes" if actual[1] <= 1 + 1e-9 else "no"),
         lambda a, actual: (f"At lr = {actual[0]:g} the alternating steps' spectral radius is {actual[1]:.4f}: "
                            + ("they circle the equilibrium for ever (radius 1), bounded but never converging; "
                               "simultaneous steps, at radius sqrt(1 + lr^2) > 1, spiral out at every lr." if actual[1] <= 1 + 1e-9 else
                               "above 1, so even alternating steps spiral out: lr >= 2 is too large.")),
         context=dict(actual=(0.5, 1.0)), solution="yes", wrong=[("no", "spectral radius is 1.0000")], kind="explore")
 
-predict("10.3", "predict: where the entropy term helps",
-        lambda a, actual: choice(a, ("all", "some", "none")) == _some(actual),
+predict_choice("10.3", "predict: where the entropy term helps", ("all", "some", "none"),
+               lambda actual: _some(actual),
         lambda a, actual: (f"By the course's rule the entropy term gave the better held-out NLL on {actual[0]} of the "
                            f"{actual[1]} targets ({_some(actual)}). "
                            + ("Without it the generator only chases low energy and shrinks onto the energy's minima; the "
@@ -621,8 +615,8 @@ def _some(actual) -> str:
 
 
 FAILERS = ("GAN", "EBGAN", "the same")
-predict("12.3", "predict: which method fails more often on grid25",
-        lambda a, actual: choice(a, FAILERS) == _more_failed(actual),
+predict_choice("12.3", "predict: which method fails more often on grid25", FAILERS,
+               lambda actual: _more_failed(actual),
         lambda a, actual: (f"On grid25 the GAN failed (<= 1 mode) in {actual[0]} configurations and EBGAN in {actual[1]}"
                            f" ({_more_failed(actual)} more often" if actual[0] != actual[1] else
                            f"On grid25 both failed (<= 1 mode) in {actual[0]} configurations (the same")
@@ -642,10 +636,9 @@ predict("13.3", "predict: the optimal discriminator where only the model has mas
         context=dict(actual=0.1), solution=0.1, wrong=[(0.0, "= 0.100"), (0.5, "= 0.100")])
 
 AGREE = ("under half", "half to 90%", "over 90%")
-predict("14.3", "predict: does the conditional GAN draw the digit it is asked for",
-        lambda a, actual: choice(a, AGREE) == _agree_band(actual),
-        lambda a, actual: (f"The judge agreed with the requested digit for {100 * actual:.1f}% of the samples ({_agree_band(actual)})."
-                           + ("" if choice(a, AGREE) else f" (answer with one of {AGREE})")),
+predict_choice("14.3", "predict: does the conditional GAN draw the digit it is asked for", AGREE,
+               lambda actual: _agree_band(actual),
+        lambda a, actual: (f"The judge agreed with the requested digit for {100 * actual:.1f}% of the samples ({_agree_band(actual)})."),
         context=dict(actual=0.95), solution="over 90%", wrong=[("under half", "95.0%")])
 
 
@@ -659,12 +652,11 @@ def _iw_band(gap: float) -> str:
     return IW_BANDS[0] if gap < 0 else (IW_BANDS[1] if gap < 1 else IW_BANDS[2])
 
 
-predict("3.4", "predict: the importance-weighted bound against the ELBO",
-        lambda a, actual: choice(a, IW_BANDS) == _iw_band(actual),
+predict_choice("3.4", "predict: the importance-weighted bound against the ELBO", IW_BANDS,
+               lambda actual: _iw_band(actual),
         lambda a, actual: (f"The bound came out {actual:.1f} nats above the ELBO ({_iw_band(actual)}). It can never be lower on "
                            "average (Jensen's inequality: the log of a mean weight is at least the mean log weight), and the "
-                           "gap is what the encoder's q(z|x) misses of the true posterior."
-                           + ("" if choice(a, IW_BANDS) else f" (answer with one of {IW_BANDS})")),
+                           "gap is what the encoder's q(z|x) misses of the true posterior."),
         context=dict(actual=5.3), solution="more than 1 nat higher", wrong=[("lower", "5.3 nats above")])
 
 GAINS = ("not at all", "less than 5 points", "5 points or more")
@@ -675,8 +667,8 @@ def _gain_band(actual) -> str:
     return GAINS[0] if gain <= 0 else (GAINS[1] if gain < 5 else GAINS[2])
 
 
-predict("15.4", "predict: how much the unlabelled digits help",
-        lambda a, actual: choice(a, GAINS) == _gain_band(actual),
+predict_choice("15.4", "predict: how much the unlabelled digits help", GAINS,
+               lambda actual: _gain_band(actual),
         lambda a, actual: (f"Test error: {100 * actual[0]:.1f}% with the labels alone, {100 * actual[1]:.1f}% with feature matching "
                            f"({_gain_band(actual)}). "
                            + ("The unlabelled digits shape the discriminator's features: to tell them from generated ones it "
@@ -684,8 +676,8 @@ predict("15.4", "predict: how much the unlabelled digits help",
                               "Here the unlabelled digits did not help; section 3 compares the methods by the course's rule.")),
         context=dict(actual=(0.23, 0.145)), solution="5 points or more", wrong=[("not at all", "23.0% with the labels alone")])
 
-predict("7.4", "explore: a margin of your own",
-        lambda a, actual: choice(a, ("yes", "no")) == ("yes" if 1.0 < actual[1] < 3.0 else "no"),
+predict_choice("7.4", "explore: a margin of your own", ("yes", "no"),
+               lambda actual: ("yes" if 1.0 < actual[1] < 3.0 else "no"),
         lambda a, actual: (f"With m = {actual[0]:g} the generated energies ended at {actual[1]:.2f} m, so the answer is "
                            f"{'yes' if 1.0 < actual[1] < 3.0 else 'no'}: "
                            + ("the discriminator pushes generated samples just past the margin, whatever m is; the margin "

@@ -190,6 +190,16 @@ def predict(id: str, title: str, judge: Callable, explain: Callable, context: di
     return _register(Exercise(id, kind, title, grade, wrong=list(wrong), context=context, solution=solution))
 
 
+def predict_choice(id: str, title: str, options: tuple, right: Callable, explain: Callable, context: dict, solution,
+                   wrong=(), kind: str = "predict") -> Exercise:
+    """A prediction (or exploration) answered with one of ``options``: right when it is ``right(actual)``; an answer
+    that names none of them is told the options after ``explain``'s sentence."""
+    def told(a, actual):
+        return explain(a, actual) + ("" if choice(a, options) else f" (answer with one of {options})")
+
+    return predict(id, title, lambda a, actual: choice(a, options) == right(actual), told, context, solution, wrong, kind)
+
+
 def setting(value, default, name: str = "your setting"):
     """An explore exercise's setting: ``value``, or while it is still ``...`` the chapter's ``default`` (said in one line)."""
     if value is ...:
@@ -231,12 +241,6 @@ def _order(i: str):
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.]", i))
 
 
-def of_chapter(chapter: int) -> list[Exercise]:
-    """The exercises of one chapter, in order."""
-    _load()
-    return [REGISTRY[i] for i in sorted(REGISTRY, key=_order) if i.split(".")[0] == str(chapter)]
-
-
 # ---------------------------------------------------------------- the student edition
 def student_source(source: str) -> str:
     """A cell's source with every solution region replaced by its stub (the region's ``# STUB:`` lines, uncommented, else
@@ -260,6 +264,11 @@ def student_source(source: str) -> str:
     if region is not None:
         raise ValueError(f"a solution region without {END!r}:\n{source}")
     return "\n".join(out)
+
+
+def solution_source(source: str) -> str:
+    """The instructor's cell without the markers and stub lines: what the site shows as the solution."""
+    return "\n".join(l for l in source.splitlines() if l.strip() not in (BEGIN, END) and not l.strip().startswith(STUB))
 
 
 def solution_lines(source: str) -> list[str]:

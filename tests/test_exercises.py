@@ -70,6 +70,7 @@ def test_student_source_replaces_solutions_by_stubs_and_keeps_the_rest():
     out = ex.student_source(src)
     assert out == "def f(x):\n    raise NotImplementedError(\"your code here\")\n\ncheck('1.1', f)\nguess = ..."
     assert ex.solution_lines(src) == ["return 2 * x", "guess = 0.5"]
+    assert ex.solution_source(src) == "def f(x):\n    return 2 * x\n\ncheck('1.1', f)\nguess = 0.5"
     with pytest.raises(ValueError, match="without"):
         ex.student_source("x = 1\n### BEGIN SOLUTION\nx = 2")
 
@@ -152,3 +153,10 @@ def test_every_chapter_has_at_least_three_exercises_and_the_course_fifty_of_all_
     assert all(len(v) >= 3 for v in per_chapter.values()), {k: len(v) for k, v in per_chapter.items()}
     assert len(IDS) >= 50
     assert {ex.REGISTRY[i].kind for i in IDS} == set(ex.KINDS)
+
+
+def test_an_answer_that_names_no_option_is_told_the_options(monkeypatch):
+    monkeypatch.delenv(ex.STRICT_VAR, raising=False)
+    r = ex.check("7.3", "most of it", actual=0.91)
+    assert r.status == "wrong" and "answer with one of" in r.message and "over three quarters" in r.message
+    assert "answer with one of" not in ex.check("7.3", "about half", actual=0.91).message
