@@ -12,7 +12,7 @@
   digits a generator draws is judged by a classifier (``evaluation.judge_digits``).
 
 Methods: GAN (Goodfellow et al. 2014, arXiv:1406.2661), EBGAN and EBGAN-PT (Zhao, Mathieu, LeCun
-2016, arXiv:1609.03126), MAGAN (Wang et al. 2017, arXiv:1704.03817), Loss-Sensitive GAN (Qi 2017,
+2017, arXiv:1609.03126), MAGAN (Wang et al. 2017, arXiv:1704.03817), Loss-Sensitive GAN (Qi 2017,
 arXiv:1701.06264), BEGAN (Berthelot, Schumm, Metz 2017, arXiv:1703.10717).
 """
 from __future__ import annotations

@@ -294,6 +294,9 @@ def student_notebook(nb):
             cell.source = student_source(cell.source)
             cell.outputs, cell.execution_count = [], None
     nb.metadata["course_edition"] = "student"
+    # no jupytext pairing: a student's save would write a .py twin beside it, and once `make student` renews the
+    # notebook, jupytext refuses to open the pair ("more recent than its .py twin")
+    nb.metadata.pop("jupytext", None)
     return nb
 
 

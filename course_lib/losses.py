@@ -192,7 +192,7 @@ def hinge(a: torch.Tensor) -> torch.Tensor:
 
 
 def ebgan_d_loss(e_real: torch.Tensor, e_fake: torch.Tensor, margin: float):
-    """L_D = E[D(x)] + E[[m - D(G(z))]+] (Zhao, Mathieu, LeCun 2016, arXiv:1609.03126, eq. 1)."""
+    """L_D = E[D(x)] + E[[m - D(G(z))]+] (Zhao, Mathieu, LeCun 2017, arXiv:1609.03126, eq. 1)."""
     _check_positive("margin m", margin)
     loss_real = e_real.mean(-1)
     loss_fake = hinge(_col(margin, e_fake) - e_fake).mean(-1)

@@ -124,7 +124,7 @@ def device_of(module: nn.Module) -> torch.device:
 
 # ================================================================ energy-based GANs (issue 4)
 # Autoencoder discriminators: the energy of x is how badly the autoencoder reconstructs it,
-# D(x) = mean_d |x_d - Dec(Enc(x))_d|^p, p = 2 ("l2", EBGAN, Zhao et al. 2016, arXiv:1609.03126)
+# D(x) = mean_d |x_d - Dec(Enc(x))_d|^p, p = 2 ("l2", EBGAN, Zhao et al. 2017, arXiv:1609.03126)
 # or p = 1 ("l1", BEGAN, Berthelot et al. 2017, arXiv:1703.10717). ``forward`` returns the energy
 # (B,) because the trainer calls D(x); ``codes`` and ``energy_and_codes`` expose the encoder's
 # output for the pulling-away term.

@@ -337,19 +337,17 @@ def decaying_margin(m0: float, step: int, decay_steps: int) -> float:
 
 class SSLNet(nn.Module):
     """A permutation-invariant MLP classifier: x (flattened) -> hidden layers -> K logits, with ``features(x)`` the last
-    hidden layer and, when ``decoder``, a decoder from it back to x (one linear layer and a sigmoid) so that ``energy(x)`` =
-    mean squared reconstruction error.
+    hidden layer (what feature matching matches).
 
     Gaussian noise of std ``noise`` is added to the input and to each hidden layer in training mode (as Salimans et al. do).
     """
 
-    def __init__(self, x_dim: int = 784, hidden=(500, 250), n_classes: int = 10, noise: float = 0.3, decoder: bool = False):
+    def __init__(self, x_dim: int = 784, hidden=(500, 250), n_classes: int = 10, noise: float = 0.3):
         super().__init__()
         dims = [x_dim, *hidden]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.head = nn.Linear(dims[-1], n_classes)
         self.noise = _nonnegative("noise", noise)
-        self.dec = nn.Sequential(nn.Linear(dims[-1], x_dim), nn.Sigmoid()) if decoder else None
 
     def _noisy(self, h):
         return h + self.noise * torch.randn_like(h) if self.training and self.noise else h
@@ -363,10 +361,115 @@ class SSLNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
+
+def batch_standardize(z: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """(z - mean) / sqrt(var + eps) with the mean and (biased) variance of each unit over the batch."""
+    return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + eps)
+
+
+class Combinator(nn.Module):
+    """The ladder's vanilla combinator (Rasmus et al. 2015, eq. 2): z_hat = (z~ - mu(u)) v(u) + mu(u), per unit,
+
+    mu(u) = a1 sigmoid(a2 u + a3) + a4 u + a5,  v(u) = a6 sigmoid(a7 u + a8) + a9 u + a10.
+    z~ is the noisy encoder's unit (the lateral connection), u the decoder's signal from the layer above.
+    Initialised as in the authors' code: a2 = a7 = 1, the other eight 0 (so z_hat starts at 0).
+    """
+
+    INIT = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor(self.INIT).repeat(n, 1).T.contiguous())   # (10, n): a1..a10 per unit
+
+    def forward(self, z_noisy: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        a = self.a
+        mu = a[0] * torch.sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
+        v = a[5] * torch.sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
+        return (z_noisy - mu) * v + mu
+
+
+class LadderNet(nn.Module):
+    """A ladder network (Rasmus et al. 2015, arXiv:1507.02672) for permutation-invariant MNIST, with the denoising cost
+    at the bottom layer only: the "LN bottom-layer-cost" of Pezeshki et al. (2016, arXiv:1511.06430), the network that
+    EBGAN-LN (Zhao et al. 2017, section 5.4) turns into its energy.
+
+    Encoder, layer l = 1..L (the last gives the K logits): z_l = BN(W_l h_{l-1}) (+ N(0, noise^2) on the noisy path,
+    which also adds noise to the input h_0 = x), h_l = relu(z_l + beta_l), the top gamma (z_L + beta_L).
+    Decoder, top down: u_L = BN(softmax(logits)), u_l = BN(V_l z_hat_{l+1}), z_hat_l = g_l(z~_l, u_l) (``Combinator``),
+    down to the reconstruction x_hat = z_hat_0 of the clean input. ``energy(x)`` = ||x_hat - x||^2 / d, the bottom
+    layer's denoising cost. In training mode ``forward`` gives the noisy path's logits (the ladder's supervised cost is
+    taken on them); in eval mode the clean path with the population statistics of ``calibrate`` (call it after training,
+    as the authors do: the batch statistics of a large batch of training images).
+    """
+
+    def __init__(self, x_dim: int = 784, hidden=(500, 250), n_classes: int = 10, noise: float = 0.3):
+        super().__init__()
+        dims = [x_dim, *hidden, n_classes]
+        self.dims, self.noise = dims, _nonnegative("noise", noise)
+        self.W = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(dims[:-1], dims[1:]))
+        self.beta = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in dims[1:])
+        self.gamma = nn.Parameter(torch.ones(n_classes))
+        self.V = nn.ModuleList(nn.Linear(b, a, bias=False) for a, b in zip(dims[:-1], dims[1:]))  # V_l: layer l -> l - 1
+        self.g = nn.ModuleList(Combinator(n) for n in dims)
+        for l, n in enumerate(dims[1:]):
+            self.register_buffer(f"pop_mean{l}", torch.zeros(n))
+            self.register_buffer(f"pop_var{l}", torch.ones(n))
+        self.register_buffer("calibrated", torch.tensor(False))
+
+    def encode(self, x: torch.Tensor, noisy: bool, population: bool = False):
+        """(logits, [z~_0, ..., z~_L]): the encoder's logits and each layer's standardised (and noisy) units."""
+        h = x.flatten(1)
+        if noisy:
+            h = h + self.noise * torch.randn_like(h)
+        zs = [h]
+        for l, W in enumerate(self.W):
+            pre = W(h)
+            if population:
+                z = (pre - getattr(self, f"pop_mean{l}")) / torch.sqrt(getattr(self, f"pop_var{l}") + 1e-6)
+            else:
+                z = batch_standardize(pre)
+            if noisy:
+                z = z + self.noise * torch.randn_like(z)
+            zs.append(z)
+            h = self.gamma * (z + self.beta[l]) if l == len(self.W) - 1 else F.relu(z + self.beta[l])
+        return h, zs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return self.encode(x, noisy=True)[0]
+        if not bool(self.calibrated):
+            raise RuntimeError("this LadderNet has no population statistics yet: call calibrate(images) with a large "
+                               "batch of training images (e.g. 10,000 unlabelled digits) before evaluating it")
+        return self.encode(x, noisy=False, population=True)[0]
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """x_hat: the decoder's denoised input from the noisy encoder's units (B, d)."""
+        logits, zs = self.encode(x, noisy=True)
+        z_hat = None
+        for l in range(len(self.dims) - 1, -1, -1):
+            u = batch_standardize(F.softmax(logits, 1) if z_hat is None else self.V[l](z_hat))
+            z_hat = self.g[l](zs[l], u)
+        return z_hat
+
     def energy(self, x: torch.Tensor) -> torch.Tensor:
-        if self.dec is None:
-            raise ValueError("this SSLNet has no decoder (decoder=False), so it defines no energy")
-        return (self.dec(self.features(x)) - x.flatten(1)).pow(2).mean(1)
+        """E(x) = ||x_hat - x||^2 / d per sample (B,): the bottom layer's denoising cost."""
+        return (self.reconstruct(x) - x.flatten(1)).pow(2).mean(1)
+
+    @torch.no_grad()
+    def calibrate(self, images: torch.Tensor) -> "LadderNet":
+        """Set the population mean and variance of every layer's pre-activations from one clean pass over ``images``."""
+        if len(images) < 2:
+            raise ValueError(f"calibrate needs a batch of at least 2 images (better: thousands), got {len(images)}")
+        dev = next(self.parameters()).device
+        h = images.flatten(1).to(dev, next(self.parameters()).dtype)
+        for l, W in enumerate(self.W):
+            pre = W(h)
+            getattr(self, f"pop_mean{l}").copy_(pre.mean(0))
+            getattr(self, f"pop_var{l}").copy_(pre.var(0, unbiased=False))
+            z = batch_standardize(pre)
+            h = self.gamma * (z + self.beta[l]) if l == len(self.W) - 1 else F.relu(z + self.beta[l])
+        self.calibrated.fill_(True)
+        return self
 
 
 class _LabelledBatches(Objective):
@@ -413,18 +516,25 @@ class FeatureMatchingSSL(_LabelledBatches):
 
 
 class MarginSSL(_LabelledBatches):
-    """EBGAN-style semi-supervised learning: D is a classifier whose reconstruction error is an energy.
+    """EBGAN-style semi-supervised learning: D is a classifier whose reconstruction error is an energy (``D.energy``,
+    e.g. a ``LadderNet``'s).
 
-    L_D = CE(labelled) + E(x_unl) + [m_t - E(G(z))]+ with m_t decaying linearly from ``margin`` to 0 over
+    L_D = CE(labelled) + lambda (E(x_unl) + [m_t - E(G(z))]+) with m_t decaying linearly from ``margin`` to 0 over
     ``decay_steps`` discriminator steps (``decay_steps=None``: m_t = ``margin`` throughout); L_G = E(G(z)).
-    ``contrastive=False`` is the control without a generator's samples: L_D = CE(labelled) + E(x_unl), the
-    unlabelled digits reconstructed and nothing pushed up; D never sees G, and G gets a zero loss.
+    ``contrastive=False`` is the control without a generator's samples: L_D = CE(labelled) + lambda E(x_unl), the
+    unlabelled digits reconstructed and nothing pushed up; D never sees G, and G gets a zero loss. With a
+    ``LadderNet`` as D that control is the ladder network alone, and the contrastive model is EBGAN-LN.
+    ``weight`` is lambda (1000 for a ladder: Rasmus et al.'s weight of the bottom layer's per-pixel cost).
     """
 
     def __init__(self, images, labels, margin: float = 0.1, decay_steps: int | None = 1000, batch_size: int = 100,
-                 seed: int = 0, contrastive: bool = True):
+                 seed: int = 0, contrastive: bool = True, weight: float = 1.0):
         if isinstance(margin, bool) or not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin > 0):
             raise ValueError(f"the margin m must be a positive number (e.g. 0.1), got {margin!r}")
+        if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight > 0):
+            raise ValueError(f"the energy's weight lambda must be a positive number (e.g. 1000 for a ladder's "
+                             f"per-pixel cost), got {weight!r}")
+        self.weight = float(weight)
         if decay_steps is not None and (not isinstance(decay_steps, int) or decay_steps < 1):
             raise ValueError(f"decay_steps must be a positive integer (or None for a constant margin), got {decay_steps!r}")
         super().__init__(images, labels, batch_size, seed)
@@ -448,10 +558,10 @@ class MarginSSL(_LabelledBatches):
         supervised = F.cross_entropy(D(x_lab), y)
         e_unl = D.energy(x_unl).mean()
         logs = {"supervised": supervised.detach(), "e_real": e_unl.detach()}
-        loss = supervised + e_unl
+        loss = supervised + self.weight * e_unl
         if self.contrastive:
             e_fake = D.energy(x_fake)
-            loss = loss + torch.clamp(m - e_fake, min=0).mean()
+            loss = loss + self.weight * torch.clamp(m - e_fake, min=0).mean()
             logs.update(e_fake=e_fake.detach().mean(), margin=torch.tensor(m), pushing=(e_fake.detach() < m).float().mean())
         self._steps += 1
         return loss, {"d_loss": loss.detach(), **logs}

@@ -27,6 +27,8 @@ def slide_type(cell, first: bool) -> str:
     if first:
         return "slide"
     if cell.cell_type == "markdown":
+        if src.startswith("**Speaker notes.**"):
+            return "notes"  # the presenter's view of the deck (reveal.js speaker notes), not a slide
         if src.startswith("## ") or src.startswith("# ") or src.startswith("### Exercise"):
             return "slide"  # a section, or an exercise: a slide of its own, where the lecture can pause
         return "fragment" if len(src.splitlines()) <= 4 else "subslide"

@@ -187,6 +187,10 @@ class History:
     def __getitem__(self, key):
         return self.log[key]
 
+    def __contains__(self, key) -> bool:
+        """``"e_fake" in history``: was that number logged (without it, ``in`` would iterate __getitem__ forever)."""
+        return key in self.log
+
     def last(self, key: str, n: int = 1) -> float:
         """Mean of the last ``n`` logged values of ``key``."""
         vals = self.log[key][-n:]

@@ -50,16 +50,22 @@ class Verdict:
         return {"a": self.a, "b": self.b}.get(self.outcome)
 
     def sentence(self) -> str:
-        """The verdict in words, with the numbers it rests on."""
+        """The verdict in words, with the numbers it rests on, as a sentence of its own (capital first letter)."""
+        text = self.clause()
+        return text[:1].upper() + text[1:]
+
+    def clause(self) -> str:
+        """The verdict as ``sentence`` words it, to go inside a sentence (after a colon or a semicolon): the rule's own
+        words start in lower case, the set-ups' names are written as they were given."""
         units = f"{self.unit}s"
         how = f"{self.n} {'paired ' if self.paired else ''}{self.unit}{'s' if self.n != 1 else ''}"
         numbers = (f"{self.mean_a:.3g} against {self.mean_b:.3g}; difference {self.diff:+.3g}, "
                    f"{100 * self.level:.0f}% interval {self.low:+.3g} to {self.high:+.3g}, {how}")
         if self.outcome == "none":
             if self.n < MIN_SEEDS:
-                return (f"Between {self.a} and {self.b}, too few {units} ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
+                return (f"between {self.a} and {self.b}, too few {units} ({self.n}, fewer than {MIN_SEEDS}) to tell a difference in "
                         f"{self.what} ({self.mean_a:.3g} against {self.mean_b:.3g})")
-            return f"No difference in {self.what} detectable with {self.n} {units} between {self.a} and {self.b} ({numbers})"
+            return f"no difference in {self.what} detectable with {self.n} {units} between {self.a} and {self.b} ({numbers})"
         better, worse = (self.a, self.b) if self.outcome == "a" else (self.b, self.a)
         return f"{better} does better than {worse} in {self.what} ({self.a} {numbers})"
 

@@ -39,6 +39,13 @@
 # if we can find the negative example $\tilde y$ that the model wrongly prefers. That is the role a
 # GAN's generator will take over.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Open with the question on the slide and ask the room where the wrong answers come from in
+# ordinary classification (the other labels) and in sequence labelling (exponentially many sequences). Everything
+# later in the course is a way of finding those wrong answers: Viterbi here, MCMC in 06, a generator in 07-10. The
+# perceptron runs in seconds, so run it live and let the class watch the mistakes fall.
+
 # %% slideshow={"slide_type": "subslide"}
 import time
 
@@ -315,7 +322,7 @@ check("1.3", prediction_1_3, actual=max(runs, key=lambda neg: runs[neg].mistakes
 # arXiv:1406.2661) trains a **generator** $G(z)$ to output the $x$ that the current evaluation
 # function scores highest: a learned, amortised search for negative examples. The discriminator
 # then plays the perceptron's part: raise the score of real data, lower it on what the generator
-# found. Energy-based GANs (Zhao, Mathieu & LeCun 2016, arXiv:1609.03126) say it in these words:
+# found. Energy-based GANs (Zhao, Mathieu & LeCun 2017, arXiv:1609.03126) say it in these words:
 # the discriminator is an energy $E(x) = -F(x)$, low on data and high on the generator's samples.
 # Notebooks 2 and 3 first recap the likelihood-based alternatives (factor analysis, the VAE);
 # notebook 4 starts the GANs.
@@ -371,7 +378,7 @@ display(Markdown("\n".join([
 # A. J. Viterbi (1967), *Error bounds for convolutional codes and an asymptotically optimum decoding algorithm*,
 # IEEE Transactions on Information Theory 13(2), 260-269. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu,
 # D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661.
-# J. Zhao, M. Mathieu, Y. LeCun (2016), *Energy-based generative adversarial network*, arXiv:1609.03126.
+# J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial network*, arXiv:1609.03126.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 02, factor analysis and EM](02_factor_analysis_em.ipynb): what maximum likelihood with hidden

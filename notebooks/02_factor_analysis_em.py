@@ -42,6 +42,13 @@
 # orthogonal transformation (a rotation, possibly with a reflection); (5) compare with scikit-learn's
 # `FactorAnalysis`.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Factor analysis is the one model of the course where every step has a closed form; use it to
+# make the E-step and the M-step concrete before networks hide them. The monotone likelihood curve is the slide to
+# pause on: ask why EM cannot go down (the bound touches the likelihood after each E-step). Runs in seconds; run it
+# live.
+
 # %% slideshow={"slide_type": "subslide"}
 import time
 

@@ -41,6 +41,12 @@
 # We train one on MNIST, look at reconstructions, samples and a latent interpolation, measure the
 # held-out ELBO in nats per image, and then ask why the samples are blurry.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Bridge from factor analysis: same picture (Gaussian z, a map to x), but the posterior has no
+# closed form, so we fit an encoder instead. Show the ELBO's two terms separately before the samples, then ask why
+# the samples are blurry (a Gaussian decoder averages the plausible images). From the run store it loads at once.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 import time

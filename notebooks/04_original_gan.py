@@ -38,6 +38,13 @@
 #
 # Run it with `COURSE_PROFILE=test` for a quick pass; the default real profile shows the claims.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The chapter has one claim and one twist: D* = p_data / (p_data + p_G) (check it against the
+# closed form on the slide), and D is not a lasting score once training ends. Move the panel's slider live when a
+# kernel runs; without one, show its pictures. Budget 5 minutes for the non-saturating loss: students often ask why
+# the minimax loss is not used in practice.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 

@@ -43,6 +43,13 @@
 # (`models.MinibatchDiscriminator`), and the updates are trainer settings (`n_critic`,
 # `simultaneous`, `consensus`).
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** A long chapter: teach it in three blocks (divergences and f-GAN, WGAN and the critic, mode
+# collapse and the game's numerics) and load the runs from the store rather than training live. The verdicts are
+# printed by the course's rule; read one aloud to show what 'no difference detectable with 5 seeds' means. The
+# eigenvalue picture of simultaneous vs alternating updates is where students usually get the game's dynamics.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 
@@ -332,7 +339,7 @@ for k, s in nc.items():
 lo, hi = min(S.nc_critics), max(S.nc_critics)
 nc_verdict = compare_runs(by_seed(nc_rows[hi]), by_seed(nc_rows[lo]), f"n_critic = {hi}", f"n_critic = {lo}",
                           "modes covered on 8 Gaussians")
-display(Markdown(f"Verdict: {nc_verdict.sentence()}. In the same {S.nc_steps:,} generator steps the critic with one step "
+display(Markdown(f"Verdict: {nc_verdict.clause()}. In the same {S.nc_steps:,} generator steps the critic with one step "
                  "per generator step was trained just as long, but it never catches up: each of its steps fits the "
                  "potential of a generator that has moved on since, so the slope the generator follows is that of a "
                  "stale, poorly fitted critic, and it does not lead to the modes."))
@@ -521,9 +528,9 @@ consensus_verdict = compare_runs(by_seed(cons), by_seed(sim), "consensus", "plai
 k_modes = compare_runs(by_seed(k1), by_seed(k5), "k = 1", "k = 5", "modes covered")
 k_hq = compare_runs(by_seed(k1, "hq"), by_seed(k5, "hq"), "k = 1", "k = 5", "high-quality share")
 display(Markdown(
-    f"* Simultaneous updates: {consensus_verdict.sentence()}. The extra term damps the rotation that the eigenvalues "
+    f"* Simultaneous updates: {consensus_verdict.clause()}. The extra term damps the rotation that the eigenvalues "
     "of the bilinear game predicted.\n"
-    f"* Alternating updates: {k_modes.sentence()}; {k_hq.sentence()}. Goodfellow et al. preferred k = 1 for the "
+    f"* Alternating updates: {k_modes.clause()}; {k_hq.clause()}. Goodfellow et al. preferred k = 1 for the "
     "original GAN."))
 if not is_test():
     assert consensus_verdict.outcome == "a", consensus_verdict   # measured (3 seeds): 7.3 against 0.7 modes

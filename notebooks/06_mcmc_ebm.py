@@ -36,6 +36,13 @@
 #
 # Code: `course_lib.functionals` (the losses) and `course_lib.ebm` (chains, buffer, trainer).
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Energy-based models before GANs: the negative phase needs samples from the model, and MCMC is
+# the classical way. Show a Langevin chain moving between wells, then the table of chain length against likelihood:
+# short chains give a model that is good only where the chains reach. Chapters 07-10 replace the chains by a
+# generator; say so here.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 

@@ -63,6 +63,12 @@
 # $C$ to $\Delta + L_\theta(x) - L_\theta(G(z))$: $C(a) = (a)^+$ gives LS-GAN's margin term, $C(a) = a$
 # the WGAN critic.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** One question drives the chapter: should a nearly-right sample be pushed up as hard as nonsense?
+# LS-GAN's margin is the distance between the pair. Show Delta's effect on the ring before the theory; the Lipschitz
+# assumption is the part students find abstract, so point at the gradient-penalty term in the loss on the slide.
+
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch

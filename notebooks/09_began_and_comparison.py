@@ -39,6 +39,12 @@
 #
 # small when real data is reconstructed well *and* the balance holds.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** BEGAN's controller is a thermostat: walk through k_t's update with the numbers on the slide
+# before showing the curves. The 2-D comparison of every method is the course's summary table; read its verdicts by
+# the rule, not by the means. The gamma trade-off on MNIST is where the paper's claim is tested with controls.
+
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
@@ -573,12 +579,12 @@ against_gan = {(t, m): rule(t, m, "gan") for t in ("ring8", "grid25") for m in S
 lines = []
 for t, n in (("ring8", 8), ("grid25", 25)):
     lines.append(f"* **{t}** ({n} modes; the GAN {ms(t, 'gan')}): "
-                 + "; ".join(against_gan[t, m].sentence() for m in S.cmp_methods if m != "gan") + ".")
+                 + "; ".join(against_gan[t, m].clause() for m in S.cmp_methods if m != "gan") + ".")
 if "ebgan_pt" in S.cmp_methods:
     pt_verdict = {t: rule(t, "ebgan_pt", "ebgan") for t in ("ring8", "grid25")}
     lines.append("* The pulling-away term, on the same runs as chapter 07's section 5 (one set-up, one verdict; with "
                  "one-number codes the term is a constant, so the two should not differ): "
-                 + "; ".join(v.sentence() for v in pt_verdict.values()) + ".")
+                 + "; ".join(v.clause() for v in pt_verdict.values()) + ".")
 lines.append(f"* BEGAN finds {ms('ring8', 'began')} of ring8's modes with {100 * by['ring8', 'began']['hq_mean']:.0f}% of "
              "its samples on them" + (": quality without diversity." if by["ring8", "began"]["hq_mean"] > 0.9 else "."))
 display(Markdown("\n".join(lines)))

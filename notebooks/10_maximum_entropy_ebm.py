@@ -29,6 +29,12 @@
 # can be computed exactly, refines samples by Langevin MCMC in latent space, and then uses the energy to
 # detect an unseen MNIST digit.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Maximum-entropy EBMs close the circle back to chapter 06: the generator replaces the chains,
+# and the entropy term keeps it from collapsing. Show the with/without-entropy comparison first; the anomaly section
+# then asks whether the learned energy means anything off the training digits.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 import time
@@ -261,7 +267,7 @@ entropy_verdict = {name: compare_scores(np.mean, r_with[name]["nll_points"], r_w
                                         unit="held-out point") for name in targets}
 better_nll = [name for name in targets if entropy_verdict[name].winner == "MaxEnt with the entropy term"]
 lines = [f"* **Entropy term on and off, the wider ring and the compressed grid** (one run each; the rule's interval is over "
-         "held-out points): " + "; ".join(v.sentence() for v in entropy_verdict.values()) + ". W1 to fresh data, on / off: "
+         "held-out points): " + "; ".join(v.clause() for v in entropy_verdict.values()) + ". W1 to fresh data, on / off: "
          + ", ".join(f"{n} {r_with[n]['w1']:.2f} / {r_without[n]['w1']:.2f}" for n in targets) + f". Modes on the ring: "
          f"{r_with['ring8']['modes']}/8 on, {r_without['ring8']['modes']}/8 off; on the grid "
          f"{r_with['grid25']['modes']}/25 on, {r_without['grid25']['modes']}/25 off."]
@@ -515,7 +521,7 @@ display(Markdown("\n".join([
     "Langevin noise of the model's temperature.",
     f"* **What it costs: the density.** A MEG update is cheaper than an update with 20-step chains ({1000 * t_meg:.1f} "
     f"against {1000 * t_mcmc:.1f} ms). In the same wall clock, one run each, by the course's rule over the test points: "
-    + "; ".join(v.sentence() for v in nll_verdict.values())
+    + "; ".join(v.clause() for v in nll_verdict.values())
     + ". MEG's energy learns only through what the generator shows it, and the generator is itself an approximation "
     "that must keep up; the chains sample the energy itself.",
     "* **Neither resolves the 25 wells** of the grid at this budget ("
@@ -729,7 +735,7 @@ display(Markdown(
     f"{prevalence:.3f} (the held-out digit is {100 * prevalence:.0f}% of the evaluation set). "
     f"The naive ink baseline, $|$mean pixel $-$ median$|$, shows how much of that a trivial image statistic "
     f"already gives. By the course's rule (a bootstrap over the test images): "
-    + "; ".join(v.sentence() for v in anomaly_verdict.values()) + ". "
+    + "; ".join(v.clause() for v in anomaly_verdict.values()) + ". "
     + ("At this training budget the energy carries more than the amount of ink."
        if energy_wins else
        "So at this training budget the energy has not learned a better anomaly score than "
@@ -770,7 +776,7 @@ display(Markdown("\n".join([
     + ("better than chance" if auc_roc > 0.5 and auc_pr > prevalence else "no better than chance")
     + f" (ROC-AUC {auc_roc:.3f}, PR-AUC {auc_pr:.3f} against {prevalence:.3f}). Against the ink baseline, by the "
     "course's rule: "
-    + "; ".join(v.sentence() for v in anomaly_verdict.values()) + ".",
+    + "; ".join(v.clause() for v in anomaly_verdict.values()) + ".",
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

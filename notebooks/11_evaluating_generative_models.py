@@ -28,6 +28,12 @@
 # statistics in chapter 04, the classifier judge of MNIST samples in chapter 07 and PR-AUC in
 # chapter 10. This chapter goes deeper: what each one measures, how to compute it, and where it misleads.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Evaluation is where students are most easily misled: each section shows a score, how to compute
+# it right, and how it can be fooled (the dequantisation cheat, a judge fooled by noise). Pause on the judge's noise
+# rejection table: it is why every MNIST chapter's 'recognisable' share can be trusted.
+
 # %% slideshow={"slide_type": "subslide"}
 import math
 import time

@@ -35,6 +35,12 @@
 # ensemble (`course_lib.ensemble`); `course_lib.sweep` draws the grid, plans the ensembles and,
 # started by `torchrun`, spreads them over processes and GPUs.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The robustness question of the EBGAN paper, asked honestly: the same grid of settings for every
+# method, and the whole distribution of results, not the best run. Show the histograms before the verdicts, and ask
+# the room which method they would call 'robust' from the picture alone.
+
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch

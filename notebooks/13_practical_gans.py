@@ -31,6 +31,12 @@
 # Using labels, the lecture's last tip, is chapter 14 (class-conditional GANs). Code: `course_lib.practice`
 # (networks, objectives, VBN) and the course's one trainer `train.train`.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The lecture's practical tips, each shown to work or not at a laptop's budget. The mixed-batch
+# failure is the memorable one: every seed fails, and the text explains why batch norm makes it fail. Budget time
+# for label smoothing's closed form (D* with smoothed targets), which students can check on the slide.
+
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
@@ -126,7 +132,7 @@ display(Markdown(
     f"With the same budget, averaged over the seeds: DCGAN {say(vd)} ({vd['n']} seeds); without batch norm {say(vn)} "
     f"({vn['n']} seeds); "
     f"with real and fake in one batch {say(vm)}. The course's comparison rule (`course_lib.verdicts`: paired seeds, a bootstrap "
-    f"interval): {rule_bn.sentence()}. {rule_mixed.sentence()}. "
+    f"interval): {rule_bn.clause()}. {rule_mixed.sentence()}. "
     + mixed_words
     + ("In one batch, each batch-norm statistic of the discriminator averages over real and generated images at once, "
        "so the discriminator sees every image through the statistics of the whole mixed batch, and what the generator "

@@ -24,6 +24,12 @@
 # from few labels: Salimans et al. 2016, arXiv:1606.03498; that is chapter 15,
 # [semi-supervised GANs](15_semi_supervised_gans.ipynb).)
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Conditional GANs: the judge checks that the generator draws the class it is asked for. Compare
+# the conditional and unconditional samples side by side, then the per-class agreement: the classes the judge
+# confuses are the classes that look alike. Fashion-MNIST shows the same with a harder judge.
+
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 import torch
@@ -36,7 +42,7 @@ from course_lib.plots import show_images
 S, device = setup_notebook(
     seed=0,
     test=dict(cond_steps=6, batch=16, width=8, z=16, n_judge=100, threads=1),
-    real=dict(cond_steps=2500, batch=64, width=32, z=32, n_judge=1000, threads=2),
+    real=dict(cond_steps=2000, batch=64, width=32, z=32, n_judge=1000, threads=2),
 )
 
 # %% slideshow={"slide_type": "subslide"}

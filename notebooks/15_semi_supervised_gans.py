@@ -19,15 +19,24 @@
 # **Question.** With 100 labelled digits and thousands of unlabelled ones, can a GAN's discriminator become
 # a better classifier than one trained on the 100 labels alone? Salimans et al. (2016, arXiv:1606.03498)
 # give the discriminator $K + 1$ classes, the ten digits and "generated", and train the generator by
-# **feature matching**; EBGAN (Zhao, Mathieu, LeCun 2017, arXiv:1609.03126, section 5.4) makes the
-# classifier's reconstruction error an energy and found that the margin had to **decay** during training.
+# **feature matching**; EBGAN (Zhao, Mathieu, LeCun 2017, arXiv:1609.03126, section 5.4) takes a **ladder network**
+# (Rasmus et al. 2015), a classifier that also denoises its input, makes its reconstruction error an energy
+# (EBGAN-LN) and found that the margin had to **decay** during training.
 # Both use the generator's samples as contrastive examples: an extension of the data set that tells the
 # classifier where the data are *not*.
 #
 # The task is the lecture's: **permutation-invariant MNIST** (MLPs only, no convolutions, so the pixels'
 # order carries no information), 100 labels (10 per digit, a new draw for each seed), the other 59,900 training
 # digits unlabelled, and the error on the official 10,000 test digits, which no model sees and no choice looks at.
-# Code: `course_lib.practice` (the objectives and the classifier) and the course's one trainer `train.train`.
+# Code: `course_lib.practice` (the objectives, the classifier and the ladder network) and the course's one trainer
+# `train.train`.
+
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Semi-supervised learning is where the energy view pays off for classification: feature matching
+# and the ladder both turn unlabelled digits into a better classifier. The key slide is EBGAN-LN against the ladder
+# alone: the generator's share is measured against its control, and the run, not the paper, decides what the text
+# says.
 
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
@@ -46,9 +55,10 @@ from course_lib.verdicts import compare_scores
 
 S, device = setup_notebook(
     seed=0,
-    test=dict(steps=6, sup_steps=10, seeds=(0,), hidden=(32, 16), g_hidden=32, n_test=500, ema=0.5, threads=1),
-    real=dict(steps=1500, sup_steps=1000, seeds=(0, 1, 2), hidden=(500, 250), g_hidden=500, n_test=10000, ema=0.999,
-              threads=2),
+    test=dict(steps=6, sup_steps=10, seeds=(0,), hidden=(32, 16), g_hidden=32, n_test=500, n_calib=500, ema=0.5,
+              threads=1),
+    real=dict(steps=1000, sup_steps=1000, seeds=(0, 1, 2), hidden=(500, 250), g_hidden=500, n_test=10000, n_calib=10000,
+              ema=0.995, threads=2),
 )
 trn, test = official_splits("mnist")
 print(trn.note if trn.split != "train" else f"{trn.note} {test.note}")
@@ -109,30 +119,37 @@ prediction_15_4 = '5 points or more'
 ### END SOLUTION
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. Two semi-supervised classifiers, their controls, three seeds
+# ## 2. Three semi-supervised classifiers, their controls, three seeds
 #
-# The same MLP classifier (784-500-250-10 with Gaussian noise of std 0.3 on every layer's input during
-# training, as in Salimans et al.) is trained
+# The same layers (784-500-250-10, Gaussian noise of std 0.3 on every layer's input during training, as in
+# Salimans et al.) are trained
 #
 # * on the 100 labels alone (**supervised only**, 1,000 Adam steps: it fits the 100 labels long before that);
 # * as the $(K+1)$-class discriminator with **feature matching** (the generator: an MLP from 100 noise
 #   dimensions through two layers of 500 units to the 784 pixels; Adam, lr 0.003, batches of 100);
-# * **EBGAN-style**: the classifier also decodes its last hidden layer back to the image (one linear layer); the reconstruction
-#   error is an energy $E(x)$, low on unlabelled data, pushed above a margin $m_t$ on generated data,
-#   $L = \mathrm{CE} + E(x) + [m_t - E(G(z))]_+$, with $m_t$ decaying linearly to 0 over the run;
-#   the generator lowers $E(G(z))$.
+# * as a **ladder network** (`practice.LadderNet`, Rasmus et al. 2015): the same layers with batch normalisation and
+#   Gaussian noise of std 0.3 on every layer of a second, noisy pass, and a decoder that comes back down from the
+#   logits, layer by layer, each layer combining what comes from above with the noisy encoder's unit beside it
+#   (the "lateral" connection, `practice.Combinator`), down to a denoised copy of the input. The cost is
+#   $\mathrm{CE} + \lambda E(x)$ on the unlabelled digits with $E(x) = \lVert \hat x - x\rVert^2 / 784$, the
+#   reconstruction error at the bottom layer only (the "bottom-layer-cost" ladder of Pezeshki et al. 2016, the
+#   variant EBGAN builds on) and $\lambda = 1000$, Rasmus et al.'s weight for that layer. No generator: this is the
+#   ladder alone;
+# * as **EBGAN-LN**: the same ladder, its $E$ now also pushed above a margin $m_t$ on generated digits,
+#   $L = \mathrm{CE} + \lambda\,(E(x) + [m_t - E(G(z))]_+)$, with $m_t$ decaying linearly from $m_0 = 0.02$ (about
+#   twice the energy of real digits early in the run) to 0; the generator lowers $E(G(z))$.
 #
-# Both GAN-based models get the same number of steps. Two controls ask what the EBGAN-style model's parts do:
+# Every model but the first gets the same number of steps. The ladder alone is EBGAN-LN's control for the
+# generator (the same network and unlabelled digits, nothing pushed up), and a second control asks about the margin:
 #
-# * **constant margin**: $m_t = m_0$ throughout; EBGAN's authors found the decay necessary;
-# * **no generated samples**: $L = \mathrm{CE} + E(x)$, the unlabelled digits reconstructed and nothing pushed
-#   up: the unlabelled data without a generator, so the difference to the full model is the generator's share
-#   (`MarginSSL(contrastive=False)`).
+# * **constant margin**: $m_t = m_0$ throughout; EBGAN's authors found the decay necessary.
 #
 # A GAN's discriminator never settles: the game moves it from step to step, and its test error jitters by a
-# few points. We therefore also keep an exponential moving average of each classifier's weights (decay 0.999,
-# Polyak averaging with `torch.optim.swa_utils`; the GAN trainer keeps it when asked, `TrainConfig(average_d=0.999)`,
-# and stores it with the run) and score both the last weights and the average, for all models alike.
+# few points. We therefore also keep an exponential moving average of each classifier's weights (Polyak averaging
+# with `torch.optim.swa_utils`, decay `S.ema`: 0.995 in the real profile, a window of about 200 steps, so that the
+# random weights of the start weigh next to nothing after 1,000 steps; the GAN trainer keeps it when asked,
+# `TrainConfig(average_d=...)`, and stores it with the run) and score both the last weights and the average, for
+# all models alike.
 
 # %% slideshow={"slide_type": "subslide"}
 def averaging(net):
@@ -152,21 +169,30 @@ def supervised(seed, x_lab, y_lab):
 
 def with_gan(objective, unlabelled, seed, desc):
     torch.manual_seed(seed)
-    D = practice.SSLNet(hidden=S.hidden, decoder=isinstance(objective, practice.MarginSSL)).to(device)
-    # the control without generated samples never shows D a sample of G: its generator is a token one (cheap to run)
+    ladder = isinstance(objective, practice.MarginSSL)
+    D = (practice.LadderNet(hidden=S.hidden) if ladder else practice.SSLNet(hidden=S.hidden)).to(device)
+    # the ladder alone never shows D a sample of G: its generator is a token one (cheap to run)
     G = ImageMLPGenerator(z_dim=100, hidden=S.g_hidden if getattr(objective, "contrastive", True) else 8).to(device)
     cfg = TrainConfig(steps=S.steps, batch_size=100, lr_d=3e-3, lr_g=3e-3, betas=(0.5, 0.999), seed=seed, desc=desc,
                       average_d=S.ema)
     with num_threads(S.threads):
         h = train(G, D, unlabelled.sample, objective, cfg)
-    return (D, h.averaged_discriminator(D)), G, h
+    nets = (D, h.averaged_discriminator(D))
+    if ladder:  # a ladder classifies with population statistics, taken from unlabelled training digits
+        for net in nets:
+            net.calibrate(unlabelled.images[:S.n_calib])
+    return nets, G, h
 
 
+LADDER_WEIGHT, M0 = 1000.0, 0.02   # lambda (Rasmus et al.'s bottom-layer weight) and the margin m_0
 OBJECTIVES = {  # name -> the objective for one seed's labelled digits
     "feature matching": lambda x, y, seed: practice.FeatureMatchingSSL(x, y, seed=seed),
-    "EBGAN, decaying margin": lambda x, y, seed: practice.MarginSSL(x, y, margin=0.1, decay_steps=S.steps, seed=seed),
-    "EBGAN, constant margin": lambda x, y, seed: practice.MarginSSL(x, y, margin=0.1, decay_steps=None, seed=seed),
-    "EBGAN, no generated samples": lambda x, y, seed: practice.MarginSSL(x, y, margin=0.1, seed=seed, contrastive=False),
+    "ladder network": lambda x, y, seed: practice.MarginSSL(x, y, margin=M0, seed=seed, contrastive=False,
+                                                            weight=LADDER_WEIGHT),
+    "EBGAN-LN, decaying margin": lambda x, y, seed: practice.MarginSSL(x, y, margin=M0, decay_steps=S.steps, seed=seed,
+                                                                       weight=LADDER_WEIGHT),
+    "EBGAN-LN, constant margin": lambda x, y, seed: practice.MarginSSL(x, y, margin=M0, decay_steps=None, seed=seed,
+                                                                       weight=LADDER_WEIGHT),
 }
 METHODS = ("supervised only", *OBJECTIVES)
 errors = {m: [] for m in METHODS}      # the averaged weights
@@ -190,32 +216,32 @@ err = {m: torch.tensor(v, dtype=torch.float64) for m, v in errors.items()}
 err_last = {m: torch.tensor(v, dtype=torch.float64) for m, v in last.items()}
 spread = lambda v: float(v.std()) if len(v) > 1 else 0.0  # noqa: E731
 print(f"\ntest error on {len(y_test):,} test digits, mean ± standard deviation over {len(S.seeds)} seeds "
-      f"({S.steps:,} steps for every GAN-based model)")
+      f"({S.steps:,} steps for every model but the first)")
 print(f"  {'':28s} {'averaged weights':>18s} {'last weights':>18s}")
 for m in METHODS:
     print(f"  {m:28s} {100 * float(err[m].mean()):9.2f}% ± {100 * spread(err[m]):4.2f} "
           f"{100 * float(err_last[m].mean()):9.2f}% ± {100 * spread(err_last[m]):4.2f}")
 
 # %% slideshow={"slide_type": "subslide"}
-SHORT = {"supervised only": "supervised\nonly", "feature matching": "feature\nmatching",
-         "EBGAN, decaying margin": "EBGAN,\ndecaying m", "EBGAN, constant margin": "EBGAN,\nconstant m",
-         "EBGAN, no generated samples": "EBGAN, no\ngenerated"}
+SHORT = {"supervised only": "supervised\nonly", "feature matching": "feature\nmatching", "ladder network": "ladder\nalone",
+         "EBGAN-LN, decaying margin": "EBGAN-LN,\ndecaying m", "EBGAN-LN, constant margin": "EBGAN-LN,\nconstant m"}
 fig, axes = plt.subplots(1, 3, figsize=(18, 4.8))
 axes[0].bar(range(len(METHODS)), [100 * float(err[m].mean()) for m in METHODS],
             yerr=[100 * spread(err[m]) for m in METHODS], capsize=6,
-            color=["gray", "tab:blue", "tab:orange", "tab:red", "tab:purple"])
+            color=["gray", "tab:blue", "tab:purple", "tab:orange", "tab:red"])
 for i, m in enumerate(METHODS):
     axes[0].scatter([i] * len(err[m]), 100 * err[m].numpy(), color="k", zorder=3, s=12, label="one seed" if i == 0 else None)
 axes[0].set_xticks(range(len(METHODS)), [SHORT[m] for m in METHODS], fontsize=8)
 axes[0].set(ylabel="test error (%)", title="100 labels, permutation-invariant MNIST")
 axes[0].legend()
-for m, style in (("EBGAN, decaying margin", "-"), ("EBGAN, constant margin", ":")):
-    h = hists[(m, S.seeds[0])]
-    axes[1].plot(h["e_real"], "tab:green", ls=style, alpha=0.7, label=f"E(unlabelled), {m[7:]}")
-    axes[1].plot(h["e_fake"], "tab:red", ls=style, alpha=0.7, label=f"E(generated), {m[7:]}")
-    axes[1].plot(h["margin"], "k", ls=style, label=f"m_t, {m[7:]}")
-axes[1].set(xlabel="generator step", ylabel="energy (mean squared reconstruction error)",
-            title="EBGAN-style model: energies and margin (seed %d)" % S.seeds[0])
+for m, style in (("EBGAN-LN, decaying margin", "-"), ("EBGAN-LN, constant margin", ":")):
+    h, which = hists[(m, S.seeds[0])], m.split(", ")[1]
+    axes[1].plot(h["e_real"], "tab:green", ls=style, alpha=0.7, label=f"E(unlabelled), {which}")
+    axes[1].plot(h["e_fake"], "tab:red", ls=style, alpha=0.7, label=f"E(generated), {which}")
+    axes[1].plot(h["margin"], "k", ls=style, label=f"m_t, {which}")
+axes[1].plot(hists[("ladder network", S.seeds[0])]["e_real"], "tab:purple", alpha=0.7, label="E(unlabelled), ladder alone")
+axes[1].set(xlabel="generator step", ylabel="energy (mean squared reconstruction error)", yscale="log",
+            title="EBGAN-LN: energies and margin (seed %d)" % S.seeds[0])
 axes[1].legend(fontsize=7)
 show_images(axes[2], gens[("feature matching", S.seeds[0])].sample(49, torch.Generator().manual_seed(0)), nrow=7,
             title="feature matching's generator: samples")
@@ -239,9 +265,9 @@ def below(m):
                             for s in S.seeds]).double().mean())
 
 
-energy = {m: dict(below=below(m), pushing=run_means(m, "pushing")) for m in METHODS[2:4]}
+energy = {m: dict(below=below(m), pushing=run_means(m, "pushing")) for m in METHODS[3:5]}
 for m, v in energy.items():
-    print(f"{m:24s} E(generated) < E(unlabelled) at {100 * v['below']:.0f}% of steps; "
+    print(f"{m:27s} E(generated) < E(unlabelled) at {100 * v['below']:.0f}% of steps; "
           f"hinge active on {100 * v['pushing']:.0f}% of generated samples")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -262,7 +288,7 @@ check("15.1", feature_matching)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 15.3 (implement): the decaying margin
 #
-# Write `decaying_margin(m0, t, T)`: the EBGAN-style model's margin at step t, falling linearly from m0 to 0 at step T
+# Write `decaying_margin(m0, t, T)`: EBGAN-LN's margin at step t, falling linearly from m0 to 0 at step T
 # and staying there.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -280,28 +306,29 @@ check("15.3", decaying_margin)
 # The papers train on the 60,000-image MNIST training split (59,900 unlabelled images, as here) for hundreds of
 # epochs and report on the official 10,000-image test split; our models saw the unlabelled digits for a few minutes.
 # Every comparison below goes through the course's rule, with the interval over the test digits (each digit's error
-# averaged over the seeds, A and B paired on the same digits).
+# averaged over the seeds, A and B paired on the same digits), and says on how many seeds A was ahead.
 
 # %% slideshow={"slide_type": "subslide"}
 mean = {m: float(err[m].mean()) for m in METHODS}
 mean_last = {m: float(err_last[m].mean()) for m in METHODS}
-papers = {"Ladder network (Rasmus et al. 2015)": 1.36, "EBGAN-LN (Zhao et al. 2017)": 1.04,
-          "feature matching (Salimans et al. 2016)": 0.93}
+papers = {"full ladder network (Rasmus et al. 2015)": 1.06,
+          "bottom-layer-cost ladder (Pezeshki et al. 2016, rerun by Zhao et al. 2017)": 1.36,
+          "EBGAN-LN (Zhao et al. 2017)": 1.04, "feature matching (Salimans et al. 2016)": 0.93}
 for name, e in papers.items():
-    print(f"{name:42s} {e:5.2f}% error with 100 labels, on 60,000 images")
-print(f"{'ours, feature matching':42s} {100 * mean['feature matching']:5.2f}% with 100 labels, on {len(trn):,} images, "
-      f"{S.steps:,} steps ({S.steps * 100 / len(trn):.1f} passes over the unlabelled digits)")
+    print(f"{name:76s} {e:5.2f}% error with 100 labels, 60,000 training images")
+for m in ("feature matching", "ladder network", "EBGAN-LN, decaying margin"):
+    print(f"{'ours, ' + m:76s} {100 * mean[m]:5.2f}% with 100 labels, {len(trn):,} training images, "
+          f"{S.steps:,} steps ({S.steps * 100 / len(trn):.1f} passes over the unlabelled digits)")
 wrong_rate = {m: torch.stack(wrong[m]).double().mean(0).numpy() for m in METHODS}
 rule = lambda a, b, name_a, name_b: compare_scores(  # noqa: E731
     lambda e: e.mean(), wrong_rate[a], wrong_rate[b], None, name_a, name_b, "test error", higher_is_better=False,
     unit="test digit")
 v_fm = rule("feature matching", "supervised only", "feature matching", "the 100 labels alone")
-v_eb = rule("EBGAN, decaying margin", "supervised only", "the EBGAN-style model", "the 100 labels alone")
-v_both = rule("EBGAN, decaying margin", "feature matching", "the EBGAN-style model", "feature matching")
-v_decay = rule("EBGAN, decaying margin", "EBGAN, constant margin", "the decaying margin", "a constant margin")
-v_gen = rule("EBGAN, decaying margin", "EBGAN, no generated samples", "the full EBGAN-style model",
-             "the control without generated samples")
-e_dec = energy["EBGAN, decaying margin"]
+v_lad = rule("ladder network", "supervised only", "the ladder network", "the 100 labels alone")
+v_eb = rule("EBGAN-LN, decaying margin", "ladder network", "EBGAN-LN", "the ladder alone")
+v_both = rule("EBGAN-LN, decaying margin", "feature matching", "EBGAN-LN", "feature matching")
+v_decay = rule("EBGAN-LN, decaying margin", "EBGAN-LN, constant margin", "the decaying margin", "a constant margin")
+e_dec = energy["EBGAN-LN, decaying margin"]
 
 
 def on_seeds(a, b, name):
@@ -311,46 +338,50 @@ def on_seeds(a, b, name):
     return f"{name} lower on {k} of {len(S.seeds)} seeds"
 
 
+eb_seeds = sum(ea < eb for ea, eb in zip(errors["EBGAN-LN, decaying margin"], errors["ladder network"]))
 generator_part = (
-    "the generator's samples helped the classifier" if v_gen.winner == v_gen.a else
-    "the generator's samples hurt the classifier" if v_gen.winner == v_gen.b else
-    "the generator's samples made no difference we can detect")
+    "the generator's samples helped the ladder" if v_eb.winner == v_eb.a else
+    "the generator's samples hurt the ladder" if v_eb.winner == v_eb.b else
+    "the generator's samples made no difference we can detect to the ladder")
 margin_part = ("the decaying margin did better than a constant one, as the EBGAN authors found"
                if v_decay.winner == v_decay.a else
                "a constant margin did better than the decaying one: the EBGAN authors' finding is not reproduced here"
                if v_decay.winner == v_decay.b else
                "the decaying margin made no difference we can detect against a constant one")
 energy_part = (
-    f"The energy plot says why the generated samples are poor negatives here: their energy lay below the unlabelled "
-    f"digits' at {100 * e_dec['below']:.0f}% of the steps (the decoder reconstructs the generator's images better than "
-    f"real digits), so the energy never marked them as 'not data', and the hinge, active on "
-    f"{100 * e_dec['pushing']:.0f}% of them, pushed up the energy of images the decoder already reconstructed better than digits."
+    f"The energy plot: the generated digits' energy lay below the unlabelled digits' at {100 * e_dec['below']:.0f}% of "
+    f"the steps, so for most of the run the ladder reconstructed the generator's images better than real digits and the "
+    f"hinge (active on {100 * e_dec['pushing']:.0f}% of them) pushed up images that looked like data to it."
     if e_dec["below"] > 0.5 else
-    f"The energy plot: the generated samples' energy lay above the unlabelled digits' at "
-    f"{100 * (1 - e_dec['below']):.0f}% of the steps, so the energy did tell them from data; the hinge was active on "
-    f"{100 * e_dec['pushing']:.0f}% of them.")
+    f"The energy plot: the generated digits' energy lay above the unlabelled digits' at "
+    f"{100 * (1 - e_dec['below']):.0f}% of the steps, so the energy told them from data; the hinge was active on "
+    f"{100 * e_dec['pushing']:.0f}% of them, and with a decaying margin it ends when $m_t$ reaches 0.")
 display(Markdown(
     f"Test errors (averaged weights, mean over {len(S.seeds)} seeds): "
     + ", ".join(f"{m} {100 * mean[m]:.1f}%" for m in METHODS)
     + " (last weights: " + ", ".join(f"{100 * mean_last[m]:.1f}%" for m in METHODS) + "). "
-    + "By the course's rule: " + "; ".join(f"{v.sentence()} ({on_seeds(*pair, v.a)})" for v, pair in (
-        (v_fm, ("feature matching", "supervised only")), (v_eb, ("EBGAN, decaying margin", "supervised only")),
-        (v_both, ("EBGAN, decaying margin", "feature matching")))) + ".\n\n"
-    f"**The controls**, by the same rule: {v_gen.sentence()} "
-    f"({on_seeds('EBGAN, decaying margin', 'EBGAN, no generated samples', v_gen.a)}), so {generator_part}; "
-    f"{v_decay.sentence()} ({on_seeds('EBGAN, decaying margin', 'EBGAN, constant margin', v_decay.a)}), so "
-    f"{margin_part}. {energy_part} A single decoder on the last hidden layer is a weak "
-    "energy; EBGAN used a ladder network, a reconstruction at every layer (the issue that brings the ladder to this "
-    "chapter is still open).\n\n"
-    "The papers' errors near 1% come from far longer training and larger networks. Salimans et al. also report "
-    "that feature matching gives the better classifier while minibatch discrimination gives the better-looking "
-    "samples: a good classifier does not need a good generator (its samples are shown above)."))
+    + "By the course's rule: " + "; ".join(f"{v.clause()} ({on_seeds(*pair, v.a)})" for v, pair in (
+        (v_fm, ("feature matching", "supervised only")), (v_lad, ("ladder network", "supervised only")),
+        (v_both, ("EBGAN-LN, decaying margin", "feature matching")))) + ".\n\n"
+    f"**Does EBGAN-LN beat the ladder alone?** {v_eb.sentence()}: EBGAN-LN was ahead on {eb_seeds} of "
+    f"{len(S.seeds)} seeds, so {generator_part}"
+    + (" on every seed, as Zhao et al. found" if eb_seeds == len(S.seeds) and v_eb.winner == v_eb.a else
+       " at this budget: Zhao et al.'s gain (1.36% to 1.04%) is not reproduced in {:,} steps".format(S.steps)) + ". "
+    f"**The margin**, by the same rule: {v_decay.clause()} "
+    f"({on_seeds('EBGAN-LN, decaying margin', 'EBGAN-LN, constant margin', v_decay.a)}), so {margin_part}. "
+    f"{energy_part}\n\n"
+    "The papers' errors near 1% come from far longer training and larger networks (Rasmus et al.: 784-1000-500-250-"
+    "250-250-10; Salimans et al.: 300 passes over the data). Salimans et al. also report that feature matching gives "
+    "the better classifier while minibatch discrimination gives the better-looking samples: a good classifier does "
+    "not need a good generator (its samples are shown above)."))
 if not is_test():
-    assert mean["feature matching"] <= 0.75 * mean["supervised only"], \
-        f"feature matching should cut the supervised error by a quarter or more: {mean['feature matching']:.3f} vs {mean['supervised only']:.3f}"
+    assert mean["feature matching"] <= 0.8 * mean["supervised only"], \
+        f"feature matching should cut the supervised error by a fifth or more: {mean['feature matching']:.3f} vs {mean['supervised only']:.3f}"
     assert all(f < s for f, s in zip(errors["feature matching"], errors["supervised only"])), \
         "feature matching should beat the supervised-only classifier on every seed"
     assert v_fm.winner == v_fm.a, "feature matching should beat the labels alone by the course's rule"
+    assert v_lad.winner == v_lad.a and all(lad < sup for lad, sup in zip(errors["ladder network"], errors["supervised only"])), \
+        "the ladder should beat the labels alone on every seed and by the course's rule"
 
 # %% slideshow={"slide_type": "subslide"}
 check("15.4", prediction_15_4, actual=(mean["supervised only"], mean["feature matching"]))
@@ -363,17 +394,18 @@ display(Markdown("\n".join([
     f"* With 100 labels the classifier alone erred on {100 * mean['supervised only']:.1f}% ± "
     f"{100 * spread(err['supervised only']):.1f} of the {len(y_test):,} test digits; as a $(K+1)$-class discriminator with "
     f"feature matching on {100 * mean['feature matching']:.1f}% ± {100 * spread(err['feature matching']):.1f}; "
-    f"EBGAN-style with a decaying margin on {100 * mean['EBGAN, decaying margin']:.1f}% ± "
-    f"{100 * spread(err['EBGAN, decaying margin']):.1f} ({len(S.seeds)} seeds, {S.steps:,} steps each).",
-    f"* Feature matching turns the unlabelled digits into a better classifier: {v_fm.sentence()} "
-    f"({on_seeds('feature matching', 'supervised only', 'feature matching')}).",
-    f"* The EBGAN-style model's controls, at the same {S.steps:,} steps: {generator_part}; {margin_part}. A claim "
-    "needs its control: without them, the EBGAN-style model's number alone would have been read as the generator's "
-    "and the margin's doing.",
+    f"as a ladder network on {100 * mean['ladder network']:.1f}% ± {100 * spread(err['ladder network']):.1f}; as "
+    f"EBGAN-LN on {100 * mean['EBGAN-LN, decaying margin']:.1f}% ± {100 * spread(err['EBGAN-LN, decaying margin']):.1f} "
+    f"({len(S.seeds)} seeds, {S.steps:,} steps each).",
+    f"* The unlabelled digits make better classifiers: {v_fm.clause()}; {v_lad.clause()}.",
+    f"* EBGAN-LN against its control, the ladder alone, at the same {S.steps:,} steps: {generator_part} "
+    f"(ahead on {eb_seeds} of {len(S.seeds)} seeds); and {margin_part}. A claim needs its control: without the ladder "
+    "alone, EBGAN-LN's number would have been read as the generator's doing.",
 ])))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **References.** T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved
 # techniques for training GANs*, arXiv:1606.03498. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative
 # adversarial network*, arXiv:1609.03126. A. Rasmus, H. Valpola, M. Honkala, M. Berglund, T. Raiko (2015),
-# *Semi-supervised learning with ladder networks*, arXiv:1507.02672.
+# *Semi-supervised learning with ladder networks*, arXiv:1507.02672. M. Pezeshki, L. Fan, P. Brakel, A. Courville,
+# Y. Bengio (2016), *Deconstructing the ladder network architecture*, arXiv:1511.06430.

@@ -90,6 +90,7 @@ def test_the_student_edition_holds_no_solution_line(tmp_path):
             assert line not in code, f"{out.name}: the solution line {line!r} is in the student edition"
         assert ex.BEGIN not in code and ex.END not in code
         assert st.metadata["course_edition"] == "student"
+        assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent" and "jupytext" not in st.metadata  # no .py twin
     assert with_solutions >= 1
 
 

@@ -202,16 +202,15 @@ def test_ssl_net_features_energy_and_objectives_run_in_the_trainer():
     torch.manual_seed(0)
     x_lab, y_lab = torch.rand(20, 1, 28, 28), torch.arange(20) % 10
     unl = lambda n, g: torch.rand((n, 1, 28, 28), generator=g)  # noqa: E731
-    for obj, decoder in ((practice.FeatureMatchingSSL(x_lab, y_lab, batch_size=10), False),
-                         (practice.MarginSSL(x_lab, y_lab, margin=0.1, decay_steps=4, batch_size=10), True)):
-        D = practice.SSLNet(hidden=(32, 16), decoder=decoder)
+    for obj, D in ((practice.FeatureMatchingSSL(x_lab, y_lab, batch_size=10), practice.SSLNet(hidden=(32, 16))),
+                   (practice.MarginSSL(x_lab, y_lab, margin=0.1, decay_steps=4, batch_size=10),
+                    practice.LadderNet(hidden=(32, 16)))):
         G = ImageMLPGenerator(z_dim=8, hidden=32)
         h = train(G, D, unl, obj, TrainConfig(steps=6, batch_size=10, progress=False, store=False))
         assert len(h["g_loss"]) == 6 and all(math.isfinite(v) for v in h["d_loss"])
-        assert D(x_lab).shape == (20, 10) and D.features(x_lab).shape == (20, 16)
+        assert D.train()(x_lab).shape == (20, 10)
     assert obj.current_margin() == 0.0                       # decayed to zero after 6 > 4 steps
-    with pytest.raises(ValueError, match="no decoder"):
-        practice.SSLNet(decoder=False).energy(x_lab)
+    assert practice.SSLNet(hidden=(32, 16)).features(x_lab).shape == (20, 16)
 
 
 def test_balanced_subset_and_error_rate():
@@ -272,7 +271,7 @@ def test_practical_gan_with_no_switches_is_the_non_saturating_gan():
 def test_margin_controls_constant_margin_and_no_generated_samples():
     torch.manual_seed(0)
     x_lab, y_lab = torch.rand(10, 1, 28, 28), torch.arange(10)
-    D = practice.SSLNet(hidden=(16, 8), decoder=True, noise=0.0)
+    D = practice.LadderNet(hidden=(16, 8), noise=0.0)
     x_unl, x_fake = torch.rand(6, 1, 28, 28), torch.rand(6, 1, 28, 28, requires_grad=True)
     const = practice.MarginSSL(x_lab, y_lab, margin=5.0, decay_steps=None, batch_size=4)
     for _ in range(3):
@@ -311,3 +310,79 @@ def test_split_labelled_keeps_labelled_digits_out_of_the_unlabelled_set():
     assert torch.equal(unl.labels, unl.images.flatten().long() % 10)
     again = practice.split_labelled(data, per_class=2, seed=4)[0]
     assert torch.equal(again, x_lab) and not torch.equal(practice.split_labelled(data, 2, seed=5)[0], x_lab)
+
+
+# ---------------------------------------------------------------- the ladder network (EBGAN-LN's classifier)
+def test_combinator_matches_the_vanilla_formula_by_hand():
+    g = practice.Combinator(2)
+    assert torch.equal(g(torch.tensor([[3.0, -1.0]]), torch.tensor([[0.5, 2.0]])), torch.zeros(1, 2))  # a6 = 0 at init: z_hat = mu = 0
+    with torch.no_grad():
+        g.a.copy_(torch.tensor([[1.0, 2.0, 0.0, 0.5, 0.1, 2.0, 1.0, 1.0, 0.0, 0.3]]).T.repeat(1, 2))
+    z, u = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])
+    sig = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
+    expected = []
+    for zi, ui in zip((1.0, 0.0), (0.0, 1.0)):
+        mu = 1.0 * sig(2.0 * ui + 0.0) + 0.5 * ui + 0.1
+        v = 2.0 * sig(1.0 * ui + 1.0) + 0.0 * ui + 0.3
+        expected.append((zi - mu) * v + mu)
+    torch.testing.assert_close(g(z, u), torch.tensor([expected]))
+
+
+def test_ladder_energy_is_the_bottom_layer_denoising_cost_and_eval_needs_calibration():
+    torch.manual_seed(0)
+    net = practice.LadderNet(x_dim=6, hidden=(5, 4), n_classes=3, noise=0.0)
+    x = torch.rand(8, 6)
+    # at initialisation every combinator outputs 0, so x_hat = 0 and E(x) = mean over pixels of x^2
+    torch.testing.assert_close(net.energy(x), x.pow(2).mean(1))
+    # a combinator that passes its lateral input through (v = 1, mu = 0) makes the bottom cost that of the noisy input
+    noisy = practice.LadderNet(x_dim=6, hidden=(5, 4), n_classes=3, noise=0.5)
+    with torch.no_grad():
+        noisy.g[0].a.zero_()
+        noisy.g[0].a[9].fill_(1.0)
+    torch.manual_seed(3)
+    e = noisy.energy(x)
+    torch.manual_seed(3)
+    expected = (0.5 * torch.randn_like(x)).pow(2).mean(1)   # the first draw of the noisy path is the input's noise
+    torch.testing.assert_close(e, expected)
+    net.eval()
+    with pytest.raises(RuntimeError, match="calibrate"):
+        net(x)
+    net.calibrate(x)
+    pre = net.W[0](x)
+    torch.testing.assert_close(net.pop_mean0, pre.mean(0))
+    torch.testing.assert_close(net.pop_var0, pre.var(0, unbiased=False))
+    train_logits = net.train()(x)
+    torch.testing.assert_close(net.eval()(x), train_logits)  # noise 0 and the same batch: population = batch statistics
+    with pytest.raises(ValueError, match="at least 2"):
+        net.calibrate(x[:1])
+
+
+def test_ladder_trains_as_the_energy_of_the_margin_objective():
+    from course_lib.energy import ImageMLPGenerator
+    from course_lib.train import TrainConfig, train
+
+    torch.manual_seed(0)
+    x_lab, y_lab = torch.rand(20, 1, 28, 28), torch.arange(20) % 10
+    unl = lambda n, g: torch.rand((n, 1, 28, 28), generator=g)  # noqa: E731
+    D, G = practice.LadderNet(hidden=(32, 16)), ImageMLPGenerator(z_dim=8, hidden=32)
+    obj = practice.MarginSSL(x_lab, y_lab, margin=0.1, decay_steps=4, batch_size=10, weight=1000.0)
+    h = train(G, D, unl, obj, TrainConfig(steps=5, batch_size=10, progress=False, store=False))
+    assert all(math.isfinite(v) for v in h["d_loss"]) and len(h["e_fake"]) == 5
+    D.eval().calibrate(unl(50, torch.Generator().manual_seed(1)))
+    assert 0.0 <= practice.error_rate(D, x_lab, y_lab) <= 1.0
+    with pytest.raises(ValueError, match="lambda"):
+        practice.MarginSSL(x_lab, y_lab, weight=0.0)
+
+
+def test_labelled_draws_say_what_is_wrong():
+    from course_lib.data import ImageData
+
+    labels = torch.arange(30) % 10           # 3 examples of each digit
+    images = torch.rand(30, 1, 28, 28)
+    with pytest.raises(ValueError, match="fewer than per_class=4"):
+        practice.balanced_subset(labels, torch.arange(30), per_class=4)
+    data = ImageData(images=images, labels=labels, name="mnist", split="train", note="")
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        practice.split_labelled(data, per_class=4)       # 40 labels asked of 30 digits
+    with pytest.raises(ValueError, match=r"0\.\.9; got \[10\]"):
+        practice.FeatureMatchingSSL(images[:3], torch.tensor([0, 1, 10]))

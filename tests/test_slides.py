@@ -50,3 +50,19 @@ def test_an_exercise_is_a_slide_of_its_own_in_every_chapter():
         for c in nb.cells:
             if c.cell_type == "markdown" and c.source.startswith("### Exercise"):
                 assert c.metadata.slideshow["slide_type"] == "slide", f"{path.name}: {c.source.splitlines()[0]}"
+
+
+def test_every_chapter_has_speaker_notes_and_the_deck_puts_them_in_the_speaker_view():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        notes = [c for c in nb.cells if c.metadata.get("slideshow", {}).get("slide_type") == "notes"]
+        assert notes and all(c.source.startswith("**Speaker notes.**") for c in notes), path.name
+    nb = _nb()
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("**Speaker notes.** Ask the room where the wrong answers come from."))
+    slides.tag(nb)
+    assert nb.cells[1].metadata.slideshow["slide_type"] == "notes"
+    deck = slides.render_deck(nb)
+    aside = re.search(r'<aside class="notes">(.*?)</aside>', deck, re.S)
+    assert aside and "wrong answers come from" in aside.group(1)   # reveal.js shows it in the speaker view (key S), not on a slide

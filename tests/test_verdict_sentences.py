@@ -4,7 +4,7 @@ The rule (``course_lib.verdicts``: ``compare_runs`` over seeds, ``compare_scores
 returns a ``Verdict`` whose ``sentence()`` a chapter prints. This test reads every chapter's source and
 finds the words a verdict is made of ("does better", "better than", "worse than", "beats", ...) in the
 text a student reads: Markdown cells, and the strings of code cells (what they print or display).
-Such words may appear only in a cell that asks the rule (``.sentence()``, ``.winner``, ``.outcome``),
+Such words may appear only in a cell that asks the rule (``.sentence()``, ``.clause()``, ``.winner``, ``.outcome``),
 or in one of the few places listed below, each with the reason it is not a verdict.
 """
 import ast
@@ -22,7 +22,7 @@ TWINS = sorted(NB_DIR.glob("[0-9][0-9]_*.py"))
 VERDICT_WORDS = re.compile(r"\b(does better|do better|did better|better than(?! chance)|worse than|outperform\w*|beats?\b|"
                            r"(?<!smaller )(?<!lower )(?<!higher )(?<!larger )is better|the better (?:one|method|model|density|classifier|generator)|gained far less|"
                            r"more robust than)", re.I)
-ASKS_THE_RULE = re.compile(r"\.sentence\(\)|\.winner\b|\.outcome\b")
+ASKS_THE_RULE = re.compile(r"\.(sentence|clause)\(\)|\.winner\b|\.outcome\b")
 
 # (chapter, words as they appear) -> why it is not a comparison of the course's own runs
 NOT_VERDICTS = {

@@ -32,6 +32,16 @@ def test_no_difference_when_the_interval_holds_zero():
     v = compare_runs(a, b, "A", "B", "score")
     assert v.low <= 0 <= v.high and v.outcome == "none" and v.winner is None
     assert v.sentence().startswith("No difference in score detectable with 8 seeds between A and B")
+    assert v.clause().startswith("no difference in score")        # inside a sentence: "By the rule: no difference ..."
+
+
+def test_clause_keeps_names_as_given_and_sentence_capitalises_the_first_letter():
+    v = compare_runs([5, 6, 7, 8, 9], [1, 2, 3, 4, 5], "feature matching", "the labels alone", "accuracy")
+    assert v.clause().startswith("feature matching does better than the labels alone in accuracy")
+    assert v.sentence().startswith("Feature matching does better")
+    few = compare_runs([1, 2], [0, 1], "GAN", "EBGAN")
+    assert few.clause().startswith("between GAN and EBGAN, too few seeds (2, fewer than 5)")
+    assert few.sentence().startswith("Between GAN and EBGAN")
 
 
 def test_a_tie_is_no_difference():
@@ -145,7 +155,7 @@ def test_compare_scores_finds_a_clear_difference_and_names_the_winner():
     v = verdicts.compare_scores(_auc, good, noise, y, "the energy", "noise", "ROC-AUC", n_boot=300)
     assert v.outcome == "a" and v.winner == "the energy" and v.low > 0
     assert v.mean_a == pytest.approx(_auc(good, y)) and v.mean_b == pytest.approx(_auc(noise, y))
-    assert "the energy does better than noise in ROC-AUC" in v.sentence() and "2000 paired test examples" in v.sentence()
+    assert "the energy does better than noise in ROC-AUC" in v.clause() and "2000 paired test examples" in v.sentence()
     flipped = verdicts.compare_scores(_auc, noise, good, y, "noise", "the energy", "ROC-AUC", n_boot=300)
     assert flipped.outcome == "b" and flipped.winner == "the energy"
 
