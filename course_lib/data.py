@@ -65,6 +65,50 @@ class ImageData:
         return self.images[idx]
 
 
+@dataclass
+class StackedDigits:
+    """StackedMNIST (Metz et al. 2017, arXiv:1611.02163; VEEGAN; PacGAN): ``channels`` digits drawn independently and
+    stacked as the colour channels of one 28 x 28 image, so 10^channels modes (1,000 for three).
+
+    Built from an ``ImageData`` split (``stacked(data)``); ``sample`` is what the trainer draws real batches from.
+    """
+
+    images: torch.Tensor  # (N, 1, 28, 28): the digits the channels are drawn from
+    labels: torch.Tensor  # (N,)
+    channels: int = 3
+
+    @property
+    def n_modes(self) -> int:
+        return 10 ** self.channels
+
+    def sample_with_modes(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, mode): x (n, channels, 28, 28), each channel a digit drawn uniformly with replacement; mode (n,) the
+        channels' labels read as one number, mode = sum_c label_c 10^(channels - 1 - c) (the first channel leads)."""
+        idx = torch.randint(len(self.images), (n, self.channels), generator=generator)
+        x = self.images[idx].squeeze(2)                                   # (n, channels, 28, 28)
+        return x, mode_of(self.labels[idx])
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.sample_with_modes(n, generator)[0]
+
+
+def mode_of(labels: torch.Tensor) -> torch.Tensor:
+    """(N, C) digit labels per channel -> (N,) mode index sum_c label_c 10^(C - 1 - c)."""
+    labels = torch.as_tensor(labels)
+    if labels.ndim != 2 or labels.is_floating_point() or bool(((labels < 0) | (labels > 9)).any()):
+        raise ValueError(f"labels must be an (N, C) integer tensor of digits 0..9, got dtype {labels.dtype}, "
+                         f"shape {tuple(labels.shape)}")
+    powers = 10 ** torch.arange(labels.shape[1] - 1, -1, -1, device=labels.device)
+    return (labels.long() * powers).sum(1)
+
+
+def stacked(data: "ImageData", channels: int = 3) -> StackedDigits:
+    """StackedMNIST from one split of MNIST (``load_images("mnist", split="train")``)."""
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= 6:
+        raise ValueError(f"channels must be an integer from 1 to 6 (3 for StackedMNIST's 1,000 modes), got {channels!r}")
+    return StackedDigits(data.images, data.labels, channels)
+
+
 def _files(split: str) -> list[str]:
     p = _PREFIX[split]
     return [f"{p}-images-idx3-ubyte", f"{p}-labels-idx1-ubyte"]

@@ -290,6 +290,16 @@ class DigitJudge:
                        f"FD {rep['fd']:.2f} (real vs real: {rep['fd_real']:.2f})")
         return rep
 
+    def classify(self, images: torch.Tensor, threshold: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(label, recognisable)`` per image, (N,) each: the most probable digit class, and whether ``verdict`` counts
+        the image (max_{y<10} p(y|x) > ``threshold`` and, for a course judge, d(x) within the reject cut)."""
+        probs, feats = predict(self.model, check_images(images))
+        conf, label = probs[:, :10].max(1)
+        ok = conf > threshold
+        if self.density is not None:
+            ok = ok & ~self.density.rejects(feats)
+        return label, ok
+
     def frechet(self, feats: torch.Tensor) -> tuple[float, float]:
         """(FD(phi(images), phi(test)), FD(phi(validation[-n:]), phi(test))): the distance and its real-vs-real scale, n = len(images).
 
@@ -317,6 +327,30 @@ class DigitJudge:
                 f"{100 * self.accuracy:.2f}% accurate on the official test split ({len(self.test_features):,} real {self.what}); "
                 f"of {len(self.non_digits)} kinds of non-{self.item}s ({', '.join(self.non_digits)}) it counts at most "
                 f"{100 * worst:.1f}% recognisable; on {len(self.held):,} held-out validation {self.what} it finds {self.real['text']}")
+
+
+def stacked_modes(judge: DigitJudge, images: torch.Tensor) -> dict:
+    """StackedMNIST's mode count: the judge reads every channel of (N, C, 28, 28) ``images`` as a digit; the triple of
+    its labels is the image's mode (``data.mode_of``).
+
+    Returns ``mode`` (N,), ``recognisable`` (N,) (every channel a digit the judge counts), and, over all N images as
+    the papers count them, ``covered`` (distinct modes) and ``kl_uniform`` (``metrics.mode_histogram``), plus the same
+    two over the recognisable images only.
+    """
+    from .data import mode_of
+    from .metrics import mode_histogram
+
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[2:]) != (28, 28):
+        raise ValueError(f"images must be an (N, C, 28, 28) tensor (C digits stacked as channels), got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    per_channel = [judge.classify(images[:, c:c + 1]) for c in range(images.shape[1])]
+    mode = mode_of(torch.stack([label for label, _ in per_channel], 1))
+    ok = torch.stack([r for _, r in per_channel], 1).all(1)
+    n_modes = 10 ** images.shape[1]
+    every, good = mode_histogram(mode, n_modes), (mode_histogram(mode[ok], n_modes) if ok.any() else None)
+    return dict(mode=mode, recognisable=ok, covered=every["covered"], kl_uniform=every["kl_uniform"],
+                covered_recognisable=good["covered"] if good else 0,
+                kl_recognisable=good["kl_uniform"] if good else math.log(n_modes))
 
 
 def fit_mnist_classifier(images: torch.Tensor, labels: torch.Tensor, n_heldout: int = 1000, steps: int = 800,

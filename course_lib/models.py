@@ -306,6 +306,29 @@ class ConvGenerator(LatentGenerator):
         return self.net(z)
 
 
+# ================================================================ mode collapse: packing (PacGAN)
+class PackedDiscriminator(nn.Module):
+    """PacGAN's discriminator (Lin, Khetan, Fanti & Oh 2018, arXiv:1712.04086): D judges packs of m samples at once,
+    x (B, C, H, W) -> m consecutive samples concatenated along the channels, (B/m, m C, H, W) -> ``D`` -> one logit per
+    pack (B/m,). ``D`` must take m C input channels. A pack of a collapsed generator holds m near-copies, which real
+    packs never do, so D can see the lack of variety that one sample alone cannot show. Every loss averages over packs.
+    Points (B, d) pack the same way, into (B/m, m d). For single runs (an ensemble's (K, B, ...) batches are not packed).
+    """
+
+    def __init__(self, D: nn.Module, m: int):
+        super().__init__()
+        if not isinstance(m, int) or isinstance(m, bool) or m < 1:
+            raise ValueError(f"the pack size m must be a positive integer (PacGAN uses 2 to 4), got {m!r}")
+        self.D, self.m = D, m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        if b % self.m:
+            raise ValueError(f"a batch of {b} samples does not split into packs of m = {self.m}: use a batch size "
+                             f"divisible by {self.m}")
+        return self.D(x.reshape(b // self.m, self.m * x.shape[1], *x.shape[2:]))
+
+
 # ================================================================ mode collapse: minibatch discrimination
 class MinibatchDiscrimination(nn.Module):
     """o(x_i)_b = sum_{j != i} exp(-||M_{i,b} - M_{j,b}||_L1), M_i = f(x_i) T, T in R^{A x B x C}

@@ -42,7 +42,7 @@ from course_lib.plots import show_images
 S, device = setup_notebook(
     seed=0,
     test=dict(cond_steps=6, batch=16, width=8, z=16, n_judge=100, threads=1),
-    real=dict(cond_steps=2000, batch=64, width=32, z=32, n_judge=1000, threads=2),
+    real=dict(cond_steps=2500, batch=64, width=32, z=32, n_judge=1000, threads=2),
 )
 
 # %% slideshow={"slide_type": "subslide"}

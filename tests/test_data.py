@@ -214,3 +214,22 @@ def test_no_test_split_image_reaches_the_judge_s_training_or_the_data_that_sets_
         assert test_images_in(images) == 0, f"{step}: test-split images reached it"
     assert test_images_in(D.load_images("mnist", "test").images) == 120  # the trace does see test images where they are
     assert len(set(judge.held.tolist()) | set(judge.train.tolist())) == 300  # held + train: the training split, once each
+
+
+def test_stacked_digits_stack_independent_draws_and_name_their_mode():
+    from course_lib.data import ImageData, mode_of, stacked
+
+    images = torch.arange(10, dtype=torch.float32).reshape(10, 1, 1, 1).expand(10, 1, 28, 28).clone() / 10
+    data = stacked(ImageData(images=images, labels=torch.arange(10), name="mnist", split="train", note=""))
+    assert data.n_modes == 1000
+    x, mode = data.sample_with_modes(500, torch.Generator().manual_seed(0))
+    assert x.shape == (500, 3, 28, 28)
+    digits = (x[:, :, 0, 0] * 10).round().long()          # each channel's pixel value says which digit it is
+    assert torch.equal(mode, mode_of(digits)) and torch.equal(mode, digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2])
+    assert len(set(mode.tolist())) > 350                    # independent draws: 500 samples hit many of the 1,000 modes
+    again, _ = data.sample_with_modes(500, torch.Generator().manual_seed(0))
+    assert torch.equal(x, again)                            # seeded
+    with pytest.raises(ValueError, match="channels"):
+        stacked(ImageData(images=images, labels=torch.arange(10), name="mnist", split="train", note=""), channels=0)
+    with pytest.raises(ValueError, match="digits 0..9"):
+        mode_of(torch.tensor([[1, 10]]))

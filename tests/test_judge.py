@@ -133,3 +133,26 @@ def test_summary_names_the_test_split_and_the_non_digits(small_judge):
                       judge.test_features, judge.val_features, {"uniform noise": 0.0, "smooth noise": 0.004})
     assert "99.10% accurate on the official test split" in j.summary
     assert "at most 0.4% recognisable" in j.summary and "not a digit" in j.summary
+
+
+# ---------------------------------------------------------------- StackedMNIST: modes read channel by channel
+def test_classify_agrees_with_the_verdict_and_stacked_modes_read_each_channel(small_judge):
+    from course_lib.data import StackedDigits, mode_of
+
+    judge, digits, labels = small_judge
+    label, ok = judge.classify(digits[:400])
+    assert judge(digits[:400])["recognisable"] == pytest.approx(float(ok.double().mean()))
+    assert float((label[ok] == labels[:400][ok]).double().mean()) > 0.9     # what it counts, it mostly reads right
+    data = StackedDigits(digits, labels)
+    x, mode = data.sample_with_modes(300, torch.Generator().manual_seed(2))
+    rep = ev.stacked_modes(judge, x)
+    read, p = rep["recognisable"], float(ok.double().mean())
+    assert abs(float(read.double().mean()) - p ** 3) < 0.12   # three independent digits: recognised about p^3 of the time
+    assert float((rep["mode"][read] == mode[read]).double().mean()) > 0.75  # three right readings in a row, mostly
+    # a collapsed generator: one stacked image repeated is one mode, KL = log 1000 over the recognisable copies
+    same = x[:1].repeat(50, 1, 1, 1)
+    one = ev.stacked_modes(judge, same)
+    assert one["covered"] == 1 and one["kl_uniform"] == pytest.approx(math.log(1000))
+    assert torch.equal(mode_of(torch.tensor([[1, 2, 3], [0, 0, 9]])), torch.tensor([123, 9]))
+    with pytest.raises(ValueError, match=r"\(N, C, 28, 28\)"):
+        ev.stacked_modes(judge, torch.rand(4, 28, 28))

@@ -67,3 +67,17 @@ def test_game_value_at_the_optimal_discriminator_is_2_jsd_minus_log_4():
     assert metrics.js_divergence(p, p, dx) == pytest.approx(0.0, abs=1e-12)
     # disjoint supports: JSD = log 2
     assert metrics.js_divergence(normal(-6.0, 0.3), normal(6.0, 0.3), dx) == pytest.approx(math.log(2), abs=1e-6)
+
+
+def test_mode_histogram_counts_modes_and_the_kl_from_uniform():
+    from course_lib.metrics import mode_histogram
+
+    even = mode_histogram(torch.arange(1000).repeat(3), 1000)
+    assert even["covered"] == 1000 and even["kl_uniform"] == pytest.approx(0.0, abs=1e-12)
+    one = mode_histogram(torch.full((26000,), 7), 1000)
+    assert one["covered"] == 1 and one["kl_uniform"] == pytest.approx(math.log(1000))
+    half = mode_histogram(torch.tensor([0, 1] * 50), 4)   # two of four modes, evenly: KL = log 2
+    assert half["covered"] == 2 and half["kl_uniform"] == pytest.approx(math.log(2))
+    assert half["counts"].tolist() == [50, 50, 0, 0]
+    with pytest.raises(ValueError, match="0..3"):
+        mode_histogram(torch.tensor([0, 4]), 4)

@@ -121,3 +121,27 @@ def test_denoising_settings_are_checked():
     with pytest.raises(ValueError, match="denoise"):
         compare.MethodConfig(denoise=-0.1)
     assert "noise_calls" not in models.AutoencoderDiscriminator(2).state_dict()  # a plain autoencoder is unchanged
+
+
+def test_packed_discriminator_judges_m_consecutive_samples_stacked_on_the_channels():
+    from course_lib.models import PackedDiscriminator
+
+    seen = {}
+
+    class Spy(torch.nn.Module):
+        def forward(self, x):
+            seen["x"] = x
+            return x.flatten(1).sum(1)
+
+    D = PackedDiscriminator(Spy(), m=2)
+    x = torch.arange(6 * 3 * 2 * 2, dtype=torch.float32).reshape(6, 3, 2, 2)
+    out = D(x)
+    assert out.shape == (3,) and seen["x"].shape == (3, 6, 2, 2)
+    assert torch.equal(seen["x"][1, :3], x[2]) and torch.equal(seen["x"][1, 3:], x[3])   # pack 1 = samples 2 and 3
+    assert torch.equal(out, x.flatten(1).sum(1).reshape(3, 2).sum(1))
+    with pytest.raises(ValueError, match="divisible by 2"):
+        D(x[:5])
+    flat = torch.arange(12.0).reshape(6, 2)                   # points in the plane: packs of 2 points are 4-vectors
+    assert PackedDiscriminator(torch.nn.Identity(), m=2)(flat).tolist() == flat.reshape(3, 4).tolist()
+    with pytest.raises(ValueError, match="pack size"):
+        PackedDiscriminator(Spy(), m=0)
