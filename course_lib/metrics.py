@@ -102,6 +102,6 @@ def mode_histogram(modes, n_modes: int) -> dict:
         raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
     if len(m) == 0 or bool(((m < 0) | (m >= n_modes)).any()):
         raise ValueError(f"modes must be a non-empty set of indices in 0..{n_modes - 1}")
-    p = torch.bincount(m, minlength=n_modes).double() / len(m)
-    nz = p[p > 0]
-    return dict(covered=int((p > 0).sum()), kl_uniform=float((nz * (nz * n_modes).log()).sum()), counts=(p * len(m)).long())
+    counts = torch.bincount(m, minlength=n_modes)
+    p = counts[counts > 0].double() / len(m)
+    return dict(covered=len(p), kl_uniform=float((p * (p * n_modes).log()).sum()), counts=counts)

@@ -431,8 +431,12 @@ class LadderNet(nn.Module):
             if noisy:
                 z = z + self.noise * torch.randn_like(z)
             zs.append(z)
-            h = self.gamma * (z + self.beta[l]) if l == len(self.W) - 1 else F.relu(z + self.beta[l])
+            h = self._activate(l, z)
         return h, zs
+
+    def _activate(self, l: int, z: torch.Tensor) -> torch.Tensor:
+        """h_l = relu(z_l + beta_l), and the logits gamma (z_L + beta_L) at the top."""
+        return self.gamma * (z + self.beta[l]) if l == len(self.W) - 1 else F.relu(z + self.beta[l])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
@@ -466,8 +470,7 @@ class LadderNet(nn.Module):
             pre = W(h)
             getattr(self, f"pop_mean{l}").copy_(pre.mean(0))
             getattr(self, f"pop_var{l}").copy_(pre.var(0, unbiased=False))
-            z = batch_standardize(pre)
-            h = self.gamma * (z + self.beta[l]) if l == len(self.W) - 1 else F.relu(z + self.beta[l])
+            h = self._activate(l, batch_standardize(pre))
         self.calibrated.fill_(True)
         return self
 
