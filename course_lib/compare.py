@@ -69,8 +69,8 @@ def _check_range(name: str, value, low: float, high: float = math.inf, low_open:
 
 
 # the checks of MethodConfig's fields: name -> check(label, value); HYPER_FIELDS' checks run on each member's value
-_INT_FIELDS = {"steps": 1, "batch_size": 1, "z_dim": 1, "hidden": 1, "depth": 1, "code_dim": 1, "width": 1, "magan_warmup": 0,
-               "magan_epoch": 1, "unroll_steps": 0, "mbd_kernels": 1, "n_critic": 1, "n_eval": 1}
+_INT_FIELDS = {"steps": 1, "batch_size": 1, "z_dim": 1, "hidden": 1, "d_hidden": 0, "depth": 1, "code_dim": 1, "width": 1,
+               "magan_warmup": 0, "magan_epoch": 1, "unroll_steps": 0, "mbd_kernels": 1, "pack": 1, "n_critic": 1, "n_eval": 1}
 _WEIGHTS = ("denoise", "pt_weight", "ls_lambda", "lipschitz_weight", "delta_scale", "maxent_lam", "mi_weight", "gp_lambda", "lambda_k",
             "consensus")
 _FIELD_CHECKS = {
@@ -92,6 +92,8 @@ class MethodConfig:
     batch_size: int = 256         # real and generated samples per minibatch
     z_dim: int = 2                # latent size
     hidden: int = 128             # units per hidden layer (toys)
+    d_hidden: int = 0             # the discriminator's (or energy's) units per hidden layer; 0: the same as the generator's
+                                  # (a smaller D is the "weak discriminator" that makes GANs collapse on StackedMNIST)
     depth: int = 2                # hidden layers (toys)
     code_dim: int = 1             # autoencoder code size: 1 = a bottleneck for 2-D points, which cannot copy its input
                                   # (chapter 07, section 1b; image runs set their own)
@@ -118,6 +120,7 @@ class MethodConfig:
     unroll_steps: int = 5         # unrolled GAN: discriminator steps the generator looks ahead through
     unroll_lr: float = 0.1        # unrolled GAN: step size of those look-ahead steps
     mbd_kernels: int = 8          # minibatch discrimination: kernels (features of closeness to the rest of the batch)
+    pack: int = 2                 # PacGAN: samples D judges at once (the batch size must be a multiple of it)
     n_critic: int = 1             # discriminator updates per generator update
     simultaneous: bool = False    # both players step from the same point (else alternating: D first)
     consensus: float = 0.0        # consensus optimization's gamma (simultaneous updates only)
@@ -173,8 +176,9 @@ def make_toy_method(method: str, cfg: MethodConfig = MethodConfig(), x_dim: int 
     """
     m = methods.get(method)
     G = models.Generator(cfg.z_dim, x_dim, cfg.hidden, cfg.depth)
-    D = m.toy_D(cfg, x_dim)
-    T = m.statistics(cfg, x_dim) if m.statistics is not None else None
+    d_cfg = replace(cfg, hidden=cfg.d_hidden) if cfg.d_hidden else cfg  # the discriminator's width (and T's)
+    D = m.toy_D(d_cfg, x_dim)
+    T = m.statistics(d_cfg, x_dim) if m.statistics is not None else None
     return G, D, make_objective(method, cfg, T, seed)
 
 
@@ -221,6 +225,36 @@ class JudgedImages:
         rep = self.judge(self.images(x))
         return dict(modes=rep["classes"], n_modes=self.n_modes, hq=rep["recognisable"], entropy_bits=rep["entropy_bits"])
 
+
+class StackedImages(JudgedImages):
+    """StackedMNIST (``data.StackedDigits``) as points in R^(3*28*28) for the MLP methods, scored as the papers score it.
+
+    ``score`` reads every channel with the judge (``evaluation.stacked_modes``): "modes" are the modes covered of
+    1,000 (every sample counts, as in VEEGAN and PacGAN), "kl" is KL(mode histogram || uniform) in nats and "hq" the
+    share of samples whose every channel the judge recognises as a digit. Drawing and clipping as ``JudgedImages``.
+    """
+
+    def __init__(self, stacked, judge, name: str = "stacked_mnist"):
+        self.name, self.shape, self.n_modes = name, (stacked.channels, 28, 28), stacked.n_modes
+        self.data = FlatStacked(stacked)  # the run store keys this, not the judge
+        self.dim = stacked.channels * 28 * 28
+        self.judge = judge
+
+    def score(self, x: torch.Tensor) -> dict:
+        from .evaluation import stacked_modes
+        rep = stacked_modes(self.judge, self.images(x))
+        return dict(modes=rep["covered"], n_modes=self.n_modes, kl=rep["kl_uniform"],
+                    hq=float(rep["recognisable"].double().mean()))
+
+
+class FlatStacked:
+    """``data.StackedDigits`` drawn flat: (n, C*28*28)."""
+
+    def __init__(self, stacked):
+        self.stacked = stacked
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.stacked.sample(n, generator).flatten(1)
 
 
 class FlatImages:

@@ -160,15 +160,15 @@ def pr_curve(scores, labels, interpolation: str = "davis_goadrich", max_points: 
         tp, fp = np.r_[0.0, tp], np.r_[0.0, fp]
         first = int(np.argmax(tp > 0))
         tp, fp = tp[first - 1:], fp[first - 1:]
-        rt, rf = [], []
-        for a in range(len(tp) - 1):
-            dtp, dfp = tp[a + 1] - tp[a], fp[a + 1] - fp[a]
-            if dtp == 0:  # only negatives added: a vertical drop at constant recall
-                rt.append(tp[a + 1]), rf.append(fp[a + 1])
-                continue
-            x = np.arange(1, int(dtp) + 1, dtype=float)
-            rt.extend(tp[a] + x), rf.extend(fp[a] + x * dfp / dtp)
-        tp, fp = np.asarray(rt), np.asarray(rf)
+        # interval a (from point a to a + 1) gives dtp_a points x = 1 .. dtp_a, or, with only negatives added
+        # (dtp_a = 0), the one point a + 1: a vertical drop at constant recall
+        dtp, dfp = np.diff(tp), np.diff(fp)
+        counts = np.where(dtp > 0, dtp, 1).astype(np.int64)
+        a = np.repeat(np.arange(len(dtp)), counts)
+        x = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
+        drop = dtp[a] == 0
+        tp = np.where(drop, tp[a + 1], tp[a] + x)
+        fp = np.where(drop, fp[a + 1], fp[a] + x * dfp[a] / np.where(drop, 1.0, dtp[a]))
     else:
         keep = tp > 0  # precision is undefined before the first true positive
         tp, fp = tp[keep], fp[keep]

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-CODE_MODULES = ("compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals",
+CODE_MODULES = ("anomaly", "compare", "data", "divergences", "ebm", "energy", "ensemble", "evaluation", "factor_analysis", "functionals",
                 "keys", "losses", "methods", "metrics", "practice", "models", "sampling", "store", "structured", "toys", "train", "vae")
 PACKAGE = Path(__file__).resolve().parent
 

@@ -26,7 +26,7 @@ from . import losses, models
 from .energy import EnergyMLP, MaxEntObjective, StatisticsNetwork
 
 # the settings every method reads: budget, architecture, optimiser, evaluation (MethodConfig's other fields are methods' own)
-SHARED_SETTINGS = ("steps", "batch_size", "z_dim", "hidden", "depth", "width", "lr_d", "lr_g", "beta1", "n_critic",
+SHARED_SETTINGS = ("steps", "batch_size", "z_dim", "hidden", "d_hidden", "depth", "width", "lr_d", "lr_g", "beta1", "n_critic",
                    "simultaneous", "consensus", "n_eval")
 PER_MEMBER_SHARED = ("lr_d", "lr_g")   # of those, the ones that may differ between the members of one ensemble
 KINDS = ("gan", "energy", "ebm", "variant")  # the GAN, the energy-based GANs (07-09), the MaxEnt EBM (10), chapter 05's GANs
@@ -134,6 +134,14 @@ def _conv_autoencoder_D(norm: str, sigmoid: bool = True):
                                                                  sigmoid_output=cfg.sigmoid_output and sigmoid)
 
 
+def _packed_D(cfg, x_dim: int) -> nn.Module:
+    """PacGAN's D: the GAN's MLP discriminator on packs of ``cfg.pack`` samples, (B, d) -> (B/m, m d) -> (B/m,) logits."""
+    if cfg.batch_size % cfg.pack:
+        raise ValueError(f"PacGAN packs {cfg.pack} samples into one input of D, so batch_size must be a multiple of "
+                         f"pack = {cfg.pack}; got batch_size = {cfg.batch_size}: change one of them")
+    return models.PackedDiscriminator(models.Discriminator(cfg.pack * x_dim, cfg.hidden, cfg.depth), cfg.pack)
+
+
 # LS-GAN's loss function is an autoencoder's error too: it must be bounded below, or E[L(x)] falls without end
 # and the generator chases the ever lower values off the data (measured: a plain MLP output drifted to -2e5 in 2,000 steps).
 for _m in (
@@ -174,6 +182,9 @@ for _m in (
     Method("unrolled", "unrolled GAN", "Metz, Poole, Pfau & Sohl-Dickstein 2017, arXiv:1611.02163",
            objective=lambda cfg, seed, T: losses.UnrolledGANObjective(cfg.unroll_steps, cfg.unroll_lr), toy_D=_logit_D,
            settings=("unroll_steps", "unroll_lr")),
+    Method("pacgan", "PacGAN", "Lin, Khetan, Fanti & Oh 2018, arXiv:1712.04086 (packing)",
+           objective=lambda cfg, seed, T: losses.GANObjective(cfg.generator_loss), toy_D=_packed_D,
+           settings=("generator_loss", "pack")),
     Method("mbd", "GAN + minibatch discr.", "Salimans et al. 2016, arXiv:1606.03498 (minibatch discrimination)",
            objective=lambda cfg, seed, T: losses.GANObjective(cfg.generator_loss),
            toy_D=lambda cfg, x_dim: models.MinibatchDiscriminator(x_dim, cfg.hidden, cfg.depth, n_kernels=cfg.mbd_kernels),

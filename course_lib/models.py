@@ -312,7 +312,7 @@ class PackedDiscriminator(nn.Module):
     x (B, C, H, W) -> m consecutive samples concatenated along the channels, (B/m, m C, H, W) -> ``D`` -> one logit per
     pack (B/m,). ``D`` must take m C input channels. A pack of a collapsed generator holds m near-copies, which real
     packs never do, so D can see the lack of variety that one sample alone cannot show. Every loss averages over packs.
-    Points (B, d) pack the same way, into (B/m, m d). For single runs (an ensemble's (K, B, ...) batches are not packed).
+    Points (B, d) pack the same way, into (B/m, m d), and so do an ensemble's (K, B, d) batches, into (K, B/m, m d).
     """
 
     def __init__(self, D: nn.Module, m: int):
@@ -322,11 +322,12 @@ class PackedDiscriminator(nn.Module):
         self.D, self.m = D, m
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b = x.shape[0]
+        lead, b = (x.shape[:1], x.shape[1]) if batch_ndim(self) == 2 else ((), x.shape[0])  # an ensemble's: (K, B, d)
         if b % self.m:
             raise ValueError(f"a batch of {b} samples does not split into packs of m = {self.m}: use a batch size "
                              f"divisible by {self.m}")
-        return self.D(x.reshape(b // self.m, self.m * x.shape[1], *x.shape[2:]))
+        rest = x.shape[len(lead) + 1:]
+        return self.D(x.reshape(*lead, b // self.m, self.m * rest[0], *rest[1:]))
 
 
 # ================================================================ mode collapse: minibatch discrimination

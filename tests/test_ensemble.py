@@ -29,6 +29,7 @@ VARIED = {
     "wgan_gp": dict(),
     "unrolled": dict(),
     "mbd": dict(),
+    "pacgan": dict(pack=2),   # an ensemble's (K, B, 2) batches reach D as (K, B/2, 4) packs, as a single run's (B/2, 4)
 }
 LR_D, LR_G = (1e-3, 5e-4, 2e-3), (1e-3, 2e-3, 5e-4)
 
@@ -92,7 +93,7 @@ def test_member_i_is_the_single_run_after_100_steps_in_float64(case):
 
 
 def test_finding5a_member_equals_single_run_covers_every_toy_method():
-    """Issue 26: the test above left out WGAN, WGAN-GP, the unrolled GAN and minibatch discrimination."""
+    """Issue 26: the test above left out WGAN, WGAN-GP, the unrolled GAN and minibatch discrimination (and PacGAN)."""
     assert {_cfgs(case)[0] for case in VARIED} == set(compare.TOY_METHODS)
 
 

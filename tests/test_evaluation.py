@@ -263,3 +263,33 @@ def test_within_class_spread_is_the_mean_squared_distance_to_the_class_means():
     assert evaluation.within_class_spread(feats[:2] * 0, classes[:2]) == 0.0  # identical samples: no variety
     with pytest.raises(ValueError, match="at least two samples"):
         evaluation.within_class_spread(feats[4:], classes[4:])
+
+
+def _davis_goadrich_by_loop(scores, labels):
+    """The interpolation of Davis and Goadrich (2006, section 4) written point by point: the reference for pr_curve."""
+    from course_lib.evaluation import operating_points
+
+    op = operating_points(scores, labels)
+    tp, fp = np.r_[0.0, op.tp.astype(float)], np.r_[0.0, op.fp.astype(float)]
+    first = int(np.argmax(tp > 0))
+    tp, fp = tp[first - 1:], fp[first - 1:]
+    rt, rf = [], []
+    for a in range(len(tp) - 1):
+        dtp, dfp = tp[a + 1] - tp[a], fp[a + 1] - fp[a]
+        if dtp == 0:
+            rt.append(tp[a + 1]), rf.append(fp[a + 1])
+            continue
+        for x in range(1, int(dtp) + 1):
+            rt.append(tp[a] + x), rf.append(fp[a] + x * dfp / dtp)
+    rt, rf = np.asarray(rt), np.asarray(rf)
+    return np.r_[0.0, rt / op.n_pos], np.r_[rt[0] / (rt[0] + rf[0]), rt / (rt + rf)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pr_curve_equals_the_point_by_point_interpolation_with_ties(seed):
+    g = torch.Generator().manual_seed(seed)
+    y = (torch.rand(500, generator=g) < 0.3).long()
+    s = torch.round(torch.randn(500, generator=g) * 3 + 2 * y) / 2        # coarse scores: many ties, mixed groups
+    r, p = pr_curve(s, y)
+    r_ref, p_ref = _davis_goadrich_by_loop(s, y)
+    assert np.array_equal(r, r_ref) and np.array_equal(p, p_ref)

@@ -156,3 +156,26 @@ def test_classify_agrees_with_the_verdict_and_stacked_modes_read_each_channel(sm
     assert torch.equal(mode_of(torch.tensor([[1, 2, 3], [0, 0, 9]])), torch.tensor([123, 9]))
     with pytest.raises(ValueError, match=r"\(N, C, 28, 28\)"):
         ev.stacked_modes(judge, torch.rand(4, 28, 28))
+
+
+def test_stacked_images_target_scores_modes_and_kl_as_the_papers_count_them():
+    from course_lib import compare
+    from course_lib.data import StackedDigits
+
+    class ReadsTheLabelPixel:                        # a judge that reads a digit from pixel (0, 0): value = label / 10
+        def classify(self, images):
+            label = (images[:, 0, 0, 0] * 10).round().long().clamp(0, 9)
+            return label, torch.ones(len(images), dtype=torch.bool)
+
+    digits = torch.zeros(10, 1, 28, 28)
+    digits[:, 0, 0, 0] = torch.arange(10) / 10
+    target = compare.StackedImages(StackedDigits(digits, torch.arange(10)), ReadsTheLabelPixel())
+    assert target.dim == 3 * 28 * 28 and target.n_modes == 1000
+    x = target.sample(20000, torch.Generator().manual_seed(0))
+    assert x.shape == (20000, 2352)
+    score = target.score(x)
+    assert score["modes"] == 1000 and score["hq"] == 1.0 and score["kl"] < 0.05      # uniform draws cover all 1,000
+    two = torch.stack([x[0], x[1]] * 50)                                            # a generator that draws two modes
+    s2 = target.score(two)
+    modes = {int(m) for m in ev.stacked_modes(ReadsTheLabelPixel(), target.images(two))["mode"]}
+    assert s2["modes"] == len(modes) and s2["kl"] == pytest.approx(math.log(1000 / len(modes)))

@@ -145,3 +145,28 @@ def test_packed_discriminator_judges_m_consecutive_samples_stacked_on_the_channe
     assert PackedDiscriminator(torch.nn.Identity(), m=2)(flat).tolist() == flat.reshape(3, 4).tolist()
     with pytest.raises(ValueError, match="pack size"):
         PackedDiscriminator(Spy(), m=0)
+
+
+def test_pacgan_is_a_method_whose_D_sees_packs_and_whose_bad_packs_are_refused():
+    from course_lib import compare, methods
+
+    cfg = compare.MethodConfig(hidden=16, depth=2, batch_size=32, pack=4)
+    G, D, _ = compare.make_toy_method("pacgan", cfg, x_dim=2)
+    assert methods.get("pacgan").reads("pack") and not methods.get("gan").reads("pack")
+    assert D.D.x_dim == 8 and D(torch.zeros(32, 2)).shape == (8,)          # 4 points of R^2 -> one 8-vector -> one logit
+    with pytest.raises(ValueError, match="pack"):
+        compare.MethodConfig(pack=0)
+    with pytest.raises(ValueError, match="multiple of pack = 3"):
+        compare.make_toy_method("pacgan", compare.MethodConfig(batch_size=32, pack=3), x_dim=2)
+
+
+def test_d_hidden_gives_the_discriminator_its_own_width():
+    from course_lib import compare
+
+    G, D, _ = compare.make_toy_method("gan", compare.MethodConfig(hidden=64, depth=2, d_hidden=8), x_dim=2)
+    widths = lambda net: [m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)]  # noqa: E731
+    assert widths(G) == [64, 64, 2] and widths(D) == [8, 8, 1]
+    _, D_same, _ = compare.make_toy_method("gan", compare.MethodConfig(hidden=64, depth=2), x_dim=2)
+    assert widths(D_same) == [64, 64, 1]                                    # d_hidden = 0: the generator's width
+    with pytest.raises(ValueError, match="d_hidden"):
+        compare.MethodConfig(d_hidden=-1)
