@@ -710,6 +710,8 @@ if not is_test():
     assert mean_auprc(1, "energy") >= 0.30, "digit 1: the energy's AUPRC should reach 0.30"
     assert all(mean_auprc(d, "energy") > splits[d].anomaly_rate + 0.02 for d in S.anomaly_digits), \
         "the energy should beat chance for every held-out digit"
+    # measured (one run per digit): the published AUPRC reached on 5 of 5 digits, by 0.11 to 0.16
+    assert len(beats_paper) >= 3, f"the energy should reach Kumar et al.'s AUPRC on >= 3 of 5 digits, did on {beats_paper}"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **How a score is judged: ROC-AUC and PR-AUC.** A score ranks the images; a threshold on it flags
