@@ -129,8 +129,9 @@ def fit_scores(split: AnomalySplit, cfg: AnomalyConfig = AnomalyConfig(), device
     torch.manual_seed(cfg.seed)
     vae = V.VAE().to(device)
     x_bin = V.binarize(split.train, seed=cfg.seed)
-    h_vae = V.train_vae(vae, x_bin, x_bin[:1000], V.VAEConfig(epochs=cfg.vae_epochs, batch_size=100, seed=cfg.seed,
-                                                             progress=progress))
+    n_val = min(1000, len(x_bin) // 10)   # a validation part of the training digits, for the VAE's held-out ELBO log
+    h_vae = V.train_vae(vae, x_bin[n_val:], x_bin[:n_val], V.VAEConfig(epochs=cfg.vae_epochs, batch_size=100,
+                                                                       seed=cfg.seed, progress=progress))
     g = torch.Generator().manual_seed(cfg.seed)
     test_bin = V.binarize(split.test, seed=cfg.seed + 1)
     E.eval(), D.eval(), vae.eval()

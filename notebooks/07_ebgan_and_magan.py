@@ -50,6 +50,7 @@
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from IPython.display import Markdown, display
 
@@ -63,10 +64,10 @@ from course_lib.verdicts import by_seed, compare_runs
 S, device = setup_notebook(
     seed=0,
     test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, probe_steps=40, sweep_margins=(0.5, 2.0),
-              ae_steps=40, img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16,
+              ae_steps=40, ae_seeds=(0,), img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16,
               magan_warmup=20, magan_epoch=10, img_warmup=2, img_epoch=1, n_judge=200, clf_steps=30, ens_threads=1),
     real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, probe_steps=300, sweep_margins=(0.25, 1.0, 4.0),
-              ae_steps=1500, img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
+              ae_steps=1500, ae_seeds=(0, 1, 2, 3, 4), img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
               magan_warmup=200, magan_epoch=100, img_warmup=100, img_epoch=50, n_judge=1000, clf_steps=800, ens_threads=2),
     full=dict(img_steps=5000, clf_steps=3000),
 )
@@ -143,87 +144,104 @@ check("7.1", ebgan_d_loss)
 #   $\sigma^2$ everywhere and only points the decoder pulls noisy inputs back to can have a low energy.
 #
 # Which one stops the copy better? First the autoencoders alone, fitted to data (`losses.ReconstructionObjective`: $L_D = E[D(x)]$, no generator), on the
-# ring and on the grid of 25 Gaussians (`toys.grid25`), whose modes are spread over the plane.
-# We measure how much of the plane "looks like data": the share of the target's box whose energy is
-# as low as that of 95% of held-out data.
+# ring and on the grid of 25 Gaussians (`toys.grid25`), whose modes are spread over the plane, each
+# from several seeds: whether an autoencoder copies turns out to depend on the seed (and, we found,
+# even on the processor's floating-point arithmetic: one seed copied the grid on one machine and not
+# on another). We measure how much of the plane "looks like data": the share of the target's box
+# whose energy is as low as that of 95% of held-out data.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 7.3 (predict, then run)
 #
-# The next cell fits a plain autoencoder with a code of 8 numbers to the 25 Gaussians. What share of the box
-# will get an energy as low as the data's: `"under a third"`, `"about half"` or `"over three quarters"`?
+# The next cell fits a plain autoencoder with a code of 8 numbers to the eight Gaussians of the ring (and to the
+# grid). What share of the ring's box will get an energy as low as the data's, in the median over seeds:
+# `"under a third"`, `"about half"` or `"over three quarters"`?
 # Write your answer before you run it; the check after the results compares.
 
 # %% slideshow={"slide_type": "subslide"}
 ### BEGIN SOLUTION
 # STUB: prediction_7_3 = ...
-prediction_7_3 = "over three quarters"
+prediction_7_3 = "under a third"
 ### END SOLUTION
 
 # %% slideshow={"slide_type": "subslide"}
 designs = {"plain, code 8": dict(code_dim=8, noise_std=0.0), "bottleneck, code 1": dict(code_dim=1, noise_std=0.0),
            "denoising, code 8, σ = 0.2": dict(code_dim=8, noise_std=0.2)}
 ae_targets = {"ring8": ring, "grid25": toys.grid25()}
-fits, looks_like_data = {}, {}
+fits, shares = {}, {}  # fits: seed 0's autoencoders (pictured); shares: the share per seed
 for tname, target in ae_targets.items():
     (x0, x1), (y0, y1) = target.bounds
     u = torch.rand(20000, 2, generator=torch.Generator().manual_seed(4))
     box = torch.stack([x0 + (x1 - x0) * u[:, 0], y0 + (y1 - y0) * u[:, 1]], 1)  # uniform over the target's box
     held_out = target.sample(2000, torch.Generator().manual_seed(3))
     for name, kw in designs.items():
-        torch.manual_seed(0)
-        ae = models.AutoencoderDiscriminator(2, S.toy_hidden, depth=2, **kw).to(device)
-        compare.fit_discriminator(ae, losses.ReconstructionObjective(), target.sample, target.sample, steps=S.ae_steps,
-                                  batch_size=S.toy_batch)
-        fits[tname, name] = ae.eval()
-        with torch.no_grad():
-            e_data, e_box = ae(held_out.to(device)).cpu(), ae(box.to(device)).cpu()
-        looks_like_data[tname, name] = float((e_box <= torch.quantile(e_data, 0.95)).float().mean())
+        for seed in S.ae_seeds:
+            torch.manual_seed(seed)
+            ae = models.AutoencoderDiscriminator(2, S.toy_hidden, depth=2, **kw).to(device)
+            compare.fit_discriminator(ae, losses.ReconstructionObjective(), target.sample, target.sample,
+                                      steps=S.ae_steps, batch_size=S.toy_batch, seed=seed)
+            with torch.no_grad():
+                e_data, e_box = ae.eval()(held_out.to(device)).cpu(), ae(box.to(device)).cpu()
+            shares.setdefault((tname, name), []).append(float((e_box <= torch.quantile(e_data, 0.95)).float().mean()))
+            if seed == S.ae_seeds[0]:
+                fits[tname, name] = ae
+looks_like_data = {k: float(np.median(v)) for k, v in shares.items()}  # the median over seeds
 
 fig, axes = plt.subplots(2, 3, figsize=(16, 9.5))
 for row, (tname, target) in zip(axes, ae_targets.items()):
     for ax, name in zip(row, designs):
         plots.plot_surface_2d(ax, lambda x, D=fits[tname, name]: torch.log10(D(x.to(device)) + 1e-6).cpu(), target, None,
                               label="log10 energy", squash=False, vmin=-4, vmax=0.5)
-        ax.set_title(f"{tname}, {name}: {100 * looks_like_data[tname, name]:.0f}% of the box looks like data", fontsize=9)
-fig.suptitle("Autoencoders fitted to data alone: the energy over the plane (dark = low = 'looks like data')")
+        ax.set_title(f"{tname}, {name}: {100 * shares[tname, name][0]:.0f}% of the box looks like data", fontsize=9)
+fig.suptitle(f"Autoencoders fitted to data alone (seed {S.ae_seeds[0]}): the energy over the plane "
+             "(dark = low = 'looks like data')")
 plt.tight_layout()
 plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-for (tname, name), share in looks_like_data.items():
-    print(f"{tname:6s} {name:26s}: {100 * share:5.1f}% of the box has an energy as low as 95% of the data's")
+for (tname, name), per_seed in shares.items():
+    print(f"{tname:6s} {name:26s}: median {100 * looks_like_data[tname, name]:5.1f}% of the box has an energy as low as "
+          f"95% of the data's (seeds: {', '.join(f'{100 * v:.1f}' for v in per_seed)})")
 plain, bottleneck, denoising = designs
 if not is_test():
-    assert looks_like_data["grid25", plain] > 0.75                       # the copy: most of the plane looks like data
+    # robust across seeds and machines (measured on two CPUs): the grid's data cover much of its box, so every design
+    # leaves a large share of it looking like data; on the ring neither remedy leaves more than the plain design
+    assert all(min(shares["grid25", n]) > 0.2 for n in designs), shares
     for name in (bottleneck, denoising):
-        assert looks_like_data["grid25", name] < looks_like_data["grid25", plain] - 0.15
-    assert looks_like_data["grid25", bottleneck] < looks_like_data["grid25", denoising]  # the course's choice, below
-    assert all(looks_like_data["ring8", name] < 0.05 for name in designs)  # eight tight clusters: nothing to copy
+        assert looks_like_data["ring8", name] <= looks_like_data["ring8", plain] + 0.05, shares
 
 # %% slideshow={"slide_type": "subslide"}
-check("7.3", prediction_7_3, actual=looks_like_data["grid25", "plain, code 8"])
+check("7.3", prediction_7_3, actual=looks_like_data["ring8", "plain, code 8"])
 
 # %% slideshow={"slide_type": "subslide"}
+# the course's rule on the shares (a smaller share is better: less of the plane passes for data), seeds paired
+remedy_verdicts = {(t, n): compare_runs(shares[t, n], shares[t, plain], n.split(",")[0], "the plain code-8 design",
+                                        f"share of the {t} box that looks like data", higher_is_better=False)
+                   for t in ae_targets for n in (bottleneck, denoising)}
+copies = [t for t in ae_targets if any(remedy_verdicts[t, n].outcome == "a" for n in (bottleneck, denoising))]
+spread = {t: (min(shares[t, plain]), max(shares[t, plain])) for t in ae_targets}
 display(Markdown(
-    f"On the grid the plain autoencoder copies: {100 * looks_like_data['grid25', plain]:.0f}% of the plane gets an energy "
-    f"as low as the data's, against {100 * looks_like_data['grid25', bottleneck]:.0f}% with the bottleneck and "
-    f"{100 * looks_like_data['grid25', denoising]:.0f}% with the denoising design. Neither design makes the grid's energy "
-    "a clean picture of 25 wells, but both stop the copy from covering the plane. On the ring, eight tight clusters, no "
-    "design copies (at most " + f"{100 * max(looks_like_data['ring8', n] for n in designs):.1f}% of the plane): an "
-    "autoencoder that only ever sees eight points learns those eight points, not the identity.\n\n"
-    f"Every 2-D energy-based GAN of the course therefore uses the bottleneck, the design that left less of the grid "
-    f"looking like data (`compare.MethodConfig.code_dim` = {toy.code_dim}; `denoise` switches the other design on). "
-    "Its price: with a code of one number every pair of codes is parallel, so the pulling-away term of section 5 has "
-    "nothing left to measure in the plane."))
+    "By the course's rule, over the seeds: " + "; ".join(v.clause() for v in remedy_verdicts.values()) + ".\n\n"
+    + (f"So a remedy measurably shrinks the part of the plane that passes for data on {' and '.join(copies)}: there the "
+       "plain code-8 autoencoder copies part of the plane. " if copies else
+       "So at this budget neither remedy measurably shrinks the part of the plane that passes for data. ")
+    + "The plain design's share ranges from " + " and from ".join(
+        f"{100 * lo:.0f}% to {100 * hi:.0f}% on {t}" for t, (lo, hi) in spread.items())
+    + " over the seeds: whether the identity is learned, and where, is a matter of the seed, not a property you can "
+    "count on either way. On the grid the data themselves cover much of the box, so every design leaves at least "
+    f"{100 * min(min(v) for (t, _), v in shares.items() if t == 'grid25'):.0f}% of it looking like data.\n\n"
+    f"Every 2-D energy-based GAN of the course uses the bottleneck (`compare.MethodConfig.code_dim` = {toy.code_dim}; "
+    "`denoise` switches the other design on): a code of one number cannot hold a copy of a 2-D point, whatever the "
+    "seed. Its price: with a code of one number every pair of codes is parallel, so the pulling-away term of "
+    "section 5 has nothing left to measure in the plane."))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Does it matter once a generator is in the game? EBGAN's hinge raises the energy of generated
 # samples whatever the design, but MAGAN's margin and BEGAN's controller read the energies as they
 # are. The course's 2-D comparison set-up (`compare.bench`, shared with chapter 09), every
-# energy-based GAN with the bottleneck, and three of them again with the plain code-8 autoencoder on the grid, the
-# target where section 1b found the copy (on the ring no design copies, so the ring needs no control):
+# energy-based GAN with the bottleneck, and three of them again with the plain code-8 autoencoder on the grid (the
+# target with the most of its plane to copy; the ring is left out of this control to save time):
 
 # %% slideshow={"slide_type": "subslide"}
 bench_cfg, bench_lr, bench_seeds = compare.bench(("ebgan", "ebgan_pt", "magan", "began"))
@@ -676,10 +694,12 @@ sweep_findings = ((["the generated energies were pushed above m, on the scale of
                    if all(1 < q < 3 for q in ratios) else [])
                   + (["a larger margin did not find more modes"] if max(mode_counts) - min(mode_counts) <= 1 else []))
 display(Markdown("\n".join([
-    f"* An EBGAN discriminator is an energy, an autoencoder's reconstruction error. Fitted to the grid of 25 Gaussians "
-    f"alone, the plain autoencoder gave {pct(looks_like_data['grid25', plain])} of the plane an energy as low as the "
-    f"data's, the bottleneck {pct(looks_like_data['grid25', bottleneck])} and the denoising design "
-    f"{pct(looks_like_data['grid25', denoising])}. With a generator in the game, by the course's rule, the bottleneck "
+    f"* An EBGAN discriminator is an energy, an autoencoder's reconstruction error. Fitted to data alone (median over "
+    f"{len(S.ae_seeds)} seeds), the plain code-8 autoencoder gave {pct(looks_like_data['ring8', plain])} of the ring's "
+    f"box and {pct(looks_like_data['grid25', plain])} of the grid's an energy as low as the data's, the bottleneck "
+    f"{pct(looks_like_data['ring8', bottleneck])} and {pct(looks_like_data['grid25', bottleneck])}, the denoising design "
+    f"{pct(looks_like_data['ring8', denoising])} and {pct(looks_like_data['grid25', denoising])}; how much a code-8 "
+    "autoencoder copies changed from seed to seed. With a generator in the game, by the course's rule, the bottleneck "
     f"and the plain autoencoder differed in modes covered on the grid in {len(changed)} of {len(design_verdicts)} "
     "comparisons (section 1b).",
     f"* With real data in place of generated samples, the discriminator's loss ended at {late:.2f} (its minimum is "
