@@ -63,10 +63,10 @@ from course_lib.verdicts import by_seed, compare_runs
 
 S, device = setup_notebook(
     seed=0,
-    test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, probe_steps=40, sweep_margins=(0.5, 2.0),
+    test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, probe_steps=40, sweep_margins=(0.5, 2.0), sweep_seeds=(0,),
               ae_steps=40, ae_seeds=(0,), img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16,
               magan_warmup=20, magan_epoch=10, img_warmup=2, img_epoch=1, n_judge=200, clf_steps=30, ens_threads=1),
-    real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, probe_steps=300, sweep_margins=(0.25, 1.0, 4.0),
+    real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, probe_steps=300, sweep_margins=(0.25, 1.0, 4.0), sweep_seeds=(0, 1, 2),
               ae_steps=1500, ae_seeds=(0, 1, 2, 3, 4), img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64,
               magan_warmup=200, magan_epoch=100, img_warmup=100, img_epoch=50, n_judge=1000, clf_steps=800, ens_threads=2),
     full=dict(img_steps=5000, clf_steps=3000),
@@ -392,15 +392,19 @@ display(Markdown(
 #
 # The margin sets how far above the data the generated samples are pushed. Too small and the
 # discriminator barely separates them; too large and the hinge is almost always active, so the
-# discriminator keeps pushing generated samples up. One seed per margin on the ring, all margins
-# trained at once: `compare.run_toy_ensemble` stacks the runs into one ensemble (`course_lib.ensemble`,
-# one batched network whose member i is exactly the run `compare.run_toy` would train alone), each
-# member with its own m:
+# discriminator keeps pushing generated samples up. Three seeds per margin on the ring (one seed's run
+# can land anywhere: the same seed gave different runs on different processors), all runs trained at
+# once: `compare.run_toy_ensemble` stacks them into one ensemble (`course_lib.ensemble`, one batched
+# network whose member i is exactly the run `compare.run_toy` would train alone), each member with its
+# own m and seed. The pictures show the first seed:
 
 # %% slideshow={"slide_type": "subslide"}
 with num_threads(S.ens_threads):  # an ensemble's batched products keep both cores busy
-    sweep = compare.run_toy_ensemble("ebgan", "ring8", seeds=[0] * len(S.sweep_margins), device=str(device),
-                                     cfgs=[compare.with_overrides(toy, margin=m) for m in S.sweep_margins], return_models=True)
+    runs_m = compare.run_toy_ensemble("ebgan", "ring8", seeds=[s for m in S.sweep_margins for s in S.sweep_seeds],
+                                      device=str(device), return_models=True,
+                                      cfgs=[compare.with_overrides(toy, margin=m) for m in S.sweep_margins for s in S.sweep_seeds])
+by_margin = {m: [r for r in runs_m if r["cfg"]["margin"] == m] for m in S.sweep_margins}
+sweep = [rs[0] for rs in by_margin.values()]  # the first seed's run of each margin, pictured
 fig, axes = plt.subplots(1, len(sweep), figsize=(5 * len(sweep), 4.3))
 for ax, r in zip(axes, sweep):
     m = r["cfg"]["margin"]
@@ -411,27 +415,32 @@ plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
-for r in sweep:
-    h = r["history"]
-    print(f"m = {r['cfg']['margin']:<5g} modes {r['modes']}/8  high-quality {100 * r['hq']:5.1f}%  "
-          f"energy real {h.last('e_real', 50):.3f}  generated {h.last('e_fake', 50):.3f}")
+for m, rs in by_margin.items():
+    for r in rs:
+        h = r["history"]
+        print(f"m = {m:<5g} seed {r['seed']}  modes {r['modes']}/8  high-quality {100 * r['hq']:5.1f}%  "
+              f"energy real {h.last('e_real', 50):.3f}  generated {h.last('e_fake', 50):.3f}")
 
 # %% slideshow={"slide_type": "subslide"}
-ratios = [r["history"].last("e_fake", 50) / r["cfg"]["margin"] for r in sweep]
-mode_counts = [r["modes"] for r in sweep]
-hqs = [r["hq"] for r in sweep]
+med = lambda xs: float(np.median(xs))  # noqa: E731
+ratios = [med([r["history"].last("e_fake", 50) / m for r in rs]) for m, rs in by_margin.items()]
+mode_counts = [med([r["modes"] for r in rs]) for rs in by_margin.values()]
+hqs = [med([r["hq"] for r in rs]) for rs in by_margin.values()]
 trend = ("rises with m" if all(a < b for a, b in zip(hqs, hqs[1:])) else
          "falls with m" if all(a > b for a, b in zip(hqs, hqs[1:])) else "has no trend")
+more_modes = mode_counts[-1] > mode_counts[0] + 1
 display(Markdown(
-    "The generated energies follow the margin: they end at "
-    + ", ".join(f"{q:.2f} m for m = {r['cfg']['margin']:g}" for q, r in zip(ratios, sweep))
-    + f", while the modes found hardly move ({', '.join(map(str, mode_counts))} of 8) and the share of "
+    f"In the median over {len(S.sweep_seeds)} seeds the generated energies follow the margin: they end at "
+    + ", ".join(f"{q:.2f} m for m = {m:g}" for q, m in zip(ratios, S.sweep_margins))
+    + f", while the modes found are {', '.join(f'{c:g}' for c in mode_counts)} of 8 and the share of "
     f"high-quality samples {trend} (" + ", ".join(f"{100 * q:.0f}%" for q in hqs) + "). "
-    "The margin sets the scale of the energy, not how much of the data the generator finds. "
-    "One seed each, so read it as a picture, not a law."))
+    + ("The margin sets the scale of the energy, not how much of the data the generator finds: the largest margin "
+       "found no more modes than the smallest. " if not more_modes else
+       "Here the largest margin found more modes than the smallest. ")
+    + f"{len(S.sweep_seeds)} seeds per margin: read it as a picture, not a law."))
 if not is_test():
-    assert all(1.0 < q < 3.0 for q in ratios)       # pushed above m, on the scale of m, whatever m is
-    assert max(mode_counts) - min(mode_counts) <= 1  # and a larger m does not find more modes
+    assert all(0.7 < q < 3.0 for q in ratios), ratios   # pushed to the scale of m, whatever m is (median over seeds)
+    assert not more_modes, mode_counts                  # and a larger m does not find more modes
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 7.4 (explore): a margin of your own
@@ -585,8 +594,9 @@ for method, r in image_runs.items():
     r.update(rep, pt=float(losses.pulling_away_term(codes)))
     print(f"{compare.LABELS[method]:>20}: {rep['text']}, PT of codes {r['pt']:.3f}")
 if not is_test():
-    # both draw digits of every class (measured on all 60,000 training digits: 49.6% and 53.6% recognisable, 3.0-3.1 bits)
-    assert all(r["classes"] == 10 and r["entropy_bits"] > 2.5 and r["recognisable"] > 0.4 for r in image_runs.values())
+    # both draw digits of every class (measured on all 60,000 training digits: 49.6% and 53.6% recognisable, 3.0-3.1 bits;
+    # on another processor, the same seed: 39.6% and 62.4%, 3.0-3.3 bits: one run each, so the threshold leaves room)
+    assert all(r["classes"] == 10 and r["entropy_bits"] > 2.5 and r["recognisable"] > 0.3 for r in image_runs.values())
 
 # %% slideshow={"slide_type": "subslide"}
 e, ept = image_runs["ebgan"], image_runs["ebgan_pt"]
@@ -691,8 +701,9 @@ display(Markdown(
 # %% slideshow={"slide_type": "subslide"}
 pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
 sweep_findings = ((["the generated energies were pushed above m, on the scale of m whatever m was"]
-                   if all(1 < q < 3 for q in ratios) else [])
-                  + (["a larger margin did not find more modes"] if max(mode_counts) - min(mode_counts) <= 1 else []))
+                   if all(1 < q < 3 for q in ratios) else
+                   ["the generated energies ended on the scale of m whatever m was"] if all(0.7 < q < 3 for q in ratios) else [])
+                  + (["the largest margin did not find more modes than the smallest"] if not more_modes else []))
 display(Markdown("\n".join([
     f"* An EBGAN discriminator is an energy, an autoencoder's reconstruction error. Fitted to data alone (median over "
     f"{len(S.ae_seeds)} seeds), the plain code-8 autoencoder gave {pct(looks_like_data['ring8', plain])} of the ring's "
@@ -713,8 +724,9 @@ display(Markdown("\n".join([
        "rewarding the easy part at m." if 3 * t_fake < t_real else
        "; in this run the two speeds did not separate.")
     + " In the margin sweep the generated energies ended at "
-    + ", ".join(f"{q:.2f} m" for q in ratios) + " for m = " + ", ".join(f"{r['cfg']['margin']:g}" for r in sweep)
-    + f", with {', '.join(map(str, mode_counts))} of {stats.n_modes} modes found (one seed each)"
+    + ", ".join(f"{q:.2f} m" for q in ratios) + " for m = " + ", ".join(f"{m:g}" for m in S.sweep_margins)
+    + f", with {', '.join(f'{c:g}' for c in mode_counts)} of {stats.n_modes} modes found (medians of "
+    f"{len(S.sweep_seeds)} seeds)"
     + (": " + "; ".join(sweep_findings) if sweep_findings else "") + ".",
     f"* With one-number codes the pulling-away term is the constant {pt_by_dim[1]:.3f} and has no gradient. "
     + " ".join(f"{v.sentence()}." for v in pt_verdict.values())
