@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from . import losses, models
-from .energy import EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork
+from .compare import FlatImages
+from .energy import EnergyMLP, ImageMLPGenerator, MaxEntObjective, StatisticsNetwork, energies
 from .train import TrainConfig, train
 
 DIGITS = (1, 4, 5, 7, 9)   # the held-out digits Kumar et al. report
@@ -95,15 +96,6 @@ class AnomalyConfig:
             raise ValueError(f"AnomalyConfig.lam (the gradient-penalty weight) must be a finite number >= 0, got {self.lam!r}")
 
 
-def _sampler(x: torch.Tensor):
-    return lambda n, g: x[torch.randint(len(x), (n,), generator=g)]
-
-
-@torch.no_grad()
-def _batched(f, x: torch.Tensor, device, batch: int = 2000) -> torch.Tensor:
-    return torch.cat([f(x[i:i + batch].to(device)).float().cpu() for i in range(0, len(x), batch)])
-
-
 def fit_scores(split: AnomalySplit, cfg: AnomalyConfig = AnomalyConfig(), device="cpu", progress: bool = True) -> dict:
     """Train the MaxEnt EBM, a GAN and a VAE on ``split.train`` and score ``split.test`` with each (higher = more
     anomalous): ``{"scores": {name: (M,)}, "models": {...}, "histories": {...}}``, names as in ``SCORES``.
@@ -119,12 +111,13 @@ def fit_scores(split: AnomalySplit, cfg: AnomalyConfig = AnomalyConfig(), device
     G = ImageMLPGenerator(z_dim=cfg.z_dim, hidden=cfg.hidden).to(device)
     E = EnergyMLP((1, 28, 28), hidden=cfg.hidden, depth=2).to(device)
     T = StatisticsNetwork((1, 28, 28), z_dim=cfg.z_dim, hidden=cfg.hidden, depth=2).to(device)
-    h_meg = train(G, E, _sampler(split.train), MaxEntObjective(T, lam=cfg.lam), tc(cfg.steps, "MaxEnt EBM"))
+    digits = FlatImages(split.train)   # minibatches of the normal training digits
+    h_meg = train(G, E, digits.sample, MaxEntObjective(T, lam=cfg.lam), tc(cfg.steps, "MaxEnt EBM"))
 
     torch.manual_seed(cfg.seed)
     G_gan = ImageMLPGenerator(z_dim=cfg.z_dim, hidden=cfg.hidden).to(device)
     D = nn.Sequential(nn.Flatten(), models.Discriminator(28 * 28, cfg.hidden, 2, activation="leaky_relu")).to(device)
-    h_gan = train(G_gan, D, _sampler(split.train), losses.GANObjective("non_saturating"), tc(cfg.gan_steps, "GAN"))
+    h_gan = train(G_gan, D, digits.sample, losses.GANObjective("non_saturating"), tc(cfg.gan_steps, "GAN"))
 
     torch.manual_seed(cfg.seed)
     vae = V.VAE().to(device)
@@ -135,7 +128,8 @@ def fit_scores(split: AnomalySplit, cfg: AnomalyConfig = AnomalyConfig(), device
     g = torch.Generator().manual_seed(cfg.seed)
     test_bin = V.binarize(split.test, seed=cfg.seed + 1)
     E.eval(), D.eval(), vae.eval()
-    scores = dict(energy=_batched(E, split.test, device), gan=-_batched(D, split.test, device),
-                  vae=-_batched(lambda x: V.elbo(vae, x, g)[0], test_bin, device), ink=ink_score(split))
+    with torch.no_grad():
+        neg_elbo = torch.cat([-V.elbo(vae, x.to(device), g)[0].cpu() for x in test_bin.split(1024)])
+    scores = dict(energy=energies(E, split.test), gan=-energies(D, split.test), vae=neg_elbo, ink=ink_score(split))
     return dict(scores=scores, models=dict(G=G, E=E, G_gan=G_gan, D=D, vae=vae),
                 histories=dict(energy=h_meg, gan=h_gan, vae=h_vae))

@@ -258,13 +258,13 @@ class FlatStacked:
 
 
 class FlatImages:
-    """Flattened images (N, D) to draw minibatches from."""
+    """Rows of a tensor to draw minibatches from: flattened images (N, D), or images (N, C, H, W) as they are."""
 
     def __init__(self, points: torch.Tensor):
         self.points = points
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n rows drawn uniformly with replacement: (n, D)."""
+        """n rows drawn uniformly with replacement: (n, D), or (n, C, H, W)."""
         return self.points[torch.randint(len(self.points), (n,), generator=generator)]
 
 

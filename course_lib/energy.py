@@ -349,7 +349,8 @@ def true_nll(target, x: torch.Tensor) -> float:
 # ---------------------------------------------------------------- anomaly scores
 @torch.no_grad()
 def energies(E, x: torch.Tensor, batch: int = 1024) -> torch.Tensor:
-    """E_theta(x) for a large set in batches, as a CPU tensor (N,): high energy = unlikely = anomalous."""
+    """E_theta(x) for a large set in batches, as a CPU tensor (N,): high energy = unlikely = anomalous (any network
+    with one output per sample, e.g. a discriminator's logits)."""
     dev = next(E.parameters()).device
     return torch.cat([E(x[i:i + batch].to(dev)).float().cpu() for i in range(0, len(x), batch)])
 

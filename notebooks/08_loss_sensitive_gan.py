@@ -83,9 +83,9 @@ from course_lib.train import TrainConfig, evenly_spaced, train
 
 S, device = setup_notebook(
     seed=0,
-    test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, n_pairs=256, grid=40, seeds=(0,), ens_threads=1,
+    test=dict(toy_steps=60, toy_batch=64, toy_hidden=32, frames=3, n_pairs=256, grid=40, more_seeds=(1,), ens_threads=1,
               img_steps=4, img_batch=16, img_width=4, img_z=8, img_code=8, n_show=16, n_judge=100, clf_steps=30),
-    real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, n_pairs=1000, grid=120, seeds=(0, 1, 2, 3, 4),
+    real=dict(toy_steps=2000, toy_batch=256, toy_hidden=128, frames=6, n_pairs=1000, grid=120, more_seeds=(1, 2, 3, 4),
               ens_threads=2,
               img_steps=1200, img_batch=64, img_width=16, img_z=32, img_code=64, n_show=64, n_judge=1000, clf_steps=800),
     full=dict(img_steps=5000, clf_steps=3000),
@@ -134,15 +134,17 @@ stats = metrics.mode_stats(G.sample(2500, torch.Generator().manual_seed(2)), rin
 print(f"{lsgan.name}: {stats}")
 display(Markdown(f"The generated samples end on {stats.modes_covered} of the {stats.n_modes} modes, "
                  f"{100 * stats.high_quality_fraction:.0f}% of them within three standard deviations of a mode."))
-# one run can land anywhere (this seed covered 2+ modes on one processor and 1 on another): the claim rests on five seeds
+# one run can land anywhere (the run above covered 2+ modes on one processor and 1 on another): the claim rests on it
+# and four more seeds, trained at once as one ensemble
 with num_threads(S.ens_threads):
-    seed_rows = compare.run_toy_ensemble("lsgan", "ring8", S.seeds, toy, device=str(device))
-med_modes = float(np.median([r["modes"] for r in seed_rows]))
-med_hq = float(np.median([r["hq"] for r in seed_rows]))
-print(f"{len(seed_rows)} seeds: modes " + ", ".join(str(r["modes"]) for r in seed_rows)
-      + "; high-quality " + ", ".join(f"{100 * r['hq']:.0f}%" for r in seed_rows))
-display(Markdown(f"Over {len(seed_rows)} seeds the median run covers {med_modes:g} of {stats.n_modes} modes with "
-                 f"{100 * med_hq:.0f}% of its samples on them (the run pictured here is seed 0)."))
+    more = compare.run_toy_ensemble("lsgan", "ring8", S.more_seeds, toy, device=str(device))
+run_modes = [stats.modes_covered] + [r["modes"] for r in more]
+run_hq = [stats.high_quality_fraction] + [r["hq"] for r in more]
+med_modes, med_hq = float(np.median(run_modes)), float(np.median(run_hq))
+print(f"the run above and seeds {', '.join(map(str, S.more_seeds))}: modes " + ", ".join(map(str, run_modes))
+      + "; high-quality " + ", ".join(f"{100 * q:.0f}%" for q in run_hq))
+display(Markdown(f"Over {len(run_modes)} runs (the one pictured above and {len(more)} more seeds) the median run covers "
+                 f"{med_modes:g} of {stats.n_modes} modes with {100 * med_hq:.0f}% of its samples on them."))
 if not is_test():
     assert med_modes >= 2 and med_hq > 0.15, (med_modes, med_hq)  # LS-GAN learns: several modes, samples on them
 
