@@ -13,12 +13,14 @@ ifneq ($(COURSE_DATA),)
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab student sync benchmark clean
+.PHONY: course store course-from-store slides slides-tag site-check test unit notebooks env lab student sync refs benchmark clean
 
+# --no-compile: bytecode is written only for the modules the course imports, when it first imports them
+# (measured: the install 79 -> 46 s, the first imports 8 s more)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -88,6 +90,11 @@ lab: $(STAMP) $(if $(filter student,$(EDITION)),student)
 ## Rebuild each .ipynb from its jupytext .py twin (edit the .py, then run this).
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb --update-metadata '{"jupytext":{"formats":"ipynb,py:percent"}}' notebooks/[0-9][0-9]_*.py
+
+## Each chapter's closing reference list rewritten from the keys it cites (references.bib), then the notebooks synced
+refs: $(STAMP)
+	$(PY) -m course_lib.bibliography --sync notebooks/[0-9][0-9]_*.py
+	$(MAKE) sync
 
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py

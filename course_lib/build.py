@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import exercises
+from . import bibliography, exercises
 from .store import store_root
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -74,7 +74,9 @@ def question_of(nb) -> str:
 
 
 def _plain(md: str) -> str:
-    """Markdown emphasis and code marks dropped (for one-line summaries)."""
+    """Markdown emphasis, code marks and citation roles dropped (for one-line summaries)."""
+    if bibliography.ROLE.search(md):
+        md = bibliography.render_roles(md, bibliography.load(), link=None)
     return re.sub(r"[*`]", "", md)
 
 
@@ -268,12 +270,25 @@ def solutions_folded(nb) -> int:
     return n
 
 
-def for_static_page(nb):
+def citations_written_out(nb, link: str | None = bibliography.PAGE) -> int:
+    """Every citation role ({cite:t}`key`) of the Markdown cells as the words it stands for ("Zhao et al. (2017)"),
+    each a link to its entry on ``link`` (None: plain words, e.g. in a deck); returns the number of cells changed."""
+    entries, n = None, 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and bibliography.ROLE.search(cell.source):
+            entries = entries or bibliography.load()
+            cell.source = bibliography.render_roles(cell.source, entries, link)
+            n += 1
+    return n
+
+
+def for_static_page(nb, cite_link: str | None = bibliography.PAGE):
     """An executed notebook made ready for a static page or deck: panels as their pictures, run-store notes as text,
-    exercises with their solutions folded away."""
+    exercises with their solutions folded away, citations written out (linked to ``cite_link``)."""
     panels_as_pictures(nb)
     store_notes_as_text(nb)
     solutions_folded(nb)
+    citations_written_out(nb, cite_link)
     return nb
 
 
@@ -322,6 +337,8 @@ def write_index(out: Path, rows: list, profile: str) -> Path:
         items.append(f'<li class="chapter"><a href="{r["html"]}"><b>{html.escape(r["title"])}</b></a>'
                      f' <small>({r["seconds"]:.0f} s){status}</small>'
                      f'<p class="question">{html.escape(r.get("question", ""))}</p><ul class="sections">{sections}</ul></li>')
+    refs = ('\n<p class="references-link"><b><a href="references.html">References</a></b>: every paper the course cites, '
+            'in one list with the chapters that cite it, and as a BibTeX file.</p>') if (out / "references.html").exists() else ""
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Energy-based GANs: the course</title>
 <script type="text/x-mathjax-config">MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}}}});</script>
 <script src="mathjax/MathJax.js?config={MATHJAX_CONFIG}"></script>
@@ -335,7 +352,7 @@ These pages were executed in the <b>{html.escape(profile)}</b> profile on {time.
 open a notebook in JupyterLab (<code>make lab</code>) to run it and to use its control panels.</p>
 <ol class="chapters">
 {chr(10).join(items)}
-</ol></body></html>"""
+</ol>{refs}</body></html>"""
     index = out / "index.html"
     index.write_text(page)
     return index
@@ -356,17 +373,26 @@ def copy_mathjax(out: Path) -> Path:
 
 
 _LINK = re.compile(r'(?:href|src)="([^"#?]*)(?:[?#][^"]*)?"')
+_CITE_LINK = re.compile(r'<a class="cite" href="([^"#]*)#([^"]+)"')
 
 
 def dangling_links(out: Path) -> list:
-    """Relative links and sources in the site's pages that point at no file: [(page, target)]."""
-    bad = []
+    """Relative links and sources in the site's pages that point at no file, or at an anchor their page lacks:
+    [(page, target)]."""
+    bad, ids = [], {}
     for page in sorted(out.glob("*.html")):
-        for target in set(_LINK.findall(page.read_text())):
+        text = page.read_text()
+        for target in set(_LINK.findall(text)):
             if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):  # http:, https:, mailto:, data:
                 continue
             if not (page.parent / target).exists():
                 bad.append((page.name, target))
+        for target, anchor in set(_CITE_LINK.findall(text)):  # a citation must land on its entry
+            dest = page.parent / (target or page.name)
+            if dest.exists():
+                ids.setdefault(dest, set(re.findall(r'\bid="([^"]+)"', dest.read_text())))
+                if anchor not in ids[dest]:
+                    bad.append((page.name, f"{target}#{anchor}"))
     return bad
 
 
@@ -500,6 +526,10 @@ def main(argv=None) -> int:
     nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]
     rows = [dict(name=r["name"], html=r["name"] + ".html", title=title_of(nb), question=question_of(nb),
                  seconds=r["seconds"], status=r["status"]) for r, nb in zip(runs, nbs)]
+    cited_by = {}  # before the pages are made: rendering writes the citations out
+    for row, nb in zip(rows, nbs):
+        for key in bibliography.citations(bibliography.markdown_sources(nb)):
+            cited_by.setdefault(key, set()).add(row["name"])
     # the student edition of each chapter, for download (render-only may be given executed copies alone)
     students = {p.stem: p for p in exercises.write_student_edition([p for p in paths if p.exists()], out / "student")}
     for i, (row, nb) in enumerate(zip(rows, nbs)):
@@ -507,6 +537,7 @@ def main(argv=None) -> int:
         body, sections = render(nb, rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None, student)
         (out / row["html"]).write_text(body)
         row["sections"] = sections
+    bibliography.references_page(out, rows, bibliography.load(), cited_by)
     index = write_index(out, rows, profile)
     timings.write_text(json.dumps([{k: v for k, v in r.items() if k != "sections"} for r in rows], indent=1))
     problems = [f"{p}: dangling link {t}" for p, t in dangling_links(out)] + \

@@ -93,7 +93,7 @@ def render_deck(nb) -> str:
 
     exporter = SlidesExporter(reveal_url_prefix="reveal", reveal_theme=REVEAL_THEME, require_js_url="",
                               mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}")
-    body, _ = exporter.from_notebook_node(for_static_page(nb))
+    body, _ = exporter.from_notebook_node(for_static_page(nb, cite_link=None))  # citations as words
     body, n = re.subn(r"<script>\s*require\(.*?</script>", lambda _: _INIT, body, count=1, flags=re.S)
     if n != 1:
         raise RuntimeError("nbconvert's reveal template changed: the deck's start-up script was not found")

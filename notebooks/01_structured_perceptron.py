@@ -19,11 +19,10 @@
 # **Question.** How can a scoring function be learned when the hard part is finding the wrong
 # answers it must score low?
 #
-# The whole course is about one idea: learn a function $F$ that gives a **high score to good
-# objects and a low score to everything else**, then produce objects by finding high scores.
-# Energy-based GANs write $E = -F$ and call it an energy. Before networks and images, we meet the
-# idea where everything is exact: the structured perceptron (Collins 2002, "Discriminative
-# training methods for hidden Markov models", EMNLP).
+# The whole course is about one idea: learn a function $F$ that gives a **high score to good objects
+# and a low score to everything else**, then produce objects by finding high scores. Energy-based
+# GANs write $E = -F$ and call it an energy. Before networks and images, we meet the idea where
+# everything is exact: the structured perceptron {cite:p}`collins2002discriminative`.
 #
 # * An input $x$ (here a sequence of symbols) and a structured output $y$ (a label for every
 #   position). A feature map $\phi(x, y)$ and a linear evaluation function $F(x, y) = w\cdot\phi(x, y)$.
@@ -96,7 +95,7 @@ print(f"label sequences per input of length {S.length}: K^T = {S.K ** S.length:,
 # ## 2. Exact arg max: Viterbi versus brute force
 #
 # $F$ is a sum of terms that each involve at most two neighbouring labels, so the best labelling
-# can be found by dynamic programming (Viterbi 1967): keep, for each position $t$ and state $k$,
+# can be found by dynamic programming {cite:p}`viterbi1967error`: keep, for each position $t$ and state $k$,
 # the best score of a prefix ending in $k$. That costs $O(T K^2)$ instead of the $K^T$ of trying
 # every labelling. We check that both give the same answer and time them.
 
@@ -162,12 +161,13 @@ check("1.1", viterbi)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Separable data: mistakes per epoch fall to zero
 #
-# The perceptron's guarantee (Collins 2002, theorem 1, after Rosenblatt's): if some $w^*$ with
-# $\|w^*\| = 1$ scores every correct $\hat y$ above every other $y$ by a margin $\delta$, the number
-# of updates is at most $R^2/\delta^2$, with $R$ bounding $\|\phi(x, \hat y) - \phi(x, y)\|$. To build
-# such data we label sampled symbol sequences with the HMM's own most probable state sequence
-# (then $w^*$ = the log-probabilities separates them) and keep only sequences where that labelling
-# wins by at least `min_margin` nats over the runner-up (`st.margin`, computed by max-marginals).
+# The perceptron's guarantee (theorem 1 of {cite:t}`collins2002discriminative`, after
+# {cite:t}`rosenblatt1958perceptron`): if some $w^*$ with $\|w^*\| = 1$ scores every correct $\hat y$
+# above every other $y$ by a margin $\delta$, the number of updates is at most $R^2/\delta^2$, with
+# $R$ bounding $\|\phi(x, \hat y) - \phi(x, y)\|$. To build such data we label sampled symbol
+# sequences with the HMM's own most probable state sequence (then $w^*$ = the log-probabilities
+# separates them) and keep only sequences where that labelling wins by at least `min_margin` nats over
+# the runner-up (`st.margin`, computed by max-marginals).
 
 # %% slideshow={"slide_type": "subslide"}
 g = torch.Generator().manual_seed(1)
@@ -209,12 +209,12 @@ check("1.2", update)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The real task: recover the hidden states
 #
-# Now label with the **true** hidden states. These data are not separable: the same symbols can
-# come from different state sequences, so no $w$ is right every time and the training mistakes
-# cannot reach zero (the cell prints how many remain). The fair yardstick is the HMM itself:
-# Viterbi with the true log-probabilities, i.e. the most probable state sequence under the model
-# that generated the data. The perceptron knows nothing about that model but sees labelled
-# sequences. We report the averaged weights (Collins 2002, section 2.5): on non-separable data the
+# Now label with the **true** hidden states. These data are not separable: the same symbols can come
+# from different state sequences, so no $w$ is right every time and the training mistakes cannot
+# reach zero (the cell prints how many remain). The fair yardstick is the HMM itself: Viterbi with
+# the true log-probabilities, i.e. the most probable state sequence under the model that generated
+# the data. The perceptron knows nothing about that model but sees labelled sequences. We report the
+# averaged weights (section 2.5 of {cite:t}`collins2002discriminative`): on non-separable data the
 # last $w$ depends most on the last few updates, the average of all the $w$ along the way much less
 # (the cell prints both accuracies). And we ask how many labelled sequences it needs.
 
@@ -318,14 +318,13 @@ check("1.3", prediction_1_3, actual=max(runs, key=lambda neg: runs[neg].mistakes
 # ## Bridge: from $\arg\max_y$ to a generator
 #
 # For images there is no Viterbi. The space of $x$ is continuous and huge, and $F(x)$ is a neural
-# network, so $\arg\max_x F(x)$ cannot be computed. A GAN (Goodfellow et al. 2014,
-# arXiv:1406.2661) trains a **generator** $G(z)$ to output the $x$ that the current evaluation
-# function scores highest: a learned, amortised search for negative examples. The discriminator
-# then plays the perceptron's part: raise the score of real data, lower it on what the generator
-# found. Energy-based GANs (Zhao, Mathieu & LeCun 2017, arXiv:1609.03126) say it in these words:
-# the discriminator is an energy $E(x) = -F(x)$, low on data and high on the generator's samples.
-# Notebooks 2 and 3 first recap the likelihood-based alternatives (factor analysis, the VAE);
-# notebook 4 starts the GANs.
+# network, so $\arg\max_x F(x)$ cannot be computed. A GAN {cite:p}`goodfellow2014generative` trains
+# a **generator** $G(z)$ to output the $x$ that the current evaluation function scores highest: a
+# learned, amortised search for negative examples. The discriminator then plays the perceptron's
+# part: raise the score of real data, lower it on what the generator found. Energy-based GANs
+# {cite:p}`zhao2017energy` say it in these words: the discriminator is an energy $E(x) = -F(x)$, low
+# on data and high on the generator's samples. Notebooks 2 and 3 first recap the likelihood-based
+# alternatives (factor analysis, the VAE); notebook 4 starts the GANs.
 
 # %% slideshow={"slide_type": "subslide"}
 display(Markdown(
@@ -372,13 +371,14 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** M. Collins (2002), *Discriminative training methods for hidden Markov models: theory and
-# experiments with perceptron algorithms*, EMNLP 2002. F. Rosenblatt (1958), *The perceptron: a probabilistic
-# model for information storage and organization in the brain*, Psychological Review 65(6), 386-408.
-# A. J. Viterbi (1967), *Error bounds for convolutional codes and an asymptotically optimum decoding algorithm*,
-# IEEE Transactions on Information Theory 13(2), 260-269. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu,
-# D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661.
-# J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial network*, arXiv:1609.03126.
+# **References.** M. Collins (2002), *Discriminative Training Methods for Hidden Markov Models: Theory and Experiments
+# with Perceptron Algorithms*, Conference on Empirical Methods in Natural Language Processing (EMNLP). I. Goodfellow, J.
+# Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative Adversarial
+# Nets*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1406.2661. F. Rosenblatt (1958), *The
+# Perceptron: A Probabilistic Model for Information Storage and Organization in the Brain*, Psychological Review. A. J.
+# Viterbi (1967), *Error Bounds for Convolutional Codes and an Asymptotically Optimum Decoding Algorithm*, IEEE
+# Transactions on Information Theory. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based Generative Adversarial
+# Network*, International Conference on Learning Representations (ICLR), arXiv:1609.03126.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 02, factor analysis and EM](02_factor_analysis_em.ipynb): what maximum likelihood with hidden

@@ -26,13 +26,13 @@
 # $$z \sim \mathcal N(0, I_K), \qquad x = W z + \mu + \varepsilon, \qquad \varepsilon \sim \mathcal N(0, \Psi),\ \Psi \text{ diagonal}.$$
 #
 # Integrating $z$ out gives a Gaussian, $p(x) = \mathcal N(\mu,\ W W^\top + \Psi)$. The covariance
-# splits in two: $W W^\top$ (rank $K$) is the variance the variables **share** because they hang
-# on the same factors; $\Psi$ is each variable's **private** noise. (Bishop 2006, *Pattern
-# Recognition and Machine Learning*, section 12.2.4.)
+# splits in two: $W W^\top$ (rank $K$) is the variance the variables **share** because they hang on
+# the same factors; $\Psi$ is each variable's **private** noise. (Section 12.2.4 of
+# {cite:t}`bishop2006pattern`.)
 #
-# We fit it with **EM** (Dempster, Laird & Rubin 1977; for factor analysis Rubin & Thayer 1982,
-# Ghahramani & Hinton 1996) and use it to check, with numbers, the identity every later
-# chapter leans on:
+# We fit it with **EM** {cite:p}`dempster1977maximum`, in the form given for factor analysis by
+# {cite:t}`rubin1982em` and {cite:t}`ghahramani1996em`, and use it to check, with numbers, the
+# identity every later chapter leans on:
 #
 # $$\log p(x) = \underbrace{\mathbb E_{q}[\log p(x, z)] - \mathbb E_q[\log q(z)]}_{\text{ELBO}(q)} + \mathrm{KL}\big(q(z)\,\|\,p(z\mid x)\big).$$
 #
@@ -201,12 +201,13 @@ check("2.1", posterior)
 # $$W_{new} = \Big(\sum_i (x_i-\mu)\,\mathbb E[z_i]^\top\Big)\Big(\sum_i \mathbb E[z_i z_i^\top]\Big)^{-1},\qquad
 # \Psi_{new} = \operatorname{diag}\Big(\tfrac1N\sum_i \big[(x_i-\mu)(x_i-\mu)^\top - W_{new}\,\mathbb E[z_i]\,(x_i-\mu)^\top\big]\Big),$$
 #
-# both sums over all $N$ points, with the *new* $W$ inside $\Psi$'s update (Bishop 2006, eqs. 12.69-12.70,
-# written there as $\Psi_{new} = \operatorname{diag}\{S - W_{new}\tfrac1N\sum_i \mathbb E[z_i](x_i-\mu)^\top\}$ with
-# $S$ the sample covariance). This is what `fa.m_step` computes.
+# both sums over all $N$ points, with the *new* $W$ inside $\Psi$'s update (eqs. 12.69-12.70 of
+# {cite:t}`bishop2006pattern`, written there as
+# $\Psi_{new} = \operatorname{diag}\{S - W_{new}\tfrac1N\sum_i \mathbb E[z_i](x_i-\mu)^\top\}$ with $S$ the sample
+# covariance). This is what `fa.m_step` computes.
 #
 # Since the E step makes the bound tight and the M step can only raise it, the log-likelihood
-# cannot go down (Neal & Hinton 1998 view EM as coordinate ascent on the ELBO). We check that
+# cannot go down ({cite:t}`neal1998view` view EM as coordinate ascent on the ELBO). We check that
 # from several random starts.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -275,13 +276,13 @@ print(f"max |C_hat - C_true| / max |C_true| = {cov_err:.3f}")
 assert cov_err < (0.3 if is_test() else 0.1)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The loadings themselves are another matter. For any orthogonal $R$ ($R R^\top = I$: a rotation,
-# possibly combined with a reflection), $(WR)(WR)^\top = W W^\top$: the factors can be rotated, or
-# have their signs flipped, without changing $p(x)$, so EM returns *some* such transform of $W$. We
-# find the best $R$ by orthogonal Procrustes ($R = U V^\top$ from the SVD of $\hat W^\top W$, Schönemann
-# 1966) and compare after aligning. With two factors $R$ is easy to read: if $\det R = +1$ it is a
-# rotation by some angle; if $\det R = -1$ it is a reflection, which `fa.decompose_orthogonal_2d`
-# writes as a sign flip of one factor followed by a rotation.
+# The loadings themselves are another matter. For any orthogonal $R$ ($R R^\top = I$: a rotation, possibly
+# combined with a reflection), $(WR)(WR)^\top = W W^\top$: the factors can be rotated, or have their signs
+# flipped, without changing $p(x)$, so EM returns *some* such transform of $W$. We find the best $R$ by
+# orthogonal Procrustes {cite:p}`schonemann1966generalized` ($R = U V^\top$ from the SVD of $\hat W^\top W$)
+# and compare after aligning. With two factors $R$ is easy to read: if $\det R = +1$ it is a rotation by some
+# angle; if $\det R = -1$ it is a reflection, which `fa.decompose_orthogonal_2d` writes as a sign flip of one
+# factor followed by a rotation.
 
 # %% slideshow={"slide_type": "subslide"}
 W_aligned, R = fa.align_rotation(best.W, W_true)
@@ -316,7 +317,7 @@ display(Markdown(
 # ## 5. An outside reference: scikit-learn
 #
 # scikit-learn's `FactorAnalysis` maximises the same likelihood with a different algorithm (an
-# SVD-based iteration, Barber 2012, *Bayesian Reasoning and Machine Learning*, algorithm 21.1).
+# SVD-based iteration, algorithm 21.1 of {cite:t}`barber2012bayesian`).
 # Its `score` is the mean log-likelihood per point, the number our EM reports.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -389,15 +390,14 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** C. M. Bishop (2006), *Pattern recognition and machine learning*, Springer (section 12.2.4).
-# A. P. Dempster, N. M. Laird, D. B. Rubin (1977), *Maximum likelihood from incomplete data via the EM algorithm*,
-# Journal of the Royal Statistical Society, Series B 39(1), 1-38. D. B. Rubin, D. T. Thayer (1982), *EM algorithms
-# for ML factor analysis*, Psychometrika 47(1), 69-76. Z. Ghahramani, G. E. Hinton (1996), *The EM algorithm for
-# mixtures of factor analyzers*, Technical Report CRG-TR-96-1, University of Toronto. R. M. Neal, G. E. Hinton
-# (1998), *A view of the EM algorithm that justifies incremental, sparse, and other variants*, in M. I. Jordan (ed.),
-# *Learning in Graphical Models*, Kluwer, 355-368. P. H. Schönemann (1966), *A generalized solution of the orthogonal
-# Procrustes problem*, Psychometrika 31(1), 1-10. D. Barber (2012), *Bayesian reasoning and machine learning*,
-# Cambridge University Press.
+# **References.** D. Barber (2012), *Bayesian Reasoning and Machine Learning*, Cambridge University Press. C. M. Bishop
+# (2006), *Pattern Recognition and Machine Learning*, Springer. A. P. Dempster, N. M. Laird, D. B. Rubin (1977),
+# *Maximum Likelihood from Incomplete Data via the EM Algorithm*, Journal of the Royal Statistical Society: Series B
+# (Methodological). Z. Ghahramani, G. E. Hinton (1996), *The EM Algorithm for Mixtures of Factor Analyzers*, Technical
+# report CRG-TR-96-1, University of Toronto. R. M. Neal, G. E. Hinton (1998), *A View of the EM Algorithm that Justifies
+# Incremental, Sparse, and Other Variants*, Learning in Graphical Models. D. B. Rubin, D. T. Thayer (1982), *EM
+# Algorithms for ML Factor Analysis*, Psychometrika. P. H. Schönemann (1966), *A Generalized Solution of the Orthogonal
+# Procrustes Problem*, Psychometrika.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 03, the variational autoencoder](03_variational_autoencoder.ipynb): how to fit a latent-variable

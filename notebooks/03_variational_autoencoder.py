@@ -21,9 +21,9 @@
 #
 # Factor analysis (notebook 2) maps a Gaussian $z$ linearly to $x$, and EM works because the
 # posterior $p(z\mid x)$ is Gaussian and known. Replace the linear map by a neural network and the
-# posterior has no closed form any more. The **variational autoencoder** (Kingma & Welling 2013,
-# arXiv:1312.6114; Rezende, Mohamed & Wierstra 2014, arXiv:1401.4082) keeps the plan of EM, to
-# raise the ELBO, with two changes:
+# posterior has no closed form any more. The **variational autoencoder**
+# {cite:p}`kingma2013auto,rezende2014stochastic` keeps the plan of EM, to raise the ELBO, with two
+# changes:
 #
 # * $q$ is no longer the exact posterior but a Gaussian whose mean and variance a second network,
 #   the **encoder**, computes from $x$: $q_\phi(z\mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x))$;
@@ -73,14 +73,14 @@ S, device = setup_notebook(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data
 #
-# MNIST (LeCun et al. 1998) through `course_lib.data`: the model trains on digits of the official
-# 60,000-digit training split and is scored on held-out digits of the official 10,000-digit test split,
-# which it never sees (an old offline copy with only the test split is cut in two, and the first
-# printed line says so).
+# MNIST {cite:p}`lecun1998gradient` through `course_lib.data`: the model trains on digits of the
+# official 60,000-digit training split and is scored on held-out digits of the official 10,000-digit
+# test split, which it never sees (an old offline copy with only the test split is cut in two, and the
+# first printed line says so).
 #
 # The pixels are grey levels in $[0, 1]$, but a Bernoulli likelihood is only a probability for
-# **binary** images. We therefore binarize once, with a fixed seed, by drawing each pixel as
-# black or white with its grey level as probability (as in Salakhutdinov & Murray 2008). Then
+# **binary** images. We therefore binarize once, with a fixed seed, by drawing each pixel as black
+# or white with its grey level as probability (as in {cite:t}`salakhutdinov2008quantitative`). Then
 # $-\mathrm{ELBO}$ is a true upper bound on $-\log p(x)$, in nats, comparable across models.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -126,7 +126,7 @@ assert abs(mu.grad.item() - 2 * mu.item()) < 0.02 and abs(logvar.grad.item() * 2
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The KL term needs no sampling: between two Gaussians it has a closed form,
 # $\mathrm{KL}(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0,1)) = \tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)$
-# per coordinate (Kingma & Welling 2013, appendix B; `V.gaussian_kl`, tested against a Monte-Carlo
+# per coordinate (appendix B of {cite:t}`kingma2013auto`; `V.gaussian_kl`, tested against a Monte-Carlo
 # estimate in `tests/test_vae.py`).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -148,7 +148,7 @@ check("3.1", reparameterize)
 # ### Exercise 3.2 (implement): the KL term
 #
 # Write `gaussian_kl(mu, logvar)`: $\mathrm{KL}(N(\mu, \mathrm{diag}\,e^{\text{logvar}})\,\|\,N(0, I))$ for every row, a (B,)
-# tensor (Kingma & Welling 2013, appendix B).
+# tensor (appendix B of {cite:t}`kingma2013auto`).
 
 # %% slideshow={"slide_type": "subslide"}
 def gaussian_kl(mu, logvar):
@@ -300,14 +300,14 @@ display(Markdown(
 #    "either this stroke or that one, not both". The same holds for the Gaussian $q(z\mid x)$.
 # 2. **The bound.** We maximise the ELBO, not $\log p(x)$. The gap is
 #    $\mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$, which for a diagonal Gaussian $q$ cannot close. We
-#    can measure how large it is with the importance-weighted bound of Burda, Grosse & Salakhutdinov
-#    (2015, arXiv:1509.00519), $\log \frac1k\sum_{i} p(x, z_i)/q(z_i\mid x)$, which lies between the
-#    ELBO and $\log p(x)$ and tightens as $k$ grows.
+#    can measure how large it is with the importance-weighted bound of
+#    {cite:t}`burda2016importance`, $\log \frac1k\sum_{i} p(x, z_i)/q(z_i\mid x)$, which lies
+#    between the ELBO and $\log p(x)$ and tightens as $k$ grows.
 # 3. **Maximum likelihood itself.** Maximising likelihood minimises $\mathrm{KL}(p_{data}\,\|\,p_\theta)$,
-#    which punishes missing any real digit heavily and putting mass on non-digits only mildly, so
-#    a model short of capacity spreads out. Goodfellow's tutorial (2016, arXiv:1701.00160,
-#    section 3.2.5) argues this is probably *not* the main reason: GANs trained with a
-#    maximum-likelihood-like cost still give sharp samples. That points back at 1 and 2.
+#    which punishes missing any real digit heavily and putting mass on non-digits only mildly, so a model
+#    short of capacity spreads out. {cite:t}`goodfellow2016nips`, in section 3.2.5 of his tutorial, argues
+#    this is probably *not* the main reason: GANs trained with a maximum-likelihood-like cost still give
+#    sharp samples. That points back at 1 and 2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 3.4 (predict, then run): the importance-weighted bound against the ELBO
@@ -361,8 +361,8 @@ display(Markdown(
 # ### Exercise 3.3 (implement): the importance-weighted bound
 #
 # Given `log_w`, a (k, B) tensor of log-weights $\log p(x, z_i) - \log q(z_i\mid x)$ for k samples $z_i$ of each
-# of B images, return the (B,) bound $\log \frac1k \sum_i w_i$ (Burda et al. 2016). The weights of MNIST images
-# are around $e^{-100}$ or smaller: compute it without leaving log space.
+# of B images, return the (B,) bound $\log \frac1k \sum_i w_i$ {cite:p}`burda2016importance`. The weights of
+# MNIST images are around $e^{-100}$ or smaller: compute it without leaving log space.
 
 # %% slideshow={"slide_type": "subslide"}
 def iw_bound(log_w):
@@ -427,13 +427,14 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** D. P. Kingma, M. Welling (2013), *Auto-encoding variational Bayes*, arXiv:1312.6114.
-# D. J. Rezende, S. Mohamed, D. Wierstra (2014), *Stochastic backpropagation and approximate inference in deep
-# generative models*, arXiv:1401.4082. Y. LeCun, L. Bottou, Y. Bengio, P. Haffner (1998), *Gradient-based learning
-# applied to document recognition*, Proceedings of the IEEE 86(11), 2278-2324 (MNIST). R. Salakhutdinov, I. Murray
-# (2008), *On the quantitative analysis of deep belief networks*, ICML 2008. Y. Burda, R. Grosse, R. Salakhutdinov
-# (2015), *Importance weighted autoencoders*, arXiv:1509.00519 (ICLR 2016). I. Goodfellow (2016), *NIPS 2016
-# tutorial: generative adversarial networks*, arXiv:1701.00160.
+# **References.** Y. Burda, R. Grosse, R. Salakhutdinov (2016), *Importance Weighted Autoencoders*, International
+# Conference on Learning Representations (ICLR), arXiv:1509.00519. I. Goodfellow (2016), *NIPS 2016 Tutorial: Generative
+# Adversarial Networks*, arXiv:1701.00160. D. P. Kingma, M. Welling (2013), *Auto-Encoding Variational Bayes*,
+# arXiv:1312.6114. Y. LeCun, L. Bottou, Y. Bengio, P. Haffner (1998), *Gradient-Based Learning Applied to Document
+# Recognition*, Proceedings of the IEEE. D. J. Rezende, S. Mohamed, D. Wierstra (2014), *Stochastic Backpropagation and
+# Approximate Inference in Deep Generative Models*, International Conference on Machine Learning (ICML),
+# arXiv:1401.4082. R. Salakhutdinov, I. Murray (2008), *On the Quantitative Analysis of Deep Belief Networks*,
+# International Conference on Machine Learning (ICML).
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 04, the original GAN](04_original_gan.ipynb): does the original GAN's discriminator lead the

@@ -21,7 +21,7 @@
 #
 # The recaps taught us to score structured outputs with an evaluation function and to fit
 # latent-variable models by maximum likelihood. A generative adversarial network
-# (Goodfellow et al. 2014, arXiv:1406.2661) does neither directly: a generator $G$ maps noise
+# {cite:p}`goodfellow2014generative` does neither directly: a generator $G$ maps noise
 # $z \sim \mathcal N(0, I)$ to samples, and a discriminator $D$ is trained to tell those samples
 # from real ones. The two play
 #
@@ -71,7 +71,7 @@ S, device = setup_notebook(
 #
 # For a fixed $G$, $V$ is an integral over $x$ of $p_{data}(x)\log D(x) + p_G(x)\log(1 - D(x))$.
 # Maximising $a \log y + b \log(1-y)$ pointwise gives $y = a/(a+b)$, hence
-# $D^*(x) = p_{data}(x) / (p_{data}(x) + p_G(x))$ (Goodfellow et al. 2014, Proposition 1).
+# $D^*(x) = p_{data}(x) / (p_{data}(x) + p_G(x))$ (Proposition 1 of {cite:t}`goodfellow2014generative`).
 #
 # **Experiment.** Freeze a generator that outputs $\mathcal N(0, 1)$, take $p_{data} = \mathcal N(2, 0.5^2)$,
 # and train only $D$ (the trainer with a frozen $G$: its generator steps change nothing).
@@ -172,14 +172,14 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Far from the data the curve is flat at $0$ ($\mathrm{JSD} = \log 2$): a generator whose samples
 # do not overlap the data gets no signal from the value of the game. That flatness is the
-# starting point of WGAN (Arjovsky et al. 2017) and, through margins instead of probabilities,
+# starting point of WGAN {cite:p}`arjovsky2017wasserstein` and, through margins instead of probabilities,
 # of the energy-based GANs in the next chapters.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Three generator losses
 #
-# The minimax game has $G$ minimise $\mathbb E\log(1 - D(G(z)))$. Goodfellow (2016, NIPS tutorial,
-# arXiv:1701.00160) compares it with two alternatives:
+# The minimax game has $G$ minimise $\mathbb E\log(1 - D(G(z)))$. In his NIPS tutorial,
+# {cite:t}`goodfellow2016nips` compares it with two alternatives:
 #
 # | name | $J_G$ | gradient w.r.t. the logit $\sigma^{-1}(D)$ |
 # |---|---|---|
@@ -386,17 +386,16 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Vanilla GAN on eight Gaussians
 #
-# Eight narrow Gaussians on a circle (Metz et al. 2017, arXiv:1611.02163) are the standard test of
+# Eight narrow Gaussians on a circle {cite:p}`metz2017unrolled` are the standard test of
 # *mode collapse*: a generator that puts all its samples on a few of the modes.
 #
-# > **Measuring mode coverage** (used in every chapter from here on). With the target's centres
-# > and standard deviation σ known, draw 2,500 samples from $G$. A sample is **high quality** when
-# > it lies within 3σ of its nearest centre; a mode is **covered** when it holds at least a fifth
-# > of the high-quality samples a perfect generator would put there (63 of 2,500 for 8 modes,
-# > 20 for 25), so a few stray samples do not count (`metrics.mode_stats`; Srivastava et al. 2017,
-# > arXiv:1705.07761, use the same two numbers). Both numbers are needed: a generator can cover
-# > every mode with blurry samples, or one mode with perfect ones. Chapter 11 looks at what such
-# > statistics miss.
+# > **Measuring mode coverage** (used in every chapter from here on). With the target's centres and
+# > standard deviation σ known, draw 2,500 samples from $G$. A sample is **high quality** when it
+# > lies within 3σ of its nearest centre; a mode is **covered** when it holds at least a fifth of
+# > the high-quality samples a perfect generator would put there (63 of 2,500 for 8 modes, 20 for
+# > 25), so a few stray samples do not count (`metrics.mode_stats`; {cite:t}`srivastava2017veegan`
+# > use the same two numbers). Both numbers are needed: a generator can cover every mode with blurry
+# > samples, or one mode with perfect ones. Chapter 11 looks at what such statistics miss.
 
 # %% slideshow={"slide_type": "subslide"}
 ring = toys.ring8()
@@ -502,13 +501,17 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville,
-# Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661. I. Goodfellow (2016), *NIPS 2016 tutorial:
-# generative adversarial networks*, arXiv:1701.00160. M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein
-# GAN*, arXiv:1701.07875. L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein (2017), *Unrolled generative adversarial
-# networks*, arXiv:1611.02163. A. Srivastava, L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN:
-# reducing mode collapse in GANs using implicit variational learning*, arXiv:1705.07761. The toy experiments of
-# section 4 follow Hung-yi Lee's lecture *Energy-based GAN*, which credits them to Benjamin Striner.
+# **References.** M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein Generative Adversarial Networks*,
+# International Conference on Machine Learning (ICML), arXiv:1701.07875. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B.
+# Xu, D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative Adversarial Nets*, Advances in Neural
+# Information Processing Systems (NeurIPS), arXiv:1406.2661. I. Goodfellow (2016), *NIPS 2016 Tutorial: Generative
+# Adversarial Networks*, arXiv:1701.00160. L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein (2017), *Unrolled Generative
+# Adversarial Networks*, International Conference on Learning Representations (ICLR), arXiv:1611.02163. A. Srivastava,
+# L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: Reducing Mode Collapse in GANs using Implicit
+# Variational Learning*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1705.07761.
+#
+# The toy experiments of section 4 follow Hung-yi Lee's lecture *Energy-based GAN*, which credits them to Benjamin
+# Striner.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 05, training GANs](05_training_gans.ipynb): which divergences keep a gradient where

@@ -23,19 +23,18 @@
 #
 # The second half of the GAN lecture, measured:
 #
-# 1. **f-GAN** (Nowozin, Cseke & Tomioka 2016, arXiv:1606.00709): every f-divergence has a
-#    variational lower bound that a critic network can maximise; how tight is it, and what does
-#    the choice of divergence do to the fitted model (mode-covering against mode-seeking)?
-# 2. **WGAN** (Arjovsky, Chintala & Bottou 2017, arXiv:1701.07875) and **WGAN-GP** (Gulrajani et
-#    al. 2017, arXiv:1704.00028): a critic that estimates the earth mover's distance $W_1$, which
-#    keeps growing where JS has gone flat; and why the critic trains for several steps.
+# 1. **f-GAN** {cite:p}`nowozin2016f`: every f-divergence has a variational lower bound that a
+#    critic network can maximise; how tight is it, and what does the choice of divergence do to the
+#    fitted model (mode-covering against mode-seeking)?
+# 2. **WGAN** {cite:p}`arjovsky2017wasserstein` and **WGAN-GP** {cite:p}`gulrajani2017improved`: a
+#    critic that estimates the earth mover's distance $W_1$, which keeps growing where JS has gone
+#    flat; and why the critic trains for several steps.
 # 3. **Mode collapse**: what a generator does against a frozen discriminator, and two remedies:
-#    minibatch discrimination (Salimans et al. 2016, arXiv:1606.03498) and unrolled GANs (Metz et
-#    al. 2016, arXiv:1611.02163).
-# 4. **The numerics of the game** (Mescheder, Nowozin & Geiger 2017, arXiv:1705.10461): on
-#    $V(x, y) = -xy$ simultaneous gradient steps spiral out, alternating steps circle, consensus
-#    optimization converges; the eigenvalues of the update say why. Then the same updates on
-#    eight Gaussians.
+#    minibatch discrimination {cite:p}`salimans2016improved` and unrolled GANs
+#    {cite:p}`metz2017unrolled`.
+# 4. **The numerics of the game** {cite:p}`mescheder2017numerics`: on $V(x, y) = -xy$ simultaneous
+#    gradient steps spiral out, alternating steps circle, consensus optimization converges; the
+#    eigenvalues of the update say why. Then the same updates on eight Gaussians.
 #
 # Everything trains with the course's one trainer (`course_lib.train.train`); each method is an
 # `Objective` plug-in (`divergences.FGANObjective`, `losses.WGANObjective`,
@@ -501,13 +500,12 @@ for method in games.METHODS:
 game_playground(steps=S.game_steps)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **On eight Gaussians.** The same three kinds of update, now for a GAN: simultaneous steps
-# (both players from one minibatch), simultaneous steps with consensus optimization (γ printed
-# below), and the alternating steps every other chapter uses, with $k = 1$ and $k = 5$
-# discriminator steps per generator step (Goodfellow et al. found $k = 1$ works best for the
-# original GAN). Adam, as everywhere in the course (plain SGD steps at this budget left every
-# variant at 0-2 modes while this chapter was prepared), and the same networks, budget and seeds
-# for all.
+# **On eight Gaussians.** The same three kinds of update, now for a GAN: simultaneous steps (both
+# players from one minibatch), simultaneous steps with consensus optimization (γ printed below), and
+# the alternating steps every other chapter uses, with $k = 1$ and $k = 5$ discriminator steps per
+# generator step ({cite:t}`goodfellow2014generative` found $k = 1$ works best for the original GAN).
+# Adam, as everywhere in the course (plain SGD steps at this budget left every variant at 0-2 modes
+# while this chapter was prepared), and the same networks, budget and seeds for all.
 
 # %% slideshow={"slide_type": "subslide"}
 up_cfg = compare.MethodConfig(steps=S.toy_steps, batch_size=128, hidden=S.hidden, depth=S.depth, lr_d=1e-3, lr_g=1e-3)
@@ -598,14 +596,18 @@ check("5.4", answer_5_4, actual=(lr_5_4, games.spectral_radius("alternating", lr
 # equilibrium controller (chapter 09).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** S. Nowozin, B. Cseke, R. Tomioka (2016), *f-GAN: training generative neural samplers using
-# variational divergence minimization*, arXiv:1606.00709. M. Arjovsky, S. Chintala, L. Bottou (2017),
-# *Wasserstein GAN*, arXiv:1701.07875. I. Gulrajani, F. Ahmed, M. Arjovsky, V. Dumoulin, A. Courville (2017),
-# *Improved training of Wasserstein GANs*, arXiv:1704.00028. T. Salimans, I. Goodfellow, W. Zaremba,
-# V. Cheung, A. Radford, X. Chen (2016), *Improved techniques for training GANs*, arXiv:1606.03498. L. Metz,
-# B. Poole, D. Pfau, J. Sohl-Dickstein (2017), *Unrolled generative adversarial networks*, arXiv:1611.02163.
-# L. Mescheder, S. Nowozin, A. Geiger (2017), *The numerics of GANs*, arXiv:1705.10461. I. Goodfellow et al.
-# (2014), *Generative adversarial nets*, arXiv:1406.2661.
+# **References.** M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein Generative Adversarial Networks*,
+# International Conference on Machine Learning (ICML), arXiv:1701.07875. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B.
+# Xu, D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative Adversarial Nets*, Advances in Neural
+# Information Processing Systems (NeurIPS), arXiv:1406.2661. I. Gulrajani, F. Ahmed, M. Arjovsky, V. Dumoulin, A.
+# Courville (2017), *Improved Training of Wasserstein GANs*, Advances in Neural Information Processing Systems
+# (NeurIPS), arXiv:1704.00028. L. Mescheder, S. Nowozin, A. Geiger (2017), *The Numerics of GANs*, Advances in Neural
+# Information Processing Systems (NeurIPS), arXiv:1705.10461. L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein (2017),
+# *Unrolled Generative Adversarial Networks*, International Conference on Learning Representations (ICLR),
+# arXiv:1611.02163. S. Nowozin, B. Cseke, R. Tomioka (2016), *f-GAN: Training Generative Neural Samplers using
+# Variational Divergence Minimization*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1606.00709.
+# T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved Techniques for Training
+# GANs*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1606.03498.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 06, energy-based models trained with MCMC](06_mcmc_ebm.ipynb).

@@ -23,12 +23,12 @@
 # Monte Carlo. How well does learning an energy from negative examples drawn by Markov chain Monte Carlo
 # work, what does it cost, and where does it fail?
 #
-# 1. **The loss functionals** of LeCun, Chopra, Hadsell, Ranzato and Huang (2006, *A Tutorial on
-#    Energy-Based Learning*): energy, perceptron, hinge, log and negative log-likelihood losses. Which of
-#    them carve the energy and which let it collapse?
-# 2. **Maximum likelihood with Langevin negatives**: short-run chains from noise (Nijkamp et al. 2019,
-#    arXiv:1903.12370), contrastive divergence from the data (Hinton 2002) and persistent chains with a
-#    replay buffer (Du & Mordatch 2019, arXiv:1903.08689), judged by the exact likelihood that 2-D allows.
+# 1. **The loss functionals** of {cite:t}`lecun2006tutorial`: energy, perceptron, hinge, log and
+#    negative log-likelihood losses. Which of them carve the energy and which let it collapse?
+# 2. **Maximum likelihood with Langevin negatives**: short-run chains from noise
+#    {cite:p}`nijkamp2019learning`, contrastive divergence from the data {cite:p}`hinton2002training` and
+#    persistent chains with a replay buffer {cite:p}`du2019implicit`, judged by the exact likelihood that
+#    2-D allows.
 # 3. **The chains over time**, and where they fail to mix.
 # 4. **Chain length and the buffer** on three targets.
 # 5. **MNIST**: an energy network whose Langevin samples a digit classifier judges.
@@ -175,19 +175,21 @@ check("6.1", nll)
 # ## 2. Maximum likelihood with Langevin negatives
 #
 # $\nabla_\theta \mathrm{NLL} = \mathbb{E}_{data}[\nabla_\theta E_\theta] - \mathbb{E}_{p_\theta}[\nabla_\theta E_\theta]$:
-# the negative phase needs samples of the model. Langevin dynamics
+# the negative phase needs samples of the model. Langevin dynamics {cite:p}`welling2011bayesian`
 # $x \leftarrow x - a\nabla_x E(x) + \sigma\sqrt{2a}\,\varepsilon$ (with $\sigma = 1$ it samples
 # $p_\theta$ as $a \to 0$ and the chain grows long) provides them in $k$ steps per update, started
 #
-# * from uniform noise: **short-run** chains (Nijkamp et al. 2019);
-# * from the batch's data: **contrastive divergence**, CD-$k$ (Hinton 2002);
-# * from a **replay buffer** of earlier chains' ends, 5% restarted from noise (Du & Mordatch 2019):
-#   persistent chains that carry their progress from update to update.
+# * from uniform noise: **short-run** chains {cite:p}`nijkamp2019learning`;
+# * from the batch's data: **contrastive divergence**, CD-$k$ {cite:p}`hinton2002training`;
+# * from a **replay buffer** of earlier chains' ends, 5% restarted from noise
+#   {cite:p}`du2019implicit`: persistent chains {cite:p}`tieleman2008training` that carry their progress from update
+#   to update.
 #
-# The loss is $\overline{E(x_{data})} - \overline{E(x_{chain})} + \alpha\,\overline{E^2}$, with
-# Du & Mordatch's small penalty $\alpha = 0.1$ on the energies' size. Each model is then sampled the way
-# it was trained (its buffer's states, or fresh chains of the same length) and scored on the same
-# held-out points with the **exact** NLL ($\log Z$ on a grid) and the mode statistics of chapter 04.
+# The loss is $\overline{E(x_{data})} - \overline{E(x_{chain})} + \alpha\,\overline{E^2}$, with the
+# small penalty $\alpha = 0.1$ of {cite:t}`du2019implicit` on the energies' size. Each model is then
+# sampled the way it was trained (its buffer's states, or fresh chains of the same length) and
+# scored on the same held-out points with the **exact** NLL ($\log Z$ on a grid) and the mode
+# statistics of chapter 04.
 
 # %% slideshow={"slide_type": "subslide"}
 def score(tgt, run, tbox):
@@ -385,11 +387,11 @@ if not is_test():
 #
 # The same trainer on digits: an MLP energy on the 784 pixels (two hidden layers of 256 smooth SiLU
 # units, so that $\nabla_x E$ varies smoothly), Langevin chains kept inside $[0, 1]$ (a clamp after every
-# step) and a replay buffer, as Du & Mordatch (2019) do on images. On images the step and the noise are
+# step) and a replay buffer, as {cite:t}`du2019implicit` do on images. On images the step and the noise are
 # decoupled: a step $a = 1$ on the gradient with noise $\sigma\sqrt{2a} = 0.007$, far below the model's
 # temperature. The chains are then a search for low energy with a little noise, the usual practice in
-# image EBMs (Nijkamp et al. call it non-convergent MCMC). (A small convolutional energy gave digits of
-# about the same quality at three times the cost per update on this CPU.)
+# image EBMs ({cite:t}`nijkamp2019learning` call it non-convergent MCMC). (A small convolutional energy gave
+# digits of about the same quality at three times the cost per update on this CPU.)
 # The digits are judged by the course's digit judge (`evaluation.course_judge`, chapter 11): a CNN trained
 # on the 60,000 training digits with a class for "not a digit" and a reject option for images unlike any digit,
 # so noise is not counted as a digit.
@@ -469,14 +471,15 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** Y. LeCun, S. Chopra, R. Hadsell, M. Ranzato, F. J. Huang (2006), *A Tutorial on
-# Energy-Based Learning*. G. E. Hinton (2002), *Training products of experts by minimizing contrastive
-# divergence*, Neural Computation 14(8). E. Nijkamp, M. Hill, S.-C. Zhu, Y. N. Wu (2019), *Learning
-# non-convergent non-persistent short-run MCMC toward energy-based model*, arXiv:1903.12370. Y. Du,
-# I. Mordatch (2019), *Implicit generation and generalization in energy-based models*, arXiv:1903.08689.
-# T. Tieleman (2008), *Training restricted Boltzmann machines using approximations to the likelihood
-# gradient* (persistent CD). M. Welling, Y. W. Teh (2011), *Bayesian learning via stochastic gradient
-# Langevin dynamics*. ICML 2011.
+# **References.** Y. Du, I. Mordatch (2019), *Implicit Generation and Modeling with Energy-Based Models*, Advances in
+# Neural Information Processing Systems (NeurIPS), arXiv:1903.08689. G. E. Hinton (2002), *Training Products of Experts
+# by Minimizing Contrastive Divergence*, Neural Computation. Y. LeCun, S. Chopra, R. Hadsell, M. Ranzato, F. J. Huang
+# (2006), *A Tutorial on Energy-Based Learning*, Predicting Structured Data. E. Nijkamp, M. Hill, S.-C. Zhu, Y. N. Wu
+# (2019), *Learning Non-Convergent Non-Persistent Short-Run MCMC Toward Energy-Based Model*, Advances in Neural
+# Information Processing Systems (NeurIPS), arXiv:1903.12370. T. Tieleman (2008), *Training Restricted Boltzmann
+# Machines using Approximations to the Likelihood Gradient*, International Conference on Machine Learning (ICML). M.
+# Welling, Y. W. Teh (2011), *Bayesian Learning via Stochastic Gradient Langevin Dynamics*, International Conference on
+# Machine Learning (ICML).
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 07, EBGAN and MAGAN](07_ebgan_and_magan.ipynb): a generator, trained against a hinge-loss

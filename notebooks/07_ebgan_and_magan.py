@@ -23,11 +23,11 @@
 # energy, a *score* of how plausible x is that keeps its shape after training?
 #
 # Think of an **energy** E(x): low where the data lives, high elsewhere. Chapter 01 learned such a
-# score for structured outputs with the perceptron: push the score of the correct answer up and
-# the score of the best wrong answer down. The hard part there was finding the wrong answer (an
+# score for structured outputs with the perceptron: push the score of the correct answer up and the
+# score of the best wrong answer down. The hard part there was finding the wrong answer (an
 # arg-max). A GAN's generator is a learned way of finding the "wrong answers": samples that the
-# current energy wrongly rates as good. The energy-based GAN (EBGAN; Zhao, Mathieu & LeCun 2017,
-# arXiv:1609.03126) makes this explicit:
+# current energy wrongly rates as good. The energy-based GAN (EBGAN) of {cite:t}`zhao2017energy`
+# makes this explicit:
 #
 # * D is an **autoencoder** and the energy is its reconstruction error per coordinate,
 #   $D(x) = \frac1d\lVert \mathrm{Dec}(\mathrm{Enc}(x)) - x\rVert^2$ for $x \in \mathbb R^d$
@@ -77,7 +77,7 @@ toy = compare.MethodConfig(steps=S.toy_steps, batch_size=S.toy_batch, hidden=S.t
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. EBGAN in the plane: the energy before, during and after training
 #
-# The target is eight Gaussians on a circle (`toys.ring8`, Metz et al. 2017, arXiv:1611.02163),
+# The target is eight Gaussians on a circle {cite:p}`metz2017unrolled` (`toys.ring8`),
 # measured with the mode statistics of chapter 04 (modes covered, share of high-quality samples).
 # Because the data is 2-D we can draw the energy D(x) over the whole plane (`plots.plot_surface_2d`
 # with `squash=False`: energies are not probabilities). The trainer keeps snapshots of both
@@ -134,12 +134,13 @@ check("7.1", ebgan_d_loss)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1b. Can the autoencoder cheat?
 #
-# Zhao et al. warn that an autoencoder "may learn little more than an identity function". In the
-# plane the warning can bite: a 2-D point and a code of 8 numbers leave room to copy every input, and
-# a copy has zero energy *everywhere*, on the data and off it. Two designs work against the copy:
+# {cite:t}`zhao2017energy` warn that an autoencoder "may learn little more than an identity
+# function". In the plane the warning can bite: a 2-D point and a code of 8 numbers leave room to
+# copy every input, and a copy has zero energy *everywhere*, on the data and off it. Two designs work
+# against the copy:
 #
 # * a **bottleneck**: a code smaller than the data (one number for a 2-D point);
-# * a **denoising autoencoder** (Vincent et al. 2008): while it trains, the encoder sees
+# * a **denoising autoencoder** {cite:p}`vincent2008extracting`: while it trains, the encoder sees
 #   $x + \sigma\epsilon$ and the energy is the error against the clean $x$, so a copy costs
 #   $\sigma^2$ everywhere and only points the decoder pulls noisy inputs back to can have a low energy.
 #
@@ -286,7 +287,7 @@ display(Markdown(
 # Suppose the generator were perfect. For every point the discriminator pays
 # $D(x) + [m - D(x)]^+ = \max(D(x), m) \ge m$, so its loss can never go below m, and it reaches m
 # exactly when every energy on the data lies between 0 and m. The energy is then no longer
-# forced to be any particular value: anything in [0, m] is optimal (Zhao et al. 2016, Theorem 2).
+# forced to be any particular value: anything in [0, m] is optimal (Theorem 2 of {cite:t}`zhao2017energy`).
 #
 # We measure it: train a fresh autoencoder with the EBGAN loss when the "generated" batch is
 # another batch of real data (`compare.fit_discriminator`, fresh batches every step).
@@ -471,7 +472,7 @@ check("7.4", answer_7_4, actual=(margin_7_4, ratio_7_4))
 # ## 5. The pulling-away term
 #
 # A generator can lower its energy by putting all its samples in one good spot. The
-# pulling-away term (PT) of Zhao et al. (2016) looks at the encoder's codes $e_i$ of one generated
+# pulling-away term (PT) of {cite:t}`zhao2017energy` looks at the encoder's codes $e_i$ of one generated
 # batch and penalises codes that point the same way:
 #
 # $$f_{PT} = \frac{1}{N(N-1)}\sum_{i\ne j}\cos^2(e_i, e_j),$$
@@ -493,8 +494,8 @@ print("f_PT of 256 random Gaussian codes: " + ", ".join(f"{d}-dim {v:.3f}" for d
 assert abs(pt_by_dim[1] - 1.0) < 1e-6 and pt_by_dim[64] < 0.05
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# So in the plane EBGAN-PT should train like EBGAN. On the ring and on 25 Gaussians (`toys.grid25`,
-# Srivastava et al. 2017, arXiv:1705.07761), over seeds, the same networks and budget with and
+# So in the plane EBGAN-PT should train like EBGAN. On the ring and on 25 Gaussians
+# {cite:p}`srivastava2017veegan` (`toys.grid25`), over seeds, the same networks and budget with and
 # without the term: the runs of section 1b, the course's one 2-D set-up, which chapter 09 reads too
 # (one set-up, one verdict). Where codes have 64 dimensions, on MNIST (section 6), the term has
 # something to act on.
@@ -545,7 +546,7 @@ check("7.2", pulling_away)
 #
 # Same losses, now with the convolutional autoencoder (`models.ConvAutoencoderDiscriminator`,
 # energy = mean squared reconstruction error per pixel) and a DCGAN-style generator
-# (`models.ConvGenerator`, Radford et al. 2016, arXiv:1511.06434). The margin is on the scale of a
+# {cite:p}`radford2016unsupervised` (`models.ConvGenerator`). The margin is on the scale of a
 # per-pixel error, m = 0.1.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -577,7 +578,7 @@ plt.show()
 # > recognisable samples, and their **class entropy** measures variety ($\log_2 10 = 3.32$ bits
 # > when all ten digits are equally common, 0 when one digit is all there is;
 # > `evaluation.DigitJudge`). Held-out real digits, judged the same way, set the ceiling. It is
-# > the idea of the Inception score (Salimans et al. 2016) with a judge fitted to MNIST; chapter 11
+# > the idea of the Inception score {cite:p}`salimans2016improved` with a judge fitted to MNIST; chapter 11
 # > studies such scores and what they miss.
 #
 # We also report the pulling-away term of the generated codes (lower: codes more spread out).
@@ -612,8 +613,8 @@ display(Markdown(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. MAGAN: a margin that follows the data
 #
-# Choosing m by hand is awkward: section 4 showed that it sets the scale of every energy. MAGAN (Wang, Cully, Chang & Demiris 2017,
-# arXiv:1704.03817) sets it from the data and only ever lowers it:
+# Choosing m by hand is awkward: section 4 showed that it sets the scale of every energy. MAGAN
+# {cite:p}`wang2017magan` sets it from the data and only ever lowers it:
 #
 # 1. pre-train the autoencoder on real data alone and start with m = the mean real energy;
 # 2. train as EBGAN; after each epoch, with $E_{real}$ and $E_{fake}$ the epoch's mean energies,
@@ -744,15 +745,18 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial network*,
-# arXiv:1609.03126. R. Wang, A. Cully, H. J. Chang, Y. Demiris (2017), *MAGAN: margin adaptation for generative
-# adversarial networks*, arXiv:1704.03817. P. Vincent, H. Larochelle, Y. Bengio, P.-A. Manzagol (2008), *Extracting
-# and composing robust features with denoising autoencoders*, ICML 2008. L. Metz, B. Poole, D. Pfau,
-# J. Sohl-Dickstein (2017), *Unrolled generative adversarial networks*, arXiv:1611.02163. A. Srivastava, L. Valkov,
-# C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: reducing mode collapse in GANs using implicit variational
-# learning*, arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *Unsupervised representation learning with
-# deep convolutional generative adversarial networks*, arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba,
-# V. Cheung, A. Radford, X. Chen (2016), *Improved techniques for training GANs*, arXiv:1606.03498.
+# **References.** L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein (2017), *Unrolled Generative Adversarial Networks*,
+# International Conference on Learning Representations (ICLR), arXiv:1611.02163. A. Radford, L. Metz, S. Chintala
+# (2016), *Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks*, International
+# Conference on Learning Representations (ICLR), arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A.
+# Radford, X. Chen (2016), *Improved Techniques for Training GANs*, Advances in Neural Information Processing Systems
+# (NeurIPS), arXiv:1606.03498. A. Srivastava, L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: Reducing
+# Mode Collapse in GANs using Implicit Variational Learning*, Advances in Neural Information Processing Systems
+# (NeurIPS), arXiv:1705.07761. P. Vincent, H. Larochelle, Y. Bengio, P.-A. Manzagol (2008), *Extracting and Composing
+# Robust Features with Denoising Autoencoders*, International Conference on Machine Learning (ICML). R. Wang, A. Cully,
+# H. J. Chang, Y. Demiris (2017), *MAGAN: Margin Adaptation for Generative Adversarial Networks*, arXiv:1704.03817. J.
+# Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based Generative Adversarial Network*, International Conference on Learning
+# Representations (ICLR), arXiv:1609.03126.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 08, the Loss-Sensitive GAN](08_loss_sensitive_gan.ipynb): should a generated sample that is

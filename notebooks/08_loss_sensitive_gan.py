@@ -20,9 +20,9 @@
 # close it already is to the data. Should an energy-based GAN push a generated sample that is almost
 # right up as hard as one that is nonsense?
 #
-# The Loss-Sensitive GAN (LS-GAN; Guo-Jun Qi 2017, arXiv:1701.06264; *not* the least-squares GAN
-# that shares the abbreviation) calls the discriminator a *loss function* $L_\theta(x)$, an
-# energy: low on real data. Its rule is a margin that depends on the pair:
+# The Loss-Sensitive GAN {cite:p}`qi2017loss`, LS-GAN for short (*not* the least-squares GAN that
+# shares the abbreviation), calls the discriminator a *loss function* $L_\theta(x)$, an energy: low
+# on real data. Its rule is a margin that depends on the pair:
 #
 # $$L_\theta(G(z)) \;\ge\; L_\theta(x) + \Delta(x, G(z)),$$
 #
@@ -38,14 +38,14 @@
 # wrong $y$ is: $F(x, \hat y) - F(x, y) \ge \Delta(\hat y, y)$. LS-GAN is the same inequality with
 # energies ($-F$), the generator supplying the wrong outputs.
 #
-# **Lipschitz condition.** Qi's analysis assumes $L_\theta$ is Lipschitz: its slope is bounded,
-# so it cannot separate real and generated samples by an arbitrarily steep cliff, and the margin
-# must be earned by distance. We impose it softly with a penalty of our own on the squared gradient
-# norm, $\kappa\,\mathbb E\lVert\nabla_x L_\theta(x)\rVert^2$ on real and generated samples, each
-# sample's own gradient (`losses.gradient_norm_penalty`). It is in the spirit of WGAN-GP (Gulrajani
-# et al. 2017, arXiv:1704.00028), which penalises $(\lVert\nabla_x D\rVert - 1)^2$ at points between
-# real and generated samples; the revised LS-GAN paper discusses gradient penalties for the same
-# purpose.
+# **Lipschitz condition.** The analysis of {cite:t}`qi2017loss` assumes $L_\theta$ is Lipschitz: its
+# slope is bounded, so it cannot separate real and generated samples by an arbitrarily steep cliff,
+# and the margin must be earned by distance. We impose it softly with a penalty of our own on the
+# squared gradient norm, $\kappa\,\mathbb E\lVert\nabla_x L_\theta(x)\rVert^2$ on real and generated
+# samples, each sample's own gradient (`losses.gradient_norm_penalty`). It is in the spirit of
+# WGAN-GP {cite:p}`gulrajani2017improved`, which penalises $(\lVert\nabla_x D\rVert - 1)^2$ at
+# points between real and generated samples; the revised LS-GAN paper discusses gradient penalties
+# for the same purpose.
 #
 # **Link to WGAN.** Replace the hinge $(a)^+$ by the identity $a$. The Δ term no longer depends on
 # θ, and the discriminator minimises
@@ -55,13 +55,13 @@
 #
 # with const $= \lambda\,\mathbb E[\Delta]$. Minimising the first part is maximising
 # $\mathbb E[L_\theta(G(z))] - \mathbb E[L_\theta(x)]$ over Lipschitz functions, the Wasserstein GAN
-# critic's objective (Arjovsky, Chintala & Bottou 2017, arXiv:1701.07875; the critic is
-# $-L_\theta$). The second part, LS-GAN's own $\mathbb E[L_\theta(x)]$ term, stays and pulls the
-# energy of real data down on top of it. So the hinge-free LS-GAN is the WGAN critic only up to that
-# term, whose weight relative to the first part, $1/\lambda$, vanishes as λ grows. Qi's generalised
-# LS-GAN (GLS-GAN) leaves the separate $\mathbb E[L_\theta(x)]$ term out and applies a cost function
-# $C$ to $\Delta + L_\theta(x) - L_\theta(G(z))$: $C(a) = (a)^+$ gives LS-GAN's margin term, $C(a) = a$
-# the WGAN critic.
+# critic's objective {cite:p}`arjovsky2017wasserstein` (the critic is $-L_\theta$). The second part,
+# LS-GAN's own $\mathbb E[L_\theta(x)]$ term, stays and pulls the energy of real data down on top of
+# it. So the hinge-free LS-GAN is the WGAN critic only up to that term, whose weight relative to the
+# first part, $1/\lambda$, vanishes as λ grows. The generalised LS-GAN (GLS-GAN) of
+# {cite:t}`qi2017loss` leaves the separate $\mathbb E[L_\theta(x)]$ term out and applies a cost
+# function $C$ to $\Delta + L_\theta(x) - L_\theta(G(z))$: $C(a) = (a)^+$ gives LS-GAN's margin term,
+# $C(a) = a$ the WGAN critic.
 
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -415,11 +415,12 @@ display(Markdown("\n".join([
     "$\\mathbb E[L_\\theta(x)]$ term; Qi's generalised LS-GAN, which leaves that term out, contains both LS-GAN and WGAN.",
 ])))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# **References.** G.-J. Qi (2017), *Loss-sensitive generative adversarial networks on Lipschitz densities*,
-# arXiv:1701.06264. M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein GAN*, arXiv:1701.07875.
-# I. Gulrajani, F. Ahmed, M. Arjovsky, V. Dumoulin, A. Courville (2017), *Improved training of Wasserstein GANs*,
-# arXiv:1704.00028.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **References.** M. Arjovsky, S. Chintala, L. Bottou (2017), *Wasserstein Generative Adversarial Networks*,
+# International Conference on Machine Learning (ICML), arXiv:1701.07875. I. Gulrajani, F. Ahmed, M. Arjovsky, V.
+# Dumoulin, A. Courville (2017), *Improved Training of Wasserstein GANs*, Advances in Neural Information Processing
+# Systems (NeurIPS), arXiv:1704.00028. G.-J. Qi (2017), *Loss-Sensitive Generative Adversarial Networks on Lipschitz
+# Densities*, arXiv:1701.06264.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 09, BEGAN and a measured comparison](09_began_and_comparison.ipynb): can a controller, instead of

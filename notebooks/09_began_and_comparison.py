@@ -16,12 +16,13 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 09 · BEGAN, and a measured comparison of the energy-based GANs
 #
-# **Question.** EBGAN needs a margin m, MAGAN a rule to shrink it, LS-GAN a distance. Can the
-# balance between an energy-based GAN's discriminator and generator be *controlled* instead of set by
-# a margin, like a thermostat, and how do the energy-based GANs compare when measured side by side?
+# **Question.** EBGAN {cite:p}`zhao2017energy` needs a margin m, MAGAN {cite:p}`wang2017magan` a rule
+# to shrink it, LS-GAN {cite:p}`qi2017loss` a distance. Can the balance between an energy-based GAN's
+# discriminator and generator be *controlled* instead of set by a margin, like a thermostat, and how
+# do the energy-based GANs compare when measured side by side?
 #
-# BEGAN (Berthelot, Schumm & Metz 2017, arXiv:1703.10717) keeps the autoencoder discriminator and
-# uses its pixel-wise L1 reconstruction loss $L(v) = \frac1d\sum_d |v_d - \mathrm{AE}(v)_d|$ as the energy:
+# BEGAN {cite:p}`berthelot2017began` keeps the autoencoder discriminator and uses its pixel-wise L1
+# reconstruction loss $L(v) = \frac1d\sum_d |v_d - \mathrm{AE}(v)_d|$ as the energy:
 #
 # $$L_D = L(x) - k_t\,L(G(z)),\qquad L_G = L(G(z)),$$
 # $$k_{t+1} = \mathrm{clip}\big(k_t + \lambda_k(\gamma L(x) - L(G(z))),\,0,\,1\big).$$
@@ -160,7 +161,7 @@ display(Markdown(
 # ### Exercise 9.1 (implement): the controller
 #
 # Write `k_update(k, loss_real, loss_fake, gamma, lambda_k)`: BEGAN's $k_{t+1}$ from $k_t$, $L(x)$ and $L(G(z))$
-# (numbers), equation 4 of Berthelot et al. 2017.
+# (numbers), equation 4 of {cite:t}`berthelot2017began`.
 
 # %% slideshow={"slide_type": "subslide"}
 def k_update(k, loss_real, loss_fake, gamma, lambda_k):
@@ -188,11 +189,11 @@ check("9.2", m_global)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The diversity ratio γ
 #
-# Berthelot et al. describe γ as a knob between diversity (high γ) and quality (low γ). In the
-# plane both can be counted: diversity as modes covered, quality as the share of samples within
-# three standard deviations of a mode (`metrics.mode_stats`, as above). One seed per γ, all γ trained at once
-# as one ensemble (`compare.run_toy_ensemble`: member i is the run `compare.run_toy` would train
-# alone, each with its own γ and its own $k_t$):
+# {cite:t}`berthelot2017began` describe γ as a knob between diversity (high γ) and quality (low γ). In the
+# plane both can be counted: diversity as modes covered, quality as the share of samples within three
+# standard deviations of a mode (`metrics.mode_stats`, as above). One seed per γ, all γ trained at once as
+# one ensemble (`compare.run_toy_ensemble`: member i is the run `compare.run_toy` would train alone, each
+# with its own γ and its own $k_t$):
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 9.3 (predict, then run): how many modes
@@ -478,12 +479,13 @@ plt.show()
 # ## 4. A measured comparison
 #
 # Every method of chapters 04-09 with the same MLP sizes, the same number of generator steps, the
-# same batch size and the same learning rates (all printed below), on 8 Gaussians and 25 Gaussians,
-# several seeds each (`compare.compare`: each method's runs, every target times every seed, train at
-# once as one ensemble, on CPU threads or the GPU; member i is exactly the run it would be alone;
-# a progress bar per method). Reported: modes covered and the high-quality fraction
-# (`metrics.mode_stats` of chapter 04: within 3 standard deviations of a centre; a mode counts when
-# it holds a fifth of its fair share), mean ± standard deviation over seeds.
+# same batch size and the same learning rates (all printed below), on 8 Gaussians and 25 Gaussians
+# {cite:p}`srivastava2017veegan`, several seeds each (`compare.compare`: each method's runs, every
+# target times every seed, train at once as one ensemble, on CPU threads or the GPU; member i is
+# exactly the run it would be alone; a progress bar per method). Reported: modes covered and the
+# high-quality fraction (`metrics.mode_stats` of chapter 04: within 3 standard deviations of a
+# centre; a mode counts when it holds a fifth of its fair share), mean ± standard deviation over
+# seeds.
 #
 # Which settings does each method get? A fair comparison gives every method its own best settings
 # at the same budget. The `full` profile does so: before the comparison, every method trains in
@@ -590,11 +592,12 @@ lines.append(f"* BEGAN finds {ms('ring8', 'began')} of ring8's modes with {100 *
 display(Markdown("\n".join(lines)))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Against the papers' goals.** At the papers' budget the plain GAN should reach PacGAN's GAN row
+# **Against the papers' goals.** At the papers' budget the plain GAN
+# {cite:p}`goodfellow2014generative` should reach the GAN row of PacGAN {cite:p}`lin2018pacgan`
 # (ring8 6.3/8 modes at 98.2% high quality, grid25 17.3/25 at 94.8%), and an energy-based method
-# that lives up to its promise should cover all 8 ring modes with at least 95% high-quality
-# samples and all 25 grid modes with at least 90%. Which goals this run met (on the means over
-# seeds), at this profile's budget and on this device:
+# that lives up to its promise should cover all 8 ring modes with at least 95% high-quality samples
+# and all 25 grid modes with at least 90%. Which goals this run met (on the means over seeds), at
+# this profile's budget and on this device:
 
 # %% slideshow={"slide_type": "subslide"}
 energy_based = [m for m in S.cmp_methods if m != "gan"]
@@ -672,14 +675,17 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** D. Berthelot, T. Schumm, L. Metz (2017), *BEGAN: boundary equilibrium generative adversarial
-# networks*, arXiv:1703.10717. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial
-# network*, arXiv:1609.03126. R. Wang, A. Cully, H. J. Chang, Y. Demiris (2017), *MAGAN: margin adaptation for
-# generative adversarial networks*, arXiv:1704.03817. G.-J. Qi (2017), *Loss-sensitive generative adversarial
-# networks on Lipschitz densities*, arXiv:1701.06264. I. Goodfellow et al. (2014), *Generative adversarial nets*,
-# arXiv:1406.2661. Z. Lin, A. Khetan, G. Fanti, S. Oh (2018), *PacGAN: the power of two samples in generative
-# adversarial networks*, arXiv:1712.04086. A. Srivastava, L. Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017),
-# *VEEGAN: reducing mode collapse in GANs using implicit variational learning*, arXiv:1705.07761.
+# **References.** D. Berthelot, T. Schumm, L. Metz (2017), *BEGAN: Boundary Equilibrium Generative Adversarial
+# Networks*, arXiv:1703.10717. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A.
+# Courville, Y. Bengio (2014), *Generative Adversarial Nets*, Advances in Neural Information Processing Systems
+# (NeurIPS), arXiv:1406.2661. Z. Lin, A. Khetan, G. Fanti, S. Oh (2018), *PacGAN: The Power of Two Samples in Generative
+# Adversarial Networks*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1712.04086. G.-J. Qi (2017),
+# *Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities*, arXiv:1701.06264. A. Srivastava, L. Valkov,
+# C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational
+# Learning*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1705.07761. R. Wang, A. Cully, H. J.
+# Chang, Y. Demiris (2017), *MAGAN: Margin Adaptation for Generative Adversarial Networks*, arXiv:1704.03817. J. Zhao,
+# M. Mathieu, Y. LeCun (2017), *Energy-based Generative Adversarial Network*, International Conference on Learning
+# Representations (ICLR), arXiv:1609.03126.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 10, maximum-entropy generators for energy-based models](10_maximum_entropy_ebm.ipynb): the

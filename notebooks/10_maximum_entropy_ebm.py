@@ -23,11 +23,11 @@
 # energy-based model needs, in place of MCMC, and what must that generator be trained for so that the
 # energy really becomes a density?
 #
-# Kumar, Ozair, Goyal, Courville and Bengio (2019, *Maximum Entropy Generators for Energy-Based Models*,
-# arXiv:1901.08508) answer: the generator must minimise energy **and maximise its own entropy**. This
-# notebook builds their algorithm from `course_lib` pieces, checks it on 2-D targets where every number
-# can be computed exactly, refines samples by Langevin MCMC in latent space, and then uses the energy to
-# detect an unseen MNIST digit, as Kumar et al. did (five held-out digits, the protocol of Zenati et al. 2018).
+# {cite:t}`kumar2019maximum` answer: the generator must minimise energy **and maximise its own
+# entropy**. This notebook builds their algorithm from `course_lib` pieces, checks it on 2-D targets
+# where every number can be computed exactly, refines samples by Langevin MCMC in latent space, and then
+# uses the energy to detect an unseen MNIST digit, as {cite:t}`kumar2019maximum` did (five held-out
+# digits, the protocol of {cite:t}`zenati2018efficient`).
 
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -81,17 +81,17 @@ S, device = setup_notebook(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The energy's loss
 #
-# The gradient of the log-likelihood of $p_\theta$ has two parts: push the energy *down* on data and
-# *up* on samples of the model,
+# The gradient of the log-likelihood of $p_\theta$ has two parts: push the energy *down* on data and *up* on
+# samples of the model,
 # $\nabla_\theta\, \mathbb{E}_{data}[-\log p_\theta(x)] = \mathbb{E}_{data}[\nabla_\theta E_\theta(x)] - \mathbb{E}_{p_\theta}[\nabla_\theta E_\theta(x)]$.
-# Kumar et al. replace the samples of $p_\theta$ by samples of a generator $p_G$ and add a penalty on
-# the energy's slope at the data:
+# {cite:t}`kumar2019maximum` replace the samples of $p_\theta$ by samples of a generator $p_G$ and add a
+# penalty on the energy's slope at the data:
 #
 # $$\mathcal{L}_E = \mathbb{E}_{x\sim p_{data}}[E_\theta(x)] - \mathbb{E}_{x\sim p_G}[E_\theta(x)]
 #   + \lambda\, \mathbb{E}_{x \sim p_{data}}\big[\|\nabla_x E_\theta(x)\|^2\big].$$
 #
 # The penalty is taken per sample (each data point's own gradient norm, then the mean), which pushes
-# the energy to be flat at the data points (Kumar et al. derive it from score matching). The generator
+# the energy to be flat at the data points ({cite:t}`kumar2019maximum` derive it from score matching). The generator
 # is the model's sampler only if
 # $p_G \approx p_\theta$, i.e. if $G$ minimises $\mathrm{KL}(p_G \,\|\, p_\theta) = \mathbb{E}_{p_G}[E_\theta(x)] - H[p_G] + \log Z_\theta$:
 #
@@ -103,14 +103,14 @@ S, device = setup_notebook(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The entropy of a generator, through mutual information
 #
-# $H[p_G]$ has no closed form. Kumar et al. replace it by a mutual information, motivated by the
+# $H[p_G]$ has no closed form. {cite:t}`kumar2019maximum` replace it by a mutual information, motivated by the
 # identity $H[X] = I(X; Z) + H[X \mid Z]$: if $x$ were $G(z)$ *plus a small noise of fixed law*,
 # $H[X \mid Z]$ would be that noise's constant entropy, and raising $I(X; Z)$ would raise $H[X]$ by as
 # much. Our generator adds no noise (`course_lib.models.Generator` is a plain MLP, $x = G(z)$), and for
 # a deterministic $G$ of a continuous code the identity breaks down: $I(X; Z) \ge I(X; X) = H[X]$ in the
 # discrete sense, which is *infinite* as soon as $G(z)$ takes a continuum of values. So the quantity
 # the code maximises is not the entropy but a bounded proxy for the dependence between $z$ and $G(z)$: the Jensen-Shannon estimate of Deep InfoMax
-# (Hjelm et al. 2019, arXiv:1808.06670). A critic $T_\phi(x, z)$ tells *matched* pairs
+# {cite:p}`hjelm2019learning`. A critic $T_\phi(x, z)$ tells *matched* pairs
 # $(G(z), z)$ from *mismatched* pairs $(G(z), \tilde z)$, where $\tilde z$ is the batch's $z$ with every
 # coordinate shuffled on its own across the batch (a draw from the product of the marginals, without
 # new random numbers):
@@ -119,11 +119,12 @@ S, device = setup_notebook(
 #
 # (We add the constant $2\log 2$, which changes no gradient, so that the estimate is $0$ for independent
 # variables.) At the best critic $\hat I_{JSD}$ is twice the Jensen-Shannon divergence between the joint
-# law of $(G(z), z)$ and the product of its marginals, so it never exceeds $2\log 2 \approx 1.386$
-# nats; it is large when matched pairs are easy to tell from mismatched ones, i.e. when distinct codes
-# land on distinguishable samples, which pushes $G$ to spread out. $T_\phi$ is trained to *maximise*
-# $\hat I$, and so is $G$: in `MaxEntObjective` the critic is listed in `modules()`, so the one trainer
-# updates it together with the generator on $\mathcal{L}_G = \mathbb{E}[E(G(z))] - \hat I$.
+# law of $(G(z), z)$ and the product of its marginals (the variational bound of {cite:t}`nowozin2016f`),
+# so it never exceeds $2\log 2 \approx 1.386$ nats; it is large when matched pairs are easy to tell from
+# mismatched ones, i.e. when distinct codes land on distinguishable samples, which pushes $G$ to spread
+# out. $T_\phi$ is trained to *maximise* $\hat I$, and so is $G$: in `MaxEntObjective` the critic is
+# listed in `modules()`, so the one trainer updates it together with the generator on
+# $\mathcal{L}_G = \mathbb{E}[E(G(z))] - \hat I$.
 #
 # First, a sanity check of the estimator on pairs whose dependence we know: $z \sim \mathcal N(0, I)$ in
 # 2-D and either $x \sim \mathcal N(0, I)$ drawn independently, or $x = \tanh(Az)$ with the fixed
@@ -192,18 +193,17 @@ prediction_10_3 = 'all'
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training on 2-D targets, with and without the entropy term
 #
-# Three targets: eight Gaussians on a ring (Metz et al. 2017, arXiv:1611.02163), a 5 x 5 grid of
-# Gaussians (Srivastava et al. 2017, arXiv:1705.07761) and a swiss roll. For the with/without comparison
-# we make the two mixtures easier than in chapters 04-09 (`toys.widened()`, the targets of chapter 06),
-# in two different ways: the ring's Gaussians are **widened** (standard deviation 0.1 instead of 0.02, on
-# the same ring of radius 2), while the grid is **compressed** (spacing 1 instead of 2, with the same
-# standard deviation 0.05: the 25 modes are as narrow as before but sit in a square half as wide, so the
-# generator has less ground to cover), so that a CPU run of a few thousand steps can resolve them. Their
-# mode counts are therefore **not** comparable with
-# those of chapters 04-09; for that, the same budget also trains the entropy-regularised model on the
-# chapters' standard `ring8()` and `grid25()` (the second table). Same networks and steps for every
-# run; the only switch is `mi_weight` (1 = the paper's loss, 0 = no entropy term). All runs train at
-# once as one batched ensemble (one progress bar).
+# Three targets: eight Gaussians on a ring {cite:p}`metz2017unrolled`, a 5 x 5 grid of Gaussians
+# {cite:p}`srivastava2017veegan` and a swiss roll. For the with/without comparison we make the two
+# mixtures easier than in chapters 04-09 (`toys.widened()`, the targets of chapter 06), in two different
+# ways: the ring's Gaussians are **widened** (standard deviation 0.1 instead of 0.02, on the same ring of
+# radius 2), while the grid is **compressed** (spacing 1 instead of 2, with the same standard deviation
+# 0.05: the 25 modes are as narrow as before but sit in a square half as wide, so the generator has less
+# ground to cover), so that a CPU run of a few thousand steps can resolve them. Their mode counts are
+# therefore **not** comparable with those of chapters 04-09; for that, the same budget also trains the
+# entropy-regularised model on the chapters' standard `ring8()` and `grid25()` (the second table). Same
+# networks and steps for every run; the only switch is `mi_weight` (1 = the paper's loss, 0 = no entropy
+# term). All runs train at once as one batched ensemble (one progress bar).
 
 # %% slideshow={"slide_type": "subslide"}
 targets = widened()  # ring8(std=0.1): widened; grid25(spacing=1.0): compressed, same std; the swiss roll
@@ -250,12 +250,12 @@ for name, (ms, w1) in std_stats.items():
     print(f"{name:10s} {standard[name].std:5.2f} {ms.modes_covered:>3d}/{ms.n_modes:<3d} {100 * ms.high_quality_fraction:6.1f} {w1:6.3f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# How to read the tables. **Modes** and **HQ** are the mode statistics introduced in chapter 04: a
-# mixture component is covered when it holds at least a fifth of its fair share of generated samples
-# within three standard deviations of its centre, and HQ is the share of such "high-quality" samples
-# (Srivastava et al. 2017). **W1** is the exact earth-mover distance between the generated samples and
-# as many fresh data points (smaller is better, and it also sees spread, which the mode count does not).
-# **NLL model** is the exact negative log-likelihood of held-out data under
+# How to read the tables. **Modes** and **HQ** are the mode statistics introduced in chapter 04: a mixture
+# component is covered when it holds at least a fifth of its fair share of generated samples within three
+# standard deviations of its centre, and HQ is the share of such "high-quality" samples
+# {cite:p}`srivastava2017veegan`. **W1** is the exact earth-mover distance between the generated samples
+# and as many fresh data points (smaller is better, and it also sees spread, which the mode count does
+# not). **NLL model** is the exact negative log-likelihood of held-out data under
 # $p_\theta = e^{-E_\theta}/Z_\theta$, with $\log Z_\theta$ integrated on a fine grid (section 4);
 # **NLL true** is that of the true mixture, the floor any model can reach. **edge %** is the share of the
 # learned density's mass on the outermost ring of the integration grid: where it is large (the warnings
@@ -409,7 +409,7 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The learned densities' NLLs sit well above the truth (by the amounts printed): a few thousand CPU
 # steps give a smooth energy whose valleys are wider than the data's narrow Gaussians, and the energy is
-# trained only through the generator's samples, never by likelihood. Kumar et al. train for far longer;
+# trained only through the generator's samples, never by likelihood. {cite:t}`kumar2019maximum` train for far longer;
 # the exact 2-D numbers let us see how far off a model is, which is out of reach in high dimensions.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -543,8 +543,8 @@ if not is_test():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Better samples by MCMC in latent space
 #
-# The generator's samples only approximate the model. Kumar et al. improve them with the
-# Metropolis-adjusted Langevin algorithm (MALA; Roberts and Tweedie 1996) run in the generator's
+# The generator's samples only approximate the model. {cite:t}`kumar2019maximum` improve them with the
+# Metropolis-adjusted Langevin algorithm {cite:p}`roberts1996exponential` (MALA) run in the generator's
 # *latent* space, whose landscape they argue is smoother than the energy's in $x$ (what the chains then
 # sample is worked out below). A Langevin proposal with step $\alpha$,
 # $z' = z - \alpha\nabla U(z) + \sqrt{2\alpha}\,\epsilon$, is a Gaussian
@@ -572,10 +572,10 @@ if not is_test():
 # need $U(z) = E_\theta(G(z)) - \log|\det \partial G / \partial z|$: affordable for a 2-D generator, but
 # the image generator below maps 16 dimensions into 784 and is not invertible.)
 #
-# We start chains at prior draws on the (widened) ring8 model trained with the entropy term and sweep
-# the step size. Which step to keep? For MALA the asymptotically optimal acceptance rate is about 0.574 (Roberts and Rosenthal 1998, *Optimal
-# scaling of discrete approximations to Langevin diffusions*; derived as the dimension grows, so in 2-D
-# it is a rule of thumb): we keep the step whose acceptance is closest to it.
+# We start chains at prior draws on the (widened) ring8 model trained with the entropy term and sweep the
+# step size. Which step to keep? For MALA, {cite:t}`roberts1998optimal` show that the asymptotically
+# optimal acceptance rate is about 0.574 (derived as the dimension grows, so in 2-D it is a rule of
+# thumb): we keep the step whose acceptance is closest to it.
 
 # %% slideshow={"slide_type": "subslide"}
 G8, E8, _ = runs[("ring8", 1.0)]
@@ -653,11 +653,12 @@ display(Markdown(
 #
 # Now the same algorithm on images, with small MLP networks so that it trains on a CPU. An energy
 # trained on some digits should give a digit it has never seen *higher* energy, so the energy itself
-# is an anomaly score. Kumar et al. (2019, section 5.3) test this with the protocol of Zenati et al.
-# (2018): one digit class is the anomaly, the other nine are normal; MNIST's two official splits are
-# pooled (70,000 digits), 80% of the normal digits (shuffled) train, and the test set is the other
-# 20% plus **every** image of the held-out digit, so about a third of it is anomalous. They report the
-# area under the precision-recall curve (anomaly = positive) for held-out digits 1, 4, 5, 7 and 9.
+# is an anomaly score. Section 5.3 of {cite:t}`kumar2019maximum` tests this with the protocol of
+# {cite:t}`zenati2018efficient`: one digit class is the anomaly, the other nine are normal; MNIST's
+# two official splits are pooled (70,000 digits), 80% of the normal digits (shuffled) train, and the
+# test set is the other 20% plus **every** image of the held-out digit, so about a third of it is
+# anomalous. They report the area under the precision-recall curve (anomaly = positive) for held-out
+# digits 1, 4, 5, 7 and 9.
 #
 # We run the same protocol for the same five digits and score the test set four ways, each trained
 # only on the normal digits: the MaxEnt energy $E_\theta(x)$; a plain GAN's discriminator, $-D(x)$
@@ -793,9 +794,9 @@ display(Markdown(
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Density-like scores can rank an unseen class as *more* typical than the training classes
-# (Nalisnick et al. 2019, arXiv:1810.09136, saw it with flows), so a score that works for one held-out
-# class need not work for another; hence the five digits. Note also what the protocol does: it pools
-# MNIST's official training and test splits before splitting them again, as Zenati et al. did, so these
+# ({cite:t}`nalisnick2019deep` saw it with flows), so a score that works for one held-out class need not
+# work for another; hence the five digits. Note also what the protocol does: it pools MNIST's official
+# training and test splits before splitting them again, as {cite:t}`zenati2018efficient` did, so these
 # figures are comparable with the published ones, not with the course's other MNIST chapters (which
 # train on the training split and report on the official test split). Every setting here is chapter 10's
 # MNIST model as it was before this benchmark was added; none was tuned on these test images.
@@ -825,17 +826,21 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** R. Kumar, S. Ozair, A. Goyal, A. Courville, Y. Bengio (2019), *Maximum Entropy
-# Generators for Energy-Based Models*, arXiv:1901.08508. R. D. Hjelm et al. (2019), *Learning deep
-# representations by mutual information estimation and maximization*, arXiv:1808.06670. S. Nowozin,
-# B. Cseke, R. Tomioka (2016), *f-GAN*, arXiv:1606.00709. G. O. Roberts, R. L. Tweedie (1996),
-# *Exponential convergence of Langevin distributions and their discrete approximations*, Bernoulli 2(4).
-# G. O. Roberts, J. S. Rosenthal (1998), *Optimal scaling of discrete approximations to Langevin
-# diffusions*, J. R. Statist. Soc. B 60(1).
-# L. Metz et al. (2017), *Unrolled GANs*, arXiv:1611.02163. E. Nalisnick et al. (2019), *Do deep generative
-# models know what they don't know?*, arXiv:1810.09136. A. Srivastava et al. (2017), *VEEGAN*,
-# arXiv:1705.07761. H. Zenati, C. S. Foo, B. Lecouat, G. Manek, V. R. Chandrasekhar (2018), *Efficient
-# GAN-based anomaly detection*, arXiv:1802.06222.
+# **References.** R. D. Hjelm, A. Fedorov, S. Lavoie-Marchildon, K. Grewal, P. Bachman, A. Trischler, Y. Bengio (2019),
+# *Learning Deep Representations by Mutual Information Estimation and Maximization*, International Conference on
+# Learning Representations (ICLR), arXiv:1808.06670. R. Kumar, S. Ozair, A. Goyal, A. Courville, Y. Bengio (2019),
+# *Maximum Entropy Generators for Energy-Based Models*, arXiv:1901.08508. L. Metz, B. Poole, D. Pfau, J. Sohl-Dickstein
+# (2017), *Unrolled Generative Adversarial Networks*, International Conference on Learning Representations (ICLR),
+# arXiv:1611.02163. E. Nalisnick, A. Matsukawa, Y. W. Teh, D. Gorur, B. Lakshminarayanan (2019), *Do Deep Generative
+# Models Know What They Don't Know?*, International Conference on Learning Representations (ICLR), arXiv:1810.09136. S.
+# Nowozin, B. Cseke, R. Tomioka (2016), *f-GAN: Training Generative Neural Samplers using Variational Divergence
+# Minimization*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1606.00709. G. O. Roberts, R. L.
+# Tweedie (1996), *Exponential Convergence of Langevin Distributions and Their Discrete Approximations*, Bernoulli. G.
+# O. Roberts, J. S. Rosenthal (1998), *Optimal Scaling of Discrete Approximations to Langevin Diffusions*, Journal of
+# the Royal Statistical Society: Series B (Statistical Methodology). A. Srivastava, L. Valkov, C. Russell, M. U.
+# Gutmann, C. Sutton (2017), *VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning*, Advances in
+# Neural Information Processing Systems (NeurIPS), arXiv:1705.07761. H. Zenati, C. S. Foo, B. Lecouat, G. Manek, V. R.
+# Chandrasekhar (2018), *Efficient GAN-Based Anomaly Detection*, arXiv:1802.06222.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 11, evaluating generative models](11_evaluating_generative_models.ipynb): which of the

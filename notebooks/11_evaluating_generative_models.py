@@ -16,13 +16,11 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 11 · Evaluating generative models
 #
-# **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. How do we tell
-# which generative model is *better*, and by what number? This chapter goes through the usual answers — likelihood, mode
-# coverage, classifier-based scores, detection curves — and for each shows what it measures, how to
-# compute it correctly, and how it can mislead. Main sources: Theis, van den Oord and Bethge (2016,
-# *A note on the evaluation of generative models*, arXiv:1511.01844); Davis and Goadrich (2006, *The
-# relationship between precision-recall and ROC curves*, ICML); Salimans et al. (2016, arXiv:1606.03498)
-# and Heusel et al. (2017, arXiv:1706.08500) for the classifier-based scores.
+# **Question.** We have trained GANs, energy-based GANs and maximum-entropy EBMs. How do we tell which generative model
+# is *better*, and by what number? This chapter goes through the usual answers — likelihood, mode coverage,
+# classifier-based scores, detection curves — and for each shows what it measures, how to compute it correctly, and how
+# it can mislead. Main sources: {cite:t}`theis2016note`; {cite:t}`davis2006relationship`; {cite:t}`salimans2016improved`
+# and {cite:t}`heusel2017gans` for the classifier-based scores.
 #
 # Three of these tools were already met briefly where earlier chapters first needed them: mode
 # statistics in chapter 04, the classifier judge of MNIST samples in chapter 07 and PR-AUC in
@@ -80,7 +78,7 @@ print(f"image generators in this chapter: z of {Z_DIM} dimensions -> x of 28 x 2
 # image has likelihood zero, NLL $=+\infty$. Energy-based models have a density, but only up to the
 # intractable $Z_\theta$ (notebook 10 computed it on a 2-D grid; in 784 dimensions no grid exists).
 #
-# Even where likelihood is available it can disagree with sample quality (Theis et al. 2016). Two
+# Even where likelihood is available it can disagree with sample quality {cite:p}`theis2016note`. Two
 # exactly computable models of the ring of eight Gaussians make the point: a "memoriser" (a narrow
 # Gaussian on each of 200 training points — its samples are copies of data) and one broad Gaussian
 # (its samples are a blurry cloud).
@@ -143,7 +141,7 @@ assert max(corrected) - min(corrected) < 1e-3
 #
 # Pixels are integers $0,\dots,255$. A continuous density can put arbitrarily tall spikes on the
 # integers and drive the NLL of integer data to $-\infty$ — a meaningless "improvement". The fix
-# (Theis et al. 2016, section 3.1) is to add uniform noise, $\tilde x = x + u$, $u\sim U[0,1)^k$, and to
+# (section 3.1 of {cite:t}`theis2016note`) is to add uniform noise, $\tilde x = x + u$, $u\sim U[0,1)^k$, and to
 # evaluate (and train) the continuous density on $\tilde x$. By Jensen's inequality,
 #
 # $$-\mathbb{E}_{x,u}\big[\log p(x+u)\big] \;\ge\; -\mathbb{E}_x\big[\log P(x)\big],\qquad P(x) = \int_{[0,1)^k} p(x+u)\,du,$$
@@ -194,11 +192,11 @@ assert all(a < b for a, b in zip(deq, deq[1:]))                   # ... and a wo
 # ## 4. Mode coverage and the high-quality fraction
 #
 # When the target is a known mixture, two counts say a lot: how many modes receive samples (modes
-# covered) and what share of samples lies near some mode (high-quality fraction; Srivastava et al.
-# 2017, arXiv:1705.07761). They separate a generator that drops modes from one that spreads between
-# them. We train a GAN and a maximum-entropy EBM generator (notebook 10) on the ring for the same number
-# of steps. (This ring is wider, std 0.1, than the std-0.02 rings of chapters 04-09, so its counts do not
-# compare with theirs.)
+# covered) and what share of samples lies near some mode (high-quality fraction)
+# {cite:p}`srivastava2017veegan`. They separate a generator that drops modes from one that spreads
+# between them. We train a GAN and a maximum-entropy EBM generator {cite:p}`kumar2019maximum`
+# (notebook 10) on the ring for the same number of steps. (This ring is wider, std 0.1, than the std-0.02
+# rings of chapters 04-09, so its counts do not compare with theirs.)
 
 # %% slideshow={"slide_type": "subslide"}
 cfg_toy = TrainConfig(steps=S.toy_steps, batch_size=S.toy_batch, lr_d=1e-3, lr_g=1e-3, betas=(0.5, 0.9))
@@ -256,12 +254,12 @@ display(Markdown(text))
 # during development) and keep the official test split, which neither the classifier nor any
 # generator below ever sees, to measure its accuracy and to serve as the "real" reference images.
 #
-# * **Inception-Score analogue** (Salimans et al. 2016, with our classifier instead of Inception):
+# * **Inception-Score analogue** {cite:p}`salimans2016improved`, with our classifier instead of Inception:
 #   $\mathrm{IS} = \exp\big(\mathbb{E}_x\, \mathrm{KL}(p(y\mid x)\,\|\,p(y))\big)$, $p(y) = \mathbb{E}_x\, p(y\mid x)$.
 #   It is high when each sample is classified confidently *and* the classes are balanced; it lies in
 #   $[1, 10]$.
-# * **Fréchet distance** on the classifier's 64 penultimate features (Heusel et al. 2017, "FID" with
-#   Inception): fit Gaussians $(\mu_r, \Sigma_r)$ to real and $(\mu_g, \Sigma_g)$ to generated features;
+# * **Fréchet distance** on the classifier's 64 penultimate features (the "FID" of {cite:t}`heusel2017gans`
+#   uses Inception): fit Gaussians $(\mu_r, \Sigma_r)$ to real and $(\mu_g, \Sigma_g)$ to generated features;
 #   $\mathrm{FD} = \|\mu_r - \mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$.
 #   Lower is better; it compares whole distributions, so it sees missing classes and lack of variety.
 
@@ -282,7 +280,7 @@ if not is_test():
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Now the course's models, trained on the same training part: a GAN with MLP networks, a GAN with the
-# DCGAN-style convolutional generator of notebook 07 (Radford et al. 2016, arXiv:1511.06434), and the
+# DCGAN-style convolutional generator of notebook 07 {cite:p}`radford2016unsupervised`, and the
 # maximum-entropy EBM generator of notebook 10 — all with the one trainer.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -409,12 +407,12 @@ check("11.3", frechet)
 #
 # The classifier above answers "which digit?", never "is this a digit at all?". Its softmax must
 # share all its mass among the ten classes, and a network trained only on digits is confidently
-# wrong far from them (Nguyen et al. 2015, arXiv:1412.1897; Hendrycks and Gimpel 2017,
-# arXiv:1610.02136). So the naive rule "recognisable = $\max_y p(y\mid x) > 0.9$", and the IS
-# built on the same probabilities, can be fooled by images that are no digit at all. We feed it the
-# kinds of non-digits of `evaluation.NON_DIGITS`: uniform noise, smooth blobs of ink, pixel-shuffled
-# digits, two or three digits overlaid, smooth low-frequency noise, and noise pushed by ten gradient
-# steps towards the classifier's own confidence (what a sampler that climbs the classifier makes).
+# wrong far from them {cite:p}`nguyen2015deep,hendrycks2017baseline`. So the naive rule
+# "recognisable = $\max_y p(y\mid x) > 0.9$", and the IS built on the same probabilities, can be
+# fooled by images that are no digit at all. We feed it the kinds of non-digits of
+# `evaluation.NON_DIGITS`: uniform noise, smooth blobs of ink, pixel-shuffled digits, two or three
+# digits overlaid, smooth low-frequency noise, and noise pushed by ten gradient steps towards the
+# classifier's own confidence (what a sampler that climbs the classifier makes).
 
 # %% slideshow={"slide_type": "subslide"}
 gen = torch.Generator().manual_seed(7)
@@ -429,11 +427,12 @@ for kind, nd in NON_DIGITS.items():
 # **What the course does instead** (`evaluation.course_judge`, the one judge every chapter uses):
 #
 # 1. an eleventh class, "not a digit", trained on uniform noise, blobs, pixel-shuffled digits, smooth
-#    low-frequency noise and two digits overlaid, drawn afresh at every step (outlier exposure, Hendrycks et al. 2019, arXiv:1812.04606);
+#    low-frequency noise and two digits overlaid, drawn afresh at every step (the outlier exposure of
+#    {cite:t}`hendrycks2019deep`);
 # 2. a reject option from the density of its penultimate features $\phi(x)$: class Gaussians
 #    $\mathcal N(\mu_c, \Sigma)$ with one shared covariance, the Mahalanobis distance
-#    $d(x) = \min_c (\phi(x) - \mu_c)^\top \Sigma^{-1} (\phi(x) - \mu_c)$ (Lee et al. 2018,
-#    arXiv:1807.03888), rejected above the 99.5% quantile of $d$ on the validation digits.
+#    $d(x) = \min_c (\phi(x) - \mu_c)^\top \Sigma^{-1} (\phi(x) - \mu_c)$ {cite:p}`lee2018simple`,
+#    rejected above the 99.5% quantile of $d$ on the validation digits.
 #
 # Recognisable = confident ($> 0.9$) on a digit class *and* not rejected. It is trained on the
 # training split minus the validation digits; the cut is chosen on the validation digits; accuracy
@@ -474,8 +473,8 @@ display(Markdown(
 #
 # A detector gives each example a score and flags those above a threshold. Each threshold is an
 # *operating point* (TP, FP). The ROC curve plots TPR = TP/P against FPR = FP/N; the PR curve plots
-# precision TP/(TP+FP) against recall TP/P. Both have the same operating points (Davis and Goadrich
-# 2006), but they differ *between* them:
+# precision TP/(TP+FP) against recall TP/P. Both have the same operating points
+# {cite:p}`davis2006relationship`, but they differ *between* them:
 #
 # * in ROC space, mixing two detectors at random traces the straight line between their points, so
 #   linear interpolation (the trapezoid rule) is correct;
@@ -545,7 +544,7 @@ display(Markdown(
 #
 # Write `dg_precision(tp_a, fp_a, tp_b, fp_b, x)`: the precision after x of the $TP_B - TP_A$ true positives
 # between operating points A and B have been added, each bringing $(FP_B - FP_A)/(TP_B - TP_A)$ false positives
-# (Davis and Goadrich 2006).
+# {cite:p}`davis2006relationship`.
 
 # %% slideshow={"slide_type": "subslide"}
 def dg_precision(tp_a, fp_a, tp_b, fp_b, x):
@@ -570,14 +569,26 @@ check("11.2", dg_precision)
 print(f"profile {'test' if is_test() else 'real'}: {time.perf_counter() - t_notebook:.0f} s for the whole notebook")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** L. Theis, A. van den Oord, M. Bethge (2016), *A note on the evaluation of generative
-# models*, arXiv:1511.01844. J. Davis, M. Goadrich (2006), *The relationship between precision-recall and
-# ROC curves*, ICML, doi:10.1145/1143844.1143874. T. Salimans et al. (2016), *Improved techniques for training
-# GANs*, arXiv:1606.03498. M. Heusel et al. (2017), *GANs trained by a two time-scale update rule
-# converge to a local Nash equilibrium*, arXiv:1706.08500. A. Srivastava et al. (2017), *VEEGAN*,
-# arXiv:1705.07761. A. Radford, L. Metz, S. Chintala (2016), *DCGAN*, arXiv:1511.06434. R. Kumar, S. Ozair,
-# A. Goyal, A. Courville, Y. Bengio (2019), *Maximum entropy generators for energy-based models*,
-# arXiv:1901.08508.
+# **References.** J. Davis, M. Goadrich (2006), *The Relationship Between Precision-Recall and ROC Curves*,
+# International Conference on Machine Learning (ICML). D. Hendrycks, K. Gimpel (2017), *A Baseline for Detecting
+# Misclassified and Out-of-Distribution Examples in Neural Networks*, International Conference on Learning
+# Representations (ICLR), arXiv:1610.02136. D. Hendrycks, M. Mazeika, T. Dietterich (2019), *Deep Anomaly Detection with
+# Outlier Exposure*, International Conference on Learning Representations (ICLR), arXiv:1812.04606. M. Heusel, H.
+# Ramsauer, T. Unterthiner, B. Nessler, S. Hochreiter (2017), *GANs Trained by a Two Time-Scale Update Rule Converge to
+# a Local Nash Equilibrium*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1706.08500. R. Kumar, S.
+# Ozair, A. Goyal, A. Courville, Y. Bengio (2019), *Maximum Entropy Generators for Energy-Based Models*,
+# arXiv:1901.08508. K. Lee, K. Lee, H. Lee, J. Shin (2018), *A Simple Unified Framework for Detecting
+# Out-of-Distribution Samples and Adversarial Attacks*, Advances in Neural Information Processing Systems (NeurIPS),
+# arXiv:1807.03888. A. Nguyen, J. Yosinski, J. Clune (2015), *Deep Neural Networks are Easily Fooled: High Confidence
+# Predictions for Unrecognizable Images*, IEEE Conference on Computer Vision and Pattern Recognition (CVPR),
+# arXiv:1412.1897. A. Radford, L. Metz, S. Chintala (2016), *Unsupervised Representation Learning with Deep
+# Convolutional Generative Adversarial Networks*, International Conference on Learning Representations (ICLR),
+# arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved Techniques
+# for Training GANs*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1606.03498. A. Srivastava, L.
+# Valkov, C. Russell, M. U. Gutmann, C. Sutton (2017), *VEEGAN: Reducing Mode Collapse in GANs using Implicit
+# Variational Learning*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1705.07761. L. Theis, A. van
+# den Oord, M. Bethge (2016), *A Note on the Evaluation of Generative Models*, International Conference on Learning
+# Representations (ICLR), arXiv:1511.01844.
 #
 # Next: [chapter 12, robustness to hyper-parameters](12_hyperparameter_robustness.ipynb): are the
 # energy-based GANs easier to set up than the GAN, measured over a whole grid of settings?

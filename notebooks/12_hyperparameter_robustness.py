@@ -16,24 +16,24 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 12 · How robust is each method to its settings? EBGAN's grid search, reproduced
 #
-# **Question.** A GAN that works with one learning rate and fails with the next teaches little
-# about the method and much about the search that found its settings. Zhao, Mathieu & LeCun
-# (EBGAN, arXiv:1609.03126, section 5.1) asked this directly: they trained GANs and EBGANs over
-# the *same grid* of settings (depths, widths, learning rates, optimizers, and for EBGAN the
-# margin m), scored every model, and drew the scores as histograms. Their reading: EBGAN's
+# **Question.** A GAN {cite:p}`goodfellow2014generative` that works with one learning rate and fails
+# with the next teaches little about the method and much about the search that found its settings.
+# In section 5.1 of the EBGAN paper, {cite:t}`zhao2017energy` asked this directly: they trained GANs
+# and EBGANs over the *same grid* of settings (depths, widths, learning rates, optimizers, and for
+# EBGAN the margin m), scored every model, and drew the scores as histograms. Their reading: EBGAN's
 # histogram sits to the right; the energy-based discriminator is **more robust** to its
 # hyper-parameters. Is an energy-based GAN more robust to its hyper-parameters than the GAN, for the
 # course's methods on the 2-D targets of chapters 04-09?
 #
-# **Experiment.** The grid spans learning rates of D and G, Adam's $\beta_1$, depth and width of
-# both networks, the batch size, the margin m (EBGAN, EBGAN-PT) and the pulling-away weight
-# (EBGAN-PT). We draw configurations uniformly from it (a random search over the grid; Bergstra
-# & Bengio 2012), and every method trains in *the same* configurations, configuration i from
-# seed i: a GAN ignores the margin, an EBGAN the PT weight. Each run is scored as in chapter 09
-# (the mode statistics of chapter 04 on 2,500 samples: modes covered, share of high-quality
-# samples within 3 σ of a mode). The runs that share an architecture train side by side as one
-# ensemble (`course_lib.ensemble`); `course_lib.sweep` draws the grid, plans the ensembles and,
-# started by `torchrun`, spreads them over processes and GPUs.
+# **Experiment.** The grid spans learning rates of D and G, Adam's $\beta_1$, depth and width of both
+# networks, the batch size, the margin m (EBGAN, EBGAN-PT) and the pulling-away weight (EBGAN-PT). We
+# draw configurations uniformly from it (a random search over the grid {cite:p}`bergstra2012random`),
+# and every method trains in *the same* configurations, configuration i from seed i: a GAN ignores the
+# margin, an EBGAN the PT weight. Each run is scored as in chapter 09 (the mode statistics of chapter
+# 04 on 2,500 samples: modes covered, share of high-quality samples within 3 σ of a mode). The runs
+# that share an architecture train side by side as one ensemble (`course_lib.ensemble`);
+# `course_lib.sweep` draws the grid, plans the ensembles and, started by `torchrun`, spreads them over
+# processes and GPUs.
 
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -138,11 +138,12 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A run that ends on **no mode at all** (its samples fall between the modes, or on one point
-# far from them) is the failure a grid search fears most. Since every method trains in the same
-# configurations, the runs pair by configuration: the course's rule (`course_lib.verdicts`, a
-# paired bootstrap over the configurations; `sweep.paired_verdict`) says whether a method ends on
-# no mode more often than the GAN in the same settings, or that this many configurations cannot tell.
+# A run that ends on **no mode at all** (its samples fall between the modes, or on one point far from
+# them) is the failure a grid search fears most. Since every method trains in the same
+# configurations, the runs pair by configuration: the course's rule (`course_lib.verdicts`, a paired
+# bootstrap {cite:p}`efron1993introduction` over the configurations; `sweep.paired_verdict`) says
+# whether a method ends on no mode more often than the GAN in the same settings, or that this many
+# configurations cannot tell.
 
 # %% slideshow={"slide_type": "subslide"}
 EB = ("ebgan", "ebgan_pt")  # the energy-based methods, each compared with the GAN
@@ -392,11 +393,12 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative adversarial network*,
-# arXiv:1609.03126. J. Bergstra, Y. Bengio (2012), *Random search for hyper-parameter optimization*, Journal of
-# Machine Learning Research 13, 281-305. B. Efron, R. J. Tibshirani (1993), *An introduction to the bootstrap*,
-# Chapman & Hall. I. Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville,
-# Y. Bengio (2014), *Generative adversarial nets*, arXiv:1406.2661.
+# **References.** J. Bergstra, Y. Bengio (2012), *Random Search for Hyper-Parameter Optimization*, Journal of Machine
+# Learning Research. B. Efron, R. J. Tibshirani (1993), *An Introduction to the Bootstrap*, Chapman & Hall. I.
+# Goodfellow, J. Pouget-Abadie, M. Mirza, B. Xu, D. Warde-Farley, S. Ozair, A. Courville, Y. Bengio (2014), *Generative
+# Adversarial Nets*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1406.2661. J. Zhao, M. Mathieu,
+# Y. LeCun (2017), *Energy-based Generative Adversarial Network*, International Conference on Learning Representations
+# (ICLR), arXiv:1609.03126.
 #
 # Next: [chapter 13, practical GANs](13_practical_gans.ipynb): the tricks that made GANs train on images
 # (DCGAN's architecture rules, label smoothing, virtual batch norm), each ablated at the same budget.

@@ -21,11 +21,11 @@
 # you have them". Which of the lecture's practical tips for training GANs can we *see* work on MNIST at a
 # laptop's budget, and why do they work?
 #
-# 1. **DCGAN's rules** (Radford, Metz, Chintala 2016, arXiv:1511.06434), ablated: without batch norm, and
-#    with real and generated images mixed in one batch.
-# 2. **One-sided label smoothing** (Salimans et al. 2016, arXiv:1606.03498) and **instance noise**
-#    (Sønderby et al. 2016, arXiv:1610.04490): what they do to the discriminator, and why the tutorial
-#    warns against smoothing the *fake* label (Goodfellow 2016, NIPS tutorial, arXiv:1701.00160, section 4.2).
+# 1. **DCGAN's rules** {cite:p}`radford2016unsupervised`, ablated: without batch norm, and with real
+#    and generated images mixed in one batch.
+# 2. **One-sided label smoothing** {cite:p}`salimans2016improved` and **instance noise**
+#    {cite:p}`sonderby2017amortised`: what they do to the discriminator, and why the tutorial warns against
+#    smoothing the *fake* label (section 4.2 of {cite:t}`goodfellow2016nips`).
 # 3. **Virtual batch normalization**: batch norm makes a generated sample depend on its batch-mates.
 #
 # Using labels, the lecture's last tip, is chapter 14 (class-conditional GANs). Code: `course_lib.practice`
@@ -153,12 +153,12 @@ if not is_test():
 # instead of 1 and 0. The cross-entropy $-p_{data}[a \log D + (1-a)\log(1-D)] - p_{model}[b\log D + (1-b)\log(1-D)]$
 # is minimised pointwise at
 # $$D^*(x) = \frac{a\, p_{data}(x) + b\, p_{model}(x)}{p_{data}(x) + p_{model}(x)}.$$
-# With $b = 0$ (**one-sided**: Salimans et al. use $a = 0.9$) the discriminator is only capped at $a$ where
-# there is no model mass: it can no longer grow arbitrarily confident, so its gradients do not vanish
+# With $b = 0$ (**one-sided**: {cite:t}`salimans2016improved` use $a = 0.9$) the discriminator is only capped at $a$
+# where there is no model mass: it can no longer grow arbitrarily confident, so its gradients do not vanish
 # through a saturated sigmoid. With $b > 0$, wherever the model puts mass and the data do not,
 # $D^* = b > 0$: the discriminator no longer tells the generator that those samples are wrong, and
-# the generator has no reason to leave them (Goodfellow's tutorial, section 4.2). We plot it for two
-# 1-D Gaussians.
+# the generator has no reason to leave them (section 4.2 of {cite:t}`goodfellow2016nips`). We plot it
+# for two 1-D Gaussians.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 13.3 (predict, then run): the optimal discriminator where only the model has mass
@@ -258,9 +258,10 @@ if not is_test():
 # ## 3. Batch norm couples the samples of a batch; virtual batch norm does not
 #
 # In training mode batch norm normalises each image with the statistics of its whole batch, so a generated
-# image changes when its batch-mates change. Salimans et al.'s **virtual batch normalization** normalises
-# every example with the statistics of a **reference batch**, fixed once, and of the example itself. We
-# generate a batch, replace every image but the first, and measure how far the first one moves.
+# image changes when its batch-mates change. The **virtual batch normalization** of
+# {cite:t}`salimans2016improved` normalises every example with the statistics of a **reference batch**,
+# fixed once, and of the example itself. We generate a batch, replace every image but the first, and
+# measure how far the first one moves.
 
 # %% slideshow={"slide_type": "subslide"}
 def moved(G, n=64, seed=0):
@@ -319,11 +320,13 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** A. Radford, L. Metz, S. Chintala (2016), *Unsupervised representation learning with deep
-# convolutional GANs*, arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford,
-# X. Chen (2016), *Improved techniques for training GANs*, arXiv:1606.03498. C. K. Sønderby, J. Caballero,
-# L. Theis, W. Shi, F. Huszár (2017), *Amortised MAP inference for image super-resolution*, arXiv:1610.04490.
-# I. Goodfellow (2016), *NIPS 2016 tutorial: generative adversarial networks*, arXiv:1701.00160.
+# **References.** I. Goodfellow (2016), *NIPS 2016 Tutorial: Generative Adversarial Networks*, arXiv:1701.00160. A.
+# Radford, L. Metz, S. Chintala (2016), *Unsupervised Representation Learning with Deep Convolutional Generative
+# Adversarial Networks*, International Conference on Learning Representations (ICLR), arXiv:1511.06434. T. Salimans, I.
+# Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved Techniques for Training GANs*, Advances in
+# Neural Information Processing Systems (NeurIPS), arXiv:1606.03498. C. K. Sønderby, J. Caballero, L. Theis, W. Shi, F.
+# Huszár (2017), *Amortised MAP Inference for Image Super-Resolution*, International Conference on Learning
+# Representations (ICLR), arXiv:1610.04490.
 #
 # Next: [chapter 14, class-conditional GANs](14_conditional_gans.ipynb): the lecture's last tip, "use labels
 # if you have them".

@@ -18,10 +18,11 @@
 #
 # **Question.** The lecture's last practical tip: if you have labels, use them. A GAN that is *given* the
 # class can be asked for a particular one, "draw a 7". Does a class-conditional GAN draw the class we ask
-# for, and how would we know? We let a classifier trained on real images judge (Mirza & Osindero 2014,
-# arXiv:1411.1784, for the conditional GAN; the DCGAN networks and Adam settings of chapter 13), on MNIST
-# and on Fashion-MNIST. (Labels can also be used the other way round, a GAN that helps a classifier learn
-# from few labels: Salimans et al. 2016, arXiv:1606.03498; that is chapter 15,
+# for, and how would we know? We let a classifier trained on real images judge (the conditional GAN of
+# {cite:t}`mirza2014conditional`, with the DCGAN networks of {cite:t}`radford2016unsupervised` and the Adam
+# settings of chapter 13), on MNIST and on Fashion-MNIST {cite:p}`xiao2017fashion`. (Labels can also be used
+# the other way round, a GAN that helps a classifier learn from few labels, as in
+# {cite:t}`salimans2016improved`; that is chapter 15,
 # [semi-supervised GANs](15_semi_supervised_gans.ipynb).)
 
 
@@ -56,9 +57,9 @@ mnist, judge = practice.images_and_judge("mnist", device=device, threads=S.threa
 # discriminator judges the pair $(x, y)$, real images with their true labels against generated ones with
 # the labels they were asked for. In `course_lib` the pair is one tensor, the image followed by the label
 # as ten constant one-hot maps, so the course's trainer trains it unchanged; the discriminator reads the
-# label by **projection**: $D(x, y) = w^\top\phi(x) + e_y^\top\phi(x)$ (Miyato & Koyama 2018,
-# arXiv:1802.05637), which lets the label change the verdict on the same image. Judge: ask for 100 images of
-# each digit and let the classifier say which digit it sees.
+# label by **projection**: $D(x, y) = w^\top\phi(x) + e_y^\top\phi(x)$ {cite:p}`miyato2018cgans`, which
+# lets the label change the verdict on the same image. Judge: ask for 100 images of each digit and let
+# the classifier say which digit it sees.
 
 # %% slideshow={"slide_type": "subslide"}
 # NBVAL_CHECK_OUTPUT
@@ -176,7 +177,7 @@ display(Markdown(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 14.1 (implement): the projection discriminator
 #
-# Miyato and Koyama (2018) condition the discriminator by projection: $D(x, y) = w^\top\phi(x) + b + e_y^\top\phi(x)$.
+# {cite:t}`miyato2018cgans` condition the discriminator by projection: $D(x, y) = w^\top\phi(x) + b + e_y^\top\phi(x)$.
 # Write `projection(phi, w, b, embed, y)` from the features `phi` (B, F), the weights `w` (F,), the bias `b`, the class
 # embeddings `embed` (C, F) and the labels `y` (B,); a (B,) tensor.
 
@@ -237,12 +238,14 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** M. Mirza, S. Osindero (2014), *Conditional generative adversarial nets*, arXiv:1411.1784.
-# T. Miyato, M. Koyama (2018), *cGANs with projection discriminator*, arXiv:1802.05637. A. Radford, L. Metz,
-# S. Chintala (2016), *Unsupervised representation learning with deep convolutional GANs*, arXiv:1511.06434.
-# H. Xiao, K. Rasul, R. Vollgraf (2017), *Fashion-MNIST: a novel image dataset for benchmarking machine learning
-# algorithms*, arXiv:1708.07747. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016),
-# *Improved techniques for training GANs*, arXiv:1606.03498.
+# **References.** M. Mirza, S. Osindero (2014), *Conditional Generative Adversarial Nets*, arXiv:1411.1784. T. Miyato,
+# M. Koyama (2018), *cGANs with Projection Discriminator*, International Conference on Learning Representations (ICLR),
+# arXiv:1802.05637. A. Radford, L. Metz, S. Chintala (2016), *Unsupervised Representation Learning with Deep
+# Convolutional Generative Adversarial Networks*, International Conference on Learning Representations (ICLR),
+# arXiv:1511.06434. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved Techniques
+# for Training GANs*, Advances in Neural Information Processing Systems (NeurIPS), arXiv:1606.03498. H. Xiao, K. Rasul,
+# R. Vollgraf (2017), *Fashion-MNIST: A Novel Image Dataset for Benchmarking Machine Learning Algorithms*,
+# arXiv:1708.07747.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Next: [chapter 15, semi-supervised GANs](15_semi_supervised_gans.ipynb): the labels used the other way

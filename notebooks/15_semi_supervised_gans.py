@@ -17,13 +17,13 @@
 # # 15 · Semi-supervised learning with GANs: 100 labels
 #
 # **Question.** With 100 labelled digits and thousands of unlabelled ones, can a GAN's discriminator become
-# a better classifier than one trained on the 100 labels alone? Salimans et al. (2016, arXiv:1606.03498)
-# give the discriminator $K + 1$ classes, the ten digits and "generated", and train the generator by
-# **feature matching**; EBGAN (Zhao, Mathieu, LeCun 2017, arXiv:1609.03126, section 5.4) takes a **ladder network**
-# (Rasmus et al. 2015), a classifier that also denoises its input, makes its reconstruction error an energy
-# (EBGAN-LN) and found that the margin had to **decay** during training.
-# Both use the generator's samples as contrastive examples: an extension of the data set that tells the
-# classifier where the data are *not*.
+# a better classifier than one trained on the 100 labels alone? {cite:t}`salimans2016improved` give the
+# discriminator $K + 1$ classes, the ten digits and "generated", and train the generator by **feature
+# matching**; EBGAN (section 5.4 of {cite:t}`zhao2017energy`) takes a **ladder network**
+# {cite:p}`rasmus2015semi`, a classifier that also denoises its input, makes its reconstruction error an
+# energy (EBGAN-LN) and found that the margin had to **decay** during training. Both use the generator's
+# samples as contrastive examples: an extension of the data set that tells the classifier where the data
+# are *not*.
 #
 # The task is the lecture's: **permutation-invariant MNIST** (MLPs only, no convolutions, so the pixels'
 # order carries no information), 100 labels (10 per digit, a new draw for each seed), the other 59,900 training
@@ -127,19 +127,20 @@ prediction_15_4 = '5 points or more'
 # ## 2. Three semi-supervised classifiers, their controls, three seeds
 #
 # The same layers (784-500-250-10, Gaussian noise of std 0.3 on every layer's input during training, as in
-# Salimans et al.) are trained
+# {cite:t}`salimans2016improved`) are trained
 #
 # * on the 100 labels alone (**supervised only**, 1,000 Adam steps: it fits the 100 labels long before that);
 # * as the $(K+1)$-class discriminator with **feature matching** (the generator: an MLP from 100 noise
 #   dimensions through two layers of 500 units to the 784 pixels; Adam, lr 0.003, batches of 100);
-# * as a **ladder network** (`practice.LadderNet`, Rasmus et al. 2015): the same layers with batch normalisation and
-#   Gaussian noise of std 0.3 on every layer of a second, noisy pass, and a decoder that comes back down from the
-#   logits, layer by layer, each layer combining what comes from above with the noisy encoder's unit beside it
-#   (the "lateral" connection, `practice.Combinator`), down to a denoised copy of the input. The cost is
-#   $\mathrm{CE} + \lambda E(x)$ on the unlabelled digits with $E(x) = \lVert \hat x - x\rVert^2 / 784$, the
-#   reconstruction error at the bottom layer only (the "bottom-layer-cost" ladder of Pezeshki et al. 2016, the
-#   variant EBGAN builds on) and $\lambda = 1000$, Rasmus et al.'s weight for that layer. No generator: this is the
-#   ladder alone;
+# * as a **ladder network** {cite:p}`rasmus2015semi` (`practice.LadderNet`): the same layers with batch
+#   normalisation and Gaussian noise of std 0.3 on every layer of a second, noisy pass, and a decoder that comes
+#   back down from the logits, layer by layer, each layer combining what comes from above with the noisy
+#   encoder's unit beside it (the "lateral" connection, `practice.Combinator`), down to a denoised copy of the
+#   input. The cost is $\mathrm{CE} + \lambda E(x)$ on the unlabelled digits with
+#   $E(x) = \lVert \hat x - x\rVert^2 / 784$, the reconstruction error at the bottom layer only (the
+#   "bottom-layer-cost" ladder of {cite:t}`pezeshki2016deconstructing`, the variant EBGAN builds on) and
+#   $\lambda = 1000$, the weight {cite:t}`rasmus2015semi` give that layer. No generator: this is the ladder
+#   alone;
 # * as **EBGAN-LN**: the same ladder, its $E$ now also pushed above a margin $m_t$ on generated digits,
 #   $L = \mathrm{CE} + \lambda\,(E(x) + [m_t - E(G(z))]_+)$, with $m_t$ decaying linearly from $m_0 = 0.02$ (about
 #   twice the energy of real digits early in the run) to 0; the generator lowers $E(G(z))$.
@@ -278,8 +279,9 @@ for m, v in energy.items():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Exercise 15.1 (implement): feature matching
 #
-# Write `feature_matching(f_real, f_fake)`: the generator's loss of Salimans et al. (section 3.1) from the
-# discriminator's features of a real batch (N, d) and a generated batch (M, d).
+# Write `feature_matching(f_real, f_fake)`: the generator's loss in section 3.1 of
+# {cite:t}`salimans2016improved`, from the discriminator's features of a real batch (N, d) and a
+# generated batch (M, d).
 
 # %% slideshow={"slide_type": "subslide"}
 def feature_matching(f_real, f_fake):
@@ -400,9 +402,10 @@ check("15.4", prediction_15_4, actual=(mean["supervised only"], mean["feature ma
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. More labels (the `full` profile)
 #
-# Zhao et al. also ran 200 and 1,000 labels. The `full` profile repeats the ladder and EBGAN-LN with those (20 and
-# 100 labels per digit, new draws per seed) at the papers' network size; the real profile keeps to 100 labels (this
-# cell then only says so), and the test profile runs one tiny draw of 200 labels to keep the code honest.
+# {cite:t}`zhao2017energy` also ran 200 and 1,000 labels. The `full` profile repeats the ladder and EBGAN-LN with
+# those (20 and 100 labels per digit, new draws per seed) at the papers' network size; the real profile keeps to
+# 100 labels (this cell then only says so), and the test profile runs one tiny draw of 200 labels to keep the code
+# honest.
 
 # %% slideshow={"slide_type": "subslide"}
 more = {}
@@ -439,8 +442,10 @@ display(Markdown("\n".join([
 ])))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **References.** T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen (2016), *Improved
-# techniques for training GANs*, arXiv:1606.03498. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based generative
-# adversarial network*, arXiv:1609.03126. A. Rasmus, H. Valpola, M. Honkala, M. Berglund, T. Raiko (2015),
-# *Semi-supervised learning with ladder networks*, arXiv:1507.02672. M. Pezeshki, L. Fan, P. Brakel, A. Courville,
-# Y. Bengio (2016), *Deconstructing the ladder network architecture*, arXiv:1511.06430.
+# **References.** M. Pezeshki, L. Fan, P. Brakel, A. Courville, Y. Bengio (2016), *Deconstructing the Ladder Network
+# Architecture*, International Conference on Machine Learning (ICML), arXiv:1511.06430. A. Rasmus, H. Valpola, M.
+# Honkala, M. Berglund, T. Raiko (2015), *Semi-Supervised Learning with Ladder Networks*, Advances in Neural Information
+# Processing Systems (NeurIPS), arXiv:1507.02672. T. Salimans, I. Goodfellow, W. Zaremba, V. Cheung, A. Radford, X. Chen
+# (2016), *Improved Techniques for Training GANs*, Advances in Neural Information Processing Systems (NeurIPS),
+# arXiv:1606.03498. J. Zhao, M. Mathieu, Y. LeCun (2017), *Energy-based Generative Adversarial Network*, International
+# Conference on Learning Representations (ICLR), arXiv:1609.03126.

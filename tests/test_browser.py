@@ -23,10 +23,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import build
+from course_lib import bibliography, build
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 60_000
+KEYS = sorted(bibliography.load())[:2]  # the fixture site's chapters cite these
 
 
 def _chromium() -> str:
@@ -63,7 +64,8 @@ def site(tmp_path_factory):
     for i, name in enumerate(("01_first", "02_second")):
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
         md = nbformat.v4.new_markdown_cell(f"# {name}\n\n**Question.** Is $E_\\theta(x)$ low on data?\n\n"
-                                           "$$\\mathcal{L}_D = D(x) + [m - D(G(z))]^+$$")
+                                           "$$\\mathcal{L}_D = D(x) + [m - D(G(z))]^+$$\n\n"
+                                           f"As {{cite:t}}`{KEYS[i]}` put it.")
         code = nbformat.v4.new_code_cell("plot")
         png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
         code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
@@ -78,6 +80,7 @@ def site(tmp_path_factory):
         body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None,
                                            student=f"student/{r['name']}.ipynb")
         (out / r["html"]).write_text(body)
+    bibliography.references_page(out, rows, bibliography.load(), {k: {r["name"]} for k, r in zip(KEYS, rows)})
     build.write_index(out, rows, "test")
     build.copy_mathjax(out)
     return out
@@ -242,6 +245,30 @@ def test_the_site_works_from_a_static_web_server(browser, site):
         page.close()
     finally:
         server.shutdown()
+
+
+def test_a_citation_leads_to_its_entry_and_the_references_list_every_paper_once(browser, site):
+    page = browser.new_page()
+    page.goto(site.joinpath("index.html").as_uri(), timeout=TIMEOUT_MS)
+    page.locator("p.references-link a").click()
+    page.wait_for_load_state()
+    entries = page.eval_on_selector_all("ol.references > li", "els => els.map(e => e.id)")
+    assert sorted(entries) == sorted(bibliography.load()) and len(set(entries)) == len(entries)
+    bib_href = page.locator("a[download]").get_attribute("href")
+    assert (site / bib_href).read_text() == bibliography.BIB.read_text()
+    for path in _pages(site):
+        page.goto(path.as_uri(), timeout=TIMEOUT_MS)
+        cite = page.locator("a.cite").first
+        words, key = cite.inner_text(), cite.get_attribute("href").split("#")[1]
+        assert "{cite" not in page.inner_text("body"), f"{path.name}: a citation role was left as it is"
+        cite.click()
+        page.wait_for_load_state()
+        assert page.url.endswith(f"references.html#{key}")
+        entry = page.locator(f"li#{key}")
+        assert entry.is_visible() and page.evaluate(f"document.querySelector('li#{key}').matches(':target')")
+        assert words.split(" ")[0] in entry.inner_text()                  # "Zhao et al." lands on Zhao's paper
+        assert path.name in [a.get_attribute("href") for a in entry.locator("a").all()]  # and names the chapter back
+    page.close()
 
 
 def test_exercises_fold_their_solutions_and_link_the_student_notebook(browser, site):

@@ -1,0 +1,254 @@
+"""The course's one bibliography, ``references.bib``: chapters cite by key, each chapter's reference list is made from it.
+
+A chapter's Markdown cites with MyST's roles, which read as text in JupyterLab and are what Sphinx's
+sphinxcontrib-bibtex understands: {cite:t}`zhao2017energy` ("Zhao et al. (2017)") and {cite:p}`a,b`
+("(Zhao et al. 2017; Metz et al. 2017)"). The paragraph that opens with ``**References.**`` at the
+chapter's end is written from the keys the chapter cites (``python -m course_lib.bibliography --sync``);
+a test keeps it in step. On the site every citation links to its entry on ``references.html``.
+"""
+from __future__ import annotations
+
+import argparse
+import codecs
+import html
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIB = ROOT / "references.bib"
+ROLE = re.compile(r"\{cite:([tp])\}`([^`]+)`")
+REFERENCES = "**References.**"
+PAGE = "references.html"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper: the key, the authors as (initials, surname) pairs, and what a reference list prints."""
+    key: str
+    authors: tuple
+    year: str
+    title: str
+    venue: str
+    arxiv: str
+
+    def short(self) -> str:
+        """Zhao et al. / Arjovsky & Bottou / Goodfellow: how the text names the authors."""
+        last = [s for _, s in self.authors]
+        if len(last) == 1:
+            return last[0]
+        return f"{last[0]} & {last[1]}" if len(last) == 2 else f"{last[0]} et al."
+
+    def reference(self) -> str:
+        """J. Zhao, M. Mathieu, Y. LeCun (2017), *Title*, Venue, arXiv:1609.03126."""
+        names = ", ".join(f"{i} {s}".strip() for i, s in self.authors)
+        parts = [f"{names} ({self.year})", f"*{self.title}*"]
+        parts += [self.venue] if self.venue else []
+        parts += [f"arXiv:{self.arxiv}"] if self.arxiv else []
+        return ", ".join(parts) + "."
+
+
+def _plain(text: str) -> str:
+    """BibTeX field text as Unicode (LaTeX escapes decoded: \\& -> &, {\\"o} -> ö), without its protective braces."""
+    import latexcodec  # noqa: F401  (pybtex's dependency; registers the "ulatex" codec)
+
+    return re.sub(r"[{}]", "", codecs.decode(text, "ulatex")).strip()
+
+
+def _initials(first: list) -> str:
+    """['Guo-Jun'] -> 'G.-J.'; ['Diederik', 'P.'] -> 'D. P.'"""
+    return " ".join("-".join(p[0] + "." for p in name.replace(".", "").split("-") if p) for name in first)
+
+
+def load(path: Path | str = BIB) -> dict:
+    """Every entry of a BibTeX file by key (pybtex parses; LaTeX accents become Unicode)."""
+    from pybtex.database import parse_file
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no bibliography at {path}: the course's references live in references.bib at the "
+                                "repository's root")
+    data = parse_file(str(path), bib_format="bibtex")
+    entries = {}
+    for key, e in data.entries.items():
+        f = e.fields
+        missing = [k for k in ("title", "year") if k not in f]
+        if missing or not e.persons.get("author"):
+            raise ValueError(f"{path.name}: entry {key!r} lacks {', '.join(missing or ['author'])}")
+        authors = tuple((_initials([_plain(n) for n in p.first_names + p.middle_names]),
+                         _plain(" ".join(p.prelast_names + p.last_names))) for p in e.persons["author"])
+        venue = _plain(f.get("booktitle", f.get("journal", f.get("publisher", ""))))
+        if e.type == "techreport":
+            venue = ", ".join(_plain(x) for x in (f"Technical report {f.get('number', '')}".strip(), f.get("institution", "")) if x)
+        entries[key] = Entry(key, authors, _plain(f["year"]), _plain(f["title"]),
+                             "" if venue.lower() == "arxiv preprint" else venue,
+                             _plain(f.get("eprint", "")) if f.get("archiveprefix", "").lower() == "arxiv" else "")
+    return entries
+
+
+def citations(text: str) -> list:
+    """The keys a text cites, in the order they first appear."""
+    keys = []
+    for _, group in ROLE.findall(text):
+        keys += [k.strip() for k in group.split(",") if k.strip() and k.strip() not in keys]
+    return keys
+
+
+def cite_text(kind: str, keys: list, entries: dict) -> list:
+    """(key, words) for each key of one role: 't' gives 'Zhao et al. (2017)', 'p' gives 'Zhao et al. 2017'."""
+    unknown = [k for k in keys if k not in entries]
+    if unknown:
+        raise KeyError(f"cited but not in references.bib: {unknown}; add the entries there")
+    return [(k, f"{entries[k].short()} ({entries[k].year})" if kind == "t" else f"{entries[k].short()} {entries[k].year}")
+            for k in keys]
+
+
+def render_roles(text: str, entries: dict, link: str | None = PAGE) -> str:
+    """Markdown with every citation role written out, each name a link to its entry on ``link`` (None: plain text)."""
+    def one(m):
+        kind, keys = m[1], [k.strip() for k in m[2].split(",") if k.strip()]
+        words = [f'<a class="cite" href="{link}#{k}">{html.escape(w)}</a>' if link else w
+                 for k, w in cite_text(kind, keys, entries)]
+        return ", ".join(words) if kind == "t" else "(" + "; ".join(words) + ")"
+    return ROLE.sub(one, text)
+
+
+def markdown_sources(nb) -> str:
+    """The Markdown cells of a notebook without the reference paragraph itself (what a chapter cites)."""
+    text = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return _split_references(text)[0]
+
+
+def _split_references(text: str) -> tuple:
+    """(text before the reference paragraph, the paragraph, text after it); the paragraph ends at a blank line."""
+    i = text.find(REFERENCES)
+    if i < 0:
+        return text, "", ""
+    end = text.find("\n\n", i)
+    end = len(text) if end < 0 else end
+    return text[:i], text[i:end], text[end:]
+
+
+def reference_paragraph(keys, entries: dict) -> str:
+    """The chapter's reference list: every cited entry, sorted by first author and year."""
+    chosen = sorted((entries[k] for k in keys), key=lambda e: (e.authors[0][1].lower(), e.year, e.key))
+    return REFERENCES + " " + " ".join(e.reference() for e in chosen)
+
+
+# ------------------------------------------------------------------ the .py twins
+
+def _markdown_cells(py: str):
+    """(start, end) line spans of the Markdown cells of a jupytext percent-format file."""
+    lines = py.split("\n")
+    spans, start = [], None
+    for i, line in enumerate(lines + ["# %%"]):
+        if line.startswith("# %%"):
+            if start is not None:
+                spans.append((start, i))
+            start = i + 1 if line.startswith("# %% [markdown]") else None
+    return lines, spans
+
+
+def _wrap(text: str, width: int = 120) -> list:
+    """A paragraph as '# '-comment lines of at most ``width`` characters."""
+    out, line = [], "#"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width and line != "#":
+            out.append(line)
+            line = "#"
+        line += " " + word
+    return out + [line]
+
+
+def sync_py(path: Path | str, entries: dict | None = None) -> bool:
+    """Rewrite the reference paragraph of a .py twin from the keys its Markdown cites; True if it changed."""
+    entries = entries if entries is not None else load()
+    path = Path(path)
+    lines, spans = _markdown_cells(path.read_text())
+    md = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for s, e in spans for l in lines[s:e])
+    keys = citations(_split_references(md)[0])
+    for s, e in spans:
+        for i in range(s, e):
+            if lines[i].startswith("# " + REFERENCES):
+                j = i
+                while j < e and lines[j].strip() not in ("#", ""):
+                    j += 1
+                new = _wrap(reference_paragraph(keys, entries))
+                if lines[i:j] == new:
+                    return False
+                lines[i:j] = new
+                path.write_text("\n".join(lines))
+                return True
+    raise ValueError(f"{path.name} has no paragraph that opens with {REFERENCES}: add one to its last Markdown cell")
+
+
+def problems(notebooks, entries: dict | None = None) -> list:
+    """What is wrong with the citations of some notebooks: unknown keys, uncited entries, stale reference lists."""
+    import nbformat
+
+    entries = entries if entries is not None else load()
+    found, cited = [], set()
+    for p in map(Path, notebooks):
+        nb = nbformat.read(p, as_version=4)
+        keys = citations(markdown_sources(nb))
+        cited.update(keys)
+        found += [f"{p.name}: cites {k!r}, which references.bib lacks" for k in keys if k not in entries]
+        if not keys:
+            found.append(f"{p.name}: cites no paper by key")
+            continue
+        text = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        para = " ".join(_split_references(text)[1].split())
+        if all(k in entries for k in keys) and para != reference_paragraph(keys, entries):
+            found.append(f"{p.name}: its reference list is not the one its citations make "
+                         f"(run: python -m course_lib.bibliography --sync notebooks/*.py, then make sync)")
+    found += [f"references.bib: {k!r} is cited by no chapter" for k in sorted(set(entries) - cited)]
+    return found
+
+
+# ------------------------------------------------------------------ the site's page
+
+def references_page(out: Path, rows: list, entries: dict, cited_by: dict) -> Path:
+    """``references.html``: every paper the course cites, with the chapters that cite it, and the .bib to download."""
+    items = []
+    for e in sorted(entries.values(), key=lambda e: (e.authors[0][1].lower(), e.year, e.key)):
+        text = html.escape(e.reference())
+        text = re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
+        if e.arxiv:
+            text = text.replace(f"arXiv:{e.arxiv}", f'<span class="arxiv">arXiv:{e.arxiv}</span>')
+        where = ", ".join(f'<a href="{r["html"]}">{html.escape(r["title"])}</a>' for r in rows if r["name"] in cited_by.get(e.key, ()))
+        items.append(f'<li id="{e.key}">{text} <small>Key <code>{e.key}</code>; cited in {where or "no chapter"}.</small></li>')
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>References: every paper the course cites</title>
+<style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.45}}
+li{{margin:0 0 .7em}} li:target{{background:#fff6d5}} small{{color:#555}}</style></head>
+<body><nav class="course-nav"><a href="index.html" rel="index">course index</a></nav>
+<h1>References</h1>
+<p>Every paper the course cites ({len(entries)}), in one list. The same list as BibTeX, to copy into a syllabus:
+<a href="references.bib" download>references.bib</a>.</p>
+<ol class="references">
+{chr(10).join(items)}
+</ol></body></html>"""
+    (out / "references.bib").write_text(BIB.read_text())
+    page_path = out / PAGE
+    page_path.write_text(page)
+    return page_path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", help="notebooks' .py twins (--sync) or .ipynb files (--check)")
+    parser.add_argument("--sync", action="store_true", help="rewrite each twin's reference paragraph from its citations")
+    args = parser.parse_args(argv)
+    entries = load()
+    if args.sync:
+        for f in args.files:
+            if sync_py(f, entries):
+                print(f"{f}: reference list rewritten")
+        return 0
+    found = problems(args.files, entries)
+    print("\n".join(found) or "every citation resolves and every entry is cited")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
