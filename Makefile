@@ -89,7 +89,7 @@ lab: $(STAMP) $(if $(filter student,$(EDITION)),student)
 
 ## Rebuild each .ipynb from its jupytext .py twin (edit the .py, then run this).
 sync: $(STAMP)
-	$(VENV)/bin/jupytext --to ipynb --update-metadata '{"jupytext":{"formats":"ipynb,py:percent"}}' notebooks/[0-9][0-9]_*.py
+	$(VENV)/bin/jupytext --to ipynb --update --update-metadata '{"jupytext":{"formats":"ipynb,py:percent"}}' notebooks/[0-9][0-9]_*.py
 
 ## Each chapter's closing reference list rewritten from the keys it cites (references.bib), then the notebooks synced
 refs: $(STAMP)
