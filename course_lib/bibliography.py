@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import functools
 import html
 import re
 import sys
@@ -62,13 +63,19 @@ def _initials(first: list) -> str:
 
 
 def load(path: Path | str = BIB) -> dict:
-    """Every entry of a BibTeX file by key (pybtex parses; LaTeX accents become Unicode)."""
-    from pybtex.database import parse_file
-
+    """Every entry of a BibTeX file by key (pybtex parses; LaTeX accents become Unicode); parsed once per file version."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no bibliography at {path}: the course's references live in references.bib at the "
                                 "repository's root")
+    return dict(_parse(str(path.resolve()), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(path: str, _version: int) -> dict:
+    from pybtex.database import parse_file
+
+    path = Path(path)
     data = parse_file(str(path), bib_format="bibtex")
     entries = {}
     for key, e in data.entries.items():
@@ -116,8 +123,11 @@ def render_roles(text: str, entries: dict, link: str | None = PAGE) -> str:
 
 def markdown_sources(nb) -> str:
     """The Markdown cells of a notebook without the reference paragraph itself (what a chapter cites)."""
-    text = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    return _split_references(text)[0]
+    return _split_references(_markdown(nb))[0]
+
+
+def _markdown(nb) -> str:
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
 def _split_references(text: str) -> tuple:
@@ -130,25 +140,17 @@ def _split_references(text: str) -> tuple:
     return text[:i], text[i:end], text[end:]
 
 
+def by_author(entries) -> list:
+    """Entries in reference-list order: first author's surname, then year."""
+    return sorted(entries, key=lambda e: (e.authors[0][1].lower(), e.year, e.key))
+
+
 def reference_paragraph(keys, entries: dict) -> str:
     """The chapter's reference list: every cited entry, sorted by first author and year."""
-    chosen = sorted((entries[k] for k in keys), key=lambda e: (e.authors[0][1].lower(), e.year, e.key))
-    return REFERENCES + " " + " ".join(e.reference() for e in chosen)
+    return REFERENCES + " " + " ".join(e.reference() for e in by_author(entries[k] for k in keys))
 
 
 # ------------------------------------------------------------------ the .py twins
-
-def _markdown_cells(py: str):
-    """(start, end) line spans of the Markdown cells of a jupytext percent-format file."""
-    lines = py.split("\n")
-    spans, start = [], None
-    for i, line in enumerate(lines + ["# %%"]):
-        if line.startswith("# %%"):
-            if start is not None:
-                spans.append((start, i))
-            start = i + 1 if line.startswith("# %% [markdown]") else None
-    return lines, spans
-
 
 def _wrap(text: str, width: int = 120) -> list:
     """A paragraph as '# '-comment lines of at most ``width`` characters."""
@@ -163,24 +165,22 @@ def _wrap(text: str, width: int = 120) -> list:
 
 def sync_py(path: Path | str, entries: dict | None = None) -> bool:
     """Rewrite the reference paragraph of a .py twin from the keys its Markdown cites; True if it changed."""
+    import jupytext
+
     entries = entries if entries is not None else load()
     path = Path(path)
-    lines, spans = _markdown_cells(path.read_text())
-    md = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for s, e in spans for l in lines[s:e])
-    keys = citations(_split_references(md)[0])
-    for s, e in spans:
-        for i in range(s, e):
-            if lines[i].startswith("# " + REFERENCES):
-                j = i
-                while j < e and lines[j].strip() not in ("#", ""):
-                    j += 1
-                new = _wrap(reference_paragraph(keys, entries))
-                if lines[i:j] == new:
-                    return False
-                lines[i:j] = new
-                path.write_text("\n".join(lines))
-                return True
-    raise ValueError(f"{path.name} has no paragraph that opens with {REFERENCES}: add one to its last Markdown cell")
+    keys = citations(markdown_sources(jupytext.read(path, fmt="py:percent")))
+    lines = path.read_text().split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("# " + REFERENCES)), None)
+    if start is None:
+        raise ValueError(f"{path.name} has no paragraph that opens with {REFERENCES}: add one to its last Markdown cell")
+    end = next((j for j in range(start, len(lines)) if lines[j].strip() in ("#", "")), len(lines))
+    new = _wrap(reference_paragraph(keys, entries))
+    if lines[start:end] == new:
+        return False
+    lines[start:end] = new
+    path.write_text("\n".join(lines))
+    return True
 
 
 def problems(notebooks, entries: dict | None = None) -> list:
@@ -190,18 +190,15 @@ def problems(notebooks, entries: dict | None = None) -> list:
     entries = entries if entries is not None else load()
     found, cited = [], set()
     for p in map(Path, notebooks):
-        nb = nbformat.read(p, as_version=4)
-        keys = citations(markdown_sources(nb))
+        before, para, _ = _split_references(_markdown(nbformat.read(p, as_version=4)))
+        keys = citations(before)
         cited.update(keys)
         found += [f"{p.name}: cites {k!r}, which references.bib lacks" for k in keys if k not in entries]
         if not keys:
             found.append(f"{p.name}: cites no paper by key")
             continue
-        text = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-        para = " ".join(_split_references(text)[1].split())
-        if all(k in entries for k in keys) and para != reference_paragraph(keys, entries):
-            found.append(f"{p.name}: its reference list is not the one its citations make "
-                         f"(run: python -m course_lib.bibliography --sync notebooks/*.py, then make sync)")
+        if all(k in entries for k in keys) and " ".join(para.split()) != reference_paragraph(keys, entries):
+            found.append(f"{p.name}: its reference list is not the one its citations make (run: make refs)")
     found += [f"references.bib: {k!r} is cited by no chapter" for k in sorted(set(entries) - cited)]
     return found
 
@@ -211,7 +208,7 @@ def problems(notebooks, entries: dict | None = None) -> list:
 def references_page(out: Path, rows: list, entries: dict, cited_by: dict) -> Path:
     """``references.html``: every paper the course cites, with the chapters that cite it, and the .bib to download."""
     items = []
-    for e in sorted(entries.values(), key=lambda e: (e.authors[0][1].lower(), e.year, e.key)):
+    for e in by_author(entries.values()):
         text = html.escape(e.reference())
         text = re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
         if e.arxiv:
@@ -236,7 +233,7 @@ li{{margin:0 0 .7em}} li:target{{background:#fff6d5}} small{{color:#555}}</style
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", help="notebooks' .py twins (--sync) or .ipynb files (--check)")
+    parser.add_argument("files", nargs="+", help="notebooks' .py twins (with --sync), else .ipynb files to check")
     parser.add_argument("--sync", action="store_true", help="rewrite each twin's reference paragraph from its citations")
     args = parser.parse_args(argv)
     entries = load()

@@ -373,7 +373,7 @@ def copy_mathjax(out: Path) -> Path:
 
 
 _LINK = re.compile(r'(?:href|src)="([^"#?]*)(?:[?#][^"]*)?"')
-_CITE_LINK = re.compile(r'<a class="cite" href="([^"#]*)#([^"]+)"')
+_ANCHOR_LINK = re.compile(r'href="((?:[\w.-]+\.html)?)#([^"]+)"')   # a page of the site (or this one) and a place in it
 
 
 def dangling_links(out: Path) -> list:
@@ -387,7 +387,7 @@ def dangling_links(out: Path) -> list:
                 continue
             if not (page.parent / target).exists():
                 bad.append((page.name, target))
-        for target, anchor in set(_CITE_LINK.findall(text)):  # a citation must land on its entry
+        for target, anchor in set(_ANCHOR_LINK.findall(text)):  # a link to a place in a page must find it there
             dest = page.parent / (target or page.name)
             if dest.exists():
                 ids.setdefault(dest, set(re.findall(r'\bid="([^"]+)"', dest.read_text())))

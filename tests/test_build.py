@@ -207,3 +207,13 @@ def test_an_exercise_shows_its_stub_and_folds_the_solution_with_what_its_check_s
     assert [o.output_type for o in stub.outputs] == ["stream"]  # no "passed" under the stub
     assert fold.cell_type == "markdown" and fold.source.startswith('<details class="course-solution">')
     assert "return 2 * x" in fold.source and "Exercise 1.1: passed" in fold.source and "BEGIN SOLUTION" not in fold.source
+
+
+def test_a_link_to_a_section_that_is_gone_is_a_dangling_link(tmp_path):
+    out, rows = _site(tmp_path)
+    hid = rows[0]["sections"][0][0]
+    assert build.dangling_links(out) == []
+    page = out / "01_a.html"
+    page.write_text(page.read_text().replace(f'id="{hid}"', 'id="renamed"'))
+    assert ("index.html", f"01_a.html#{hid}") in build.dangling_links(out)   # the index's outline
+    assert ("01_a.html", f"#{hid}") in build.dangling_links(out)             # the page's own contents
