@@ -8,8 +8,10 @@ that is the course's outline. Used by `make course`.
   to the pages; no page loads anything from the network (no require.js, no widget manager, no CDN).
 * Figures appear whatever ``MPLBACKEND`` says in the caller's environment: the kernels run without it
   (the notebook backend draws inline).
-* Control panels (ipywidgets) are shown by the picture they drew when the notebook ran, with a line
-  saying that the controls work in JupyterLab.
+* Control panels (ipywidgets) can be moved without a kernel: while the site is built each panel also draws a
+  small grid of its settings (``widgets.GRID_VAR``), and its page shows those pictures with sliders (plain HTML
+  and a few lines of JavaScript, ``panel_grids_as_html``); a panel without a grid is shown by the picture it
+  drew, with a line saying that the controls work in JupyterLab.
 * Every page has previous / index / next links and its own table of contents; the index lists each
   notebook's title, its question in one line and its sections. Links are relative: the site works
   from ``file://`` and from any static web server.
@@ -37,6 +39,8 @@ import nbformat
 from . import bibliography, exercises
 from .store import store_root
 
+GRID_VAR = "COURSE_PANEL_GRID"                       # = widgets.GRID_VAR (not imported: widgets imports torch)
+GRID_MIME = "application/vnd.course.panel-grid+json"  # = widgets.GRID_MIME
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
@@ -88,8 +92,9 @@ def execute(path: Path, timeout: int | None = None) -> tuple[nbformat.NotebookNo
     start = time.perf_counter()
     status = "ok"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", exercises.STRICT_VAR)}
+    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", exercises.STRICT_VAR, GRID_VAR)}
     os.environ.pop("MPLBACKEND", None)  # the kernel inherits it: a caller's Agg (common in CI) would leave the pages without figures
+    os.environ[GRID_VAR] = "1"          # control panels draw the grid of settings their static copy steps through
     if nb.metadata.get("course_edition") != "student":
         os.environ[exercises.STRICT_VAR] = "strict"  # the instructor edition: a solution that fails its check fails the build
     try:
@@ -190,6 +195,7 @@ def panels_as_pictures(nb) -> int:
         if cell.cell_type != "code":
             continue
         new = []
+        has_grid = any(GRID_MIME in out.get("data", {}) for out in cell.get("outputs", []))
         for out in cell.get("outputs", []):
             view = out.get("data", {}).get(WIDGET_VIEW) if out.get("output_type") in ("display_data", "execute_result") else None
             if view is None:
@@ -200,6 +206,9 @@ def panels_as_pictures(nb) -> int:
             if progress is not None:  # a progress bar (tqdm), not a control panel: its last text, as printed text
                 new.append(nbformat.v4.new_output("stream", name="stdout", text=progress + "\n"))
                 continue
+            if has_grid:  # the panel's grid of pictures (panel_grids_as_html) stands for it, its start picture included
+                n += 1
+                continue
             settings = "; settings: " + ", ".join(f"{html.escape(str(d))} = {html.escape(str(v))}" for d, v in controls) if controls else ""
             new += [nbformat.from_dict(o) for o in outputs]
             new.append(nbformat.v4.new_output("display_data", data={"text/html": PANEL_NOTE.format(settings=settings),
@@ -207,6 +216,69 @@ def panels_as_pictures(nb) -> int:
             n += 1
         cell["outputs"] = new
     nb.metadata.pop("widgets", None)
+    return n
+
+
+GRID_NOTE = ("<p class=\"course-panel-note\"><b>Control panel, without a kernel.</b> Move the sliders: each picture "
+             "was trained and drawn when this page was built ({n} settings; the panel's other controls at their start "
+             "values). In JupyterLab every control works (<code>make lab</code>, then run the notebook).</p>")
+# one function for every grid on a page: the sliders' positions name the picture to show
+GRID_SCRIPT = """<script>
+function coursePanelGrid(input) {
+  var grid = input.closest(".course-grid"), index = 0;
+  grid.querySelectorAll("input[data-axis]").forEach(function (s) {
+    index = index * (Number(s.max) + 1) + Number(s.value);
+    s.parentNode.querySelector("output").textContent = JSON.parse(s.dataset.labels)[Number(s.value)];
+  });
+  grid.querySelectorAll("[data-point]").forEach(function (p) {
+    p.style.display = Number(p.dataset.point) === index ? "" : "none";
+  });
+}
+</script>"""
+
+
+def grid_html(grid: dict) -> str:
+    """A panel's grid of pictures (``widgets.panel_grid``) as HTML: one slider per control, the picture of the sliders'
+    settings shown, the others hidden (a run that failed shows its message)."""
+    axes = grid["axes"]
+    start = 0
+    for a in axes:
+        start = start * len(a["labels"]) + a["start"]
+    sliders = "".join(
+        f'<label class="course-grid-control">{html.escape(a["name"])} '
+        f'<input type="range" min="0" max="{len(a["labels"]) - 1}" step="1" value="{a["start"]}" data-axis="{i}" '
+        f'data-labels="{html.escape(json.dumps(a["labels"]))}" aria-label="{html.escape(a["name"])}" '
+        f'oninput="coursePanelGrid(this)"> <output>{html.escape(a["labels"][a["start"]])}</output></label>'
+        for i, a in enumerate(axes))
+    points = []
+    for i, (png, err) in enumerate(zip(grid["pictures"], grid["errors"])):
+        hide = "" if i == start else ' style="display:none"'
+        settings = ", ".join(f"{a['name']} = {a['labels'][j]}" for a, j in zip(axes, _unravel(i, [len(a["labels"]) for a in axes])))
+        points.append(f'<img class="course-grid-picture" data-point="{i}"{hide} alt="{html.escape(settings)}" '
+                      f'src="data:image/png;base64,{png}">' if png else
+                      f'<pre class="course-grid-error" data-point="{i}"{hide}>{html.escape(settings)}: {html.escape(err or "")}</pre>')
+    return (f'<div class="course-grid">{GRID_NOTE.format(n=len(points))}<div class="course-grid-controls">{sliders}</div>'
+            + "".join(points) + "</div>" + GRID_SCRIPT)
+
+
+def _unravel(index: int, shape: list) -> list:
+    """The position of a flat index in a grid of ``shape`` (the first axis slowest)."""
+    out = []
+    for n in reversed(shape):
+        out.append(index % n)
+        index //= n
+    return out[::-1]
+
+
+def panel_grids_as_html(nb) -> int:
+    """Every panel grid of the outputs (``widgets.GRID_MIME``) as its HTML: pictures with sliders; returns how many."""
+    n = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            grid = out.get("data", {}).get(GRID_MIME)
+            if grid is not None:
+                out["data"] = {"text/html": grid_html(grid), "text/plain": out["data"].get("text/plain", "")}
+                n += 1
     return n
 
 
@@ -226,6 +298,9 @@ SITE_CSS = """
 .course-toc{font-family:sans-serif;font-size:14px;margin:0 1em 1.5em;padding:.6em 1em;border-left:3px solid #9ab}
 .course-toc ul{margin:.3em 0 0 .5em;padding:0;list-style:none}
 .course-panel-note{font-family:sans-serif;font-size:13px;color:#345;background:#eef4fb;padding:.4em .8em;border-radius:4px}
+.course-grid-controls{display:flex;flex-wrap:wrap;gap:.4em 1.5em;margin:.4em 0;font-family:sans-serif;font-size:14px}
+.course-grid-control input{vertical-align:middle}
+.course-grid-picture{max-width:100%}
 """
 
 
@@ -283,9 +358,11 @@ def citations_written_out(nb, link: str | None = bibliography.PAGE) -> int:
 
 
 def for_static_page(nb, cite_link: str | None = bibliography.PAGE):
-    """An executed notebook made ready for a static page or deck: panels as their pictures, run-store notes as text,
-    exercises with their solutions folded away, citations written out (linked to ``cite_link``)."""
+    """An executed notebook made ready for a static page or deck: panels as their pictures (with sliders where the panel
+    drew a grid of its settings), run-store notes as text, exercises with their solutions folded away, citations
+    written out (linked to ``cite_link``)."""
     panels_as_pictures(nb)
+    panel_grids_as_html(nb)
     store_notes_as_text(nb)
     solutions_folded(nb)
     citations_written_out(nb, cite_link)

@@ -1,5 +1,15 @@
-"""ipywidgets control panels that retrain a short run and redraw, for live teaching."""
+"""ipywidgets control panels that retrain a short run and redraw, for live teaching.
+
+When the course's site is built (``course_lib.build`` sets ``$COURSE_PANEL_GRID``), each panel also draws a small grid
+of its settings (``GRID``: e.g. three generator losses x three learning rates) and displays the pictures as one
+output of type ``GRID_MIME``; the site and the decks turn it into pictures with sliders that work without a kernel.
+In JupyterLab the variable is unset and nothing extra is trained.
+"""
 from __future__ import annotations
+
+import base64
+import itertools
+import os
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,10 +20,66 @@ from .energy import EnergyMLP
 from .train import TrainConfig, TrainingDiverged, train
 
 
-def _panel(rows, train_and_draw, live: bool = False):
+GRID_VAR = "COURSE_PANEL_GRID"   # set (to anything but "" or "0"): panels draw their grid of settings too
+GRID_MIME = "application/vnd.course.panel-grid+json"
+
+
+def _png_bytes(fig) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _label(control, value) -> str:
+    """How a control shows ``value``: a dropdown its option's label, a slider the number."""
+    for option in getattr(control, "options", ()) or ():
+        label, v = option if isinstance(option, tuple) else (str(option), option)
+        if v == value:
+            return label
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def panel_grid(grid, train_and_draw) -> dict:
+    """The panel's pictures over every combination of ``grid`` = [(control, values), ...] (the first control varies
+    slowest), each drawn by ``train_and_draw(None)`` with the controls set; the controls get their values back.
+
+    Returns {"axes": [{"name", "labels", "start"}], "pictures": [base64 PNG or None], "errors": [message or None]};
+    ``start`` is the index of the control's value when called (which must be one of its values)."""
+    axes = []
+    for control, values in grid:
+        if control.value not in values:
+            raise ValueError(f"the grid of {control.description!r} must hold its start value {control.value!r}, got {values}")
+        axes.append(dict(name=control.description, labels=[_label(control, v) for v in values],
+                         start=list(values).index(control.value)))
+    saved = [control.value for control, _ in grid]
+    pictures, errors = [], []
+    try:
+        for point in itertools.product(*(values for _, values in grid)):
+            for (control, _), v in zip(grid, point):
+                control.value = v
+            try:
+                fig = train_and_draw(None)
+            except (TrainingDiverged, ebm.EBMDiverged, ValueError) as err:
+                pictures.append(None)
+                errors.append(f"{type(err).__name__}: {err}")
+            else:
+                pictures.append(base64.b64encode(_png_bytes(fig)).decode("ascii"))
+                errors.append(None)
+                plt.close(fig)
+    finally:
+        for (control, _), v in zip(grid, saved):
+            control.value = v
+    return dict(axes=axes, pictures=pictures, errors=errors)
+
+
+def _panel(rows, train_and_draw, live: bool = False, grid=None):
     """Rows of controls, a "train and draw" button with a progress bar, and an output area; draws once now.
 
     ``live``: no button; every change of a control redraws at once (for what computes in a blink).
+    ``grid``: [(control, values), ...], the settings a static copy of the panel steps through (drawn only when
+    ``$COURSE_PANEL_GRID`` is set, i.e. while the site is built; ``panel_grid``).
 
     ``train_and_draw(progress)`` trains, draws and returns the figure; ``progress(step, total)`` moves the panel's bar
     (a widget beside the button: a text progress bar inside the output area would be captured
@@ -51,6 +117,11 @@ def _panel(rows, train_and_draw, live: bool = False):
     else:
         out.append_display_data(_png(fig))
         plt.close(fig)
+    if grid and os.environ.get(GRID_VAR, "") not in ("", "0"):  # before the live observers: setting values redraws nothing
+        from IPython.display import display
+
+        display({GRID_MIME: panel_grid(grid, train_and_draw),
+                 "text/plain": "(this panel's pictures over a grid of its settings, for the course's site)"}, raw=True)
     if live:
         for control in (c for r in rows for c in r):
             control.observe(lambda change: redraw(follow=False), names="value")
@@ -60,13 +131,9 @@ def _panel(rows, train_and_draw, live: bool = False):
 
 def _png(fig):
     """A figure as an IPython PNG image (independent of the matplotlib backend)."""
-    import io
-
     from IPython.display import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
-    return Image(buf.getvalue(), format="png")
+    return Image(_png_bytes(fig), format="png")
 
 
 def run_gan(target="ring8", generator_loss: str = "non_saturating", n_critic: int = 1, lr: float = 1e-3,
@@ -114,7 +181,8 @@ def gan_playground(steps: int = 500, device=None):
     n_steps = W.IntSlider(value=steps, min=max(10, steps // 10), max=max(steps * 4, 100), step=max(1, steps // 10), description="G steps")
     return _panel([[target, loss], [n_critic, lr], [n_steps]],
                   lambda progress: draw_gan(*run_gan(target.value, loss.value, n_critic.value, lr.value, n_steps.value,
-                                                     device=device, progress=progress)))
+                                                     device=device, progress=progress)),
+                  grid=[(loss, ["minimax", "non_saturating", "maximum_likelihood"]), (lr, [1e-4, 1e-3, 1e-2])])
 
 
 ENERGY_METHODS = methods.names("energy")  # the energy-based GANs of chapters 07-09 (course_lib.methods)
@@ -173,7 +241,8 @@ def energy_playground(steps: int = 1500):
     pt = W.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, description="PT (EBGAN-PT)")
     return _panel([[method, target], [lr, n_steps], [margin, gamma, pt]],
                   lambda progress: draw_energy_gan(run_energy_gan(method.value, target.value, n_steps.value, lr.value,
-                                                                  margin.value, gamma.value, pt.value, progress=progress)))
+                                                                  margin.value, gamma.value, pt.value, progress=progress)),
+                  grid=[(method, list(ENERGY_METHODS)), (target, ["ring8", "grid25"])])
 
 
 # ---------------------------------------------------------------- the game V(x, y) = -x y (chapter 05)
@@ -201,7 +270,8 @@ def game_playground(steps: int = 150):
     gamma = W.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description="consensus γ")
     n_steps = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps")
     return _panel([[method, lr], [gamma, n_steps]],
-                  lambda progress: draw_game(method.value, lr.value, gamma.value, n_steps.value), live=True)
+                  lambda progress: draw_game(method.value, lr.value, gamma.value, n_steps.value), live=True,
+                  grid=[(method, list(games.METHODS)), (lr, [0.03, 0.1, 0.3])])
 
 
 # ---------------------------------------------------------------- an energy trained by Langevin chains (chapter 06)
@@ -229,7 +299,8 @@ def draw_ebm(row: dict, n: int = 500, fig=None):
     ax1, ax2 = fig.subplots(1, 2)
     t, run = row["target"], row["run"]
     x = row["sampler"].sample(n, torch.Generator().manual_seed(1))
-    plots.plot_surface_2d(ax1, run.E, t, x, label="energy E(x)", squash=False, cmap="magma", n_real=300)
+    plots.plot_surface_2d(ax1, run.E, t, x, label="energy E(x)", squash=False, cmap="magma", n_real=300,
+                          fake_label="MCMC chain samples")
     cfg = run.cfg
     title = f"{t.name}, {cfg.init} chains, k = {cfg.chain_steps}, a = {cfg.step_size:g}, σ = {cfg.noise:g}"
     if t.centers is not None and t.std is not None:
@@ -255,4 +326,5 @@ def ebm_playground(steps: int = 300):
                           description="updates")
     return _panel([[target, init], [k, a], [sigma, n_steps]],
                   lambda progress: draw_ebm(run_ebm(target.value, init.value, k.value, a.value, sigma.value, n_steps.value,
-                                                    progress=progress)))
+                                                    progress=progress)),
+                  grid=[(init, ["buffer", "noise", "data"]), (k, [5, 20, 60])])

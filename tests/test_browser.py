@@ -9,6 +9,7 @@ driven by Playwright's Python API (nothing is downloaded: ``executable_path`` na
   the student edition of notebook 04 opened, a wrong answer typed into an exercise and checked (the
   hint shows), then the right one (it passes).
 * Exercises on the site: each solution folded away until a click, the student notebook linked for download.
+* Control panels without a kernel: on every page (and in a deck) a panel's slider changes its picture.
 
 Without Chromium the tests are skipped with what to install (in CI, where ``CI`` is set, they fail).
 """
@@ -69,6 +70,8 @@ def site(tmp_path_factory):
         code = nbformat.v4.new_code_cell("plot")
         png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
         code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
+        if i == 0:  # a control panel as the build leaves it: the grid of its settings
+            code.outputs.append(nbformat.v4.new_output("display_data", data={build.GRID_MIME: _grid(), "text/plain": "(grid)"}))
         exercise = nbformat.v4.new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n")
         exercise.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "Exercise 1.1: passed."}, execution_count=1)]
         nb.cells = [md, code, nbformat.v4.new_markdown_cell("## 1. A section"), exercise]
@@ -84,6 +87,60 @@ def site(tmp_path_factory):
     build.write_index(out, rows, "test")
     build.copy_mathjax(out)
     return out
+
+
+def _grid() -> dict:
+    """A panel's grid of 2 x 3 settings, each picture a differently coloured square (valid PNGs)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    pictures = []
+    for i in range(6):
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), (40 * i, 200 - 30 * i, 90)).save(buf, format="PNG")
+        pictures.append(base64.b64encode(buf.getvalue()).decode("ascii"))
+    return {"axes": [{"name": "target", "labels": ["ring8", "grid25"], "start": 0},
+                     {"name": "learning rate", "labels": ["0.0001", "0.001", "0.01"], "start": 1}],
+            "pictures": pictures, "errors": [None] * 6}
+
+
+def _step_through_grids(page, where: str) -> int:
+    """Move every slider of every panel grid on ``page`` one notch: the picture shown must change to the one the
+    sliders name, exactly one shown at a time, and its label follow. Returns the number of grids."""
+    grids = page.locator(".course-grid").all()
+    for g, grid in enumerate(grids):
+        for slider in grid.locator("input[type=range]").all():
+            before = grid.locator("[data-point]:visible")
+            assert before.count() == 1, f"{where}, panel {g}: {before.count()} pictures shown at once"
+            point, src = before.get_attribute("data-point"), before.get_attribute("src")
+            at_end = slider.input_value() == slider.get_attribute("max")
+            slider.focus()
+            page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+            after = grid.locator("[data-point]:visible")
+            assert after.count() == 1 and after.get_attribute("data-point") != point, f"{where}, panel {g}: no new picture"
+            assert after.get_attribute("src") != src or src is None
+            labels = __import__("json").loads(slider.get_attribute("data-labels"))
+            assert slider.locator("xpath=following-sibling::output").inner_text() == labels[int(slider.input_value())]
+            if after.evaluate("e => e.tagName") == "IMG":
+                assert after.evaluate("e => e.complete && e.naturalWidth > 0"), f"{where}, panel {g}: picture did not load"
+    return len(grids)
+
+
+def test_a_static_panel_steps_through_its_pictures_without_a_kernel(browser, site):
+    pages = [p for p in _pages(site) if 'class="course-grid"' in p.read_text()]
+    if os.environ.get("COURSE_SITE"):  # the course's own site: every chapter with a control panel has its grid
+        assert {p.name[:2] for p in pages} >= {"04", "05", "06", "09"}, [p.name for p in pages]
+    assert pages
+    page = browser.new_page()
+    blocked = []
+    page.route("http*://**", lambda route: (blocked.append(route.request.url), route.abort()))
+    for path in pages:
+        page.goto(path.as_uri(), timeout=TIMEOUT_MS)
+        assert _step_through_grids(page, path.name) >= 1
+    assert blocked == []
+    page.close()
 
 
 def _pages(site):
@@ -207,9 +264,11 @@ def test_a_static_deck_presents_offline(browser, tmp_path):
     from course_lib import slides
 
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    panel = nbformat.v4.new_code_cell("energy_playground()")
+    panel.outputs = [nbformat.v4.new_output("display_data", data={build.GRID_MIME: _grid(), "text/plain": "(grid)"})]
     nb.cells = [nbformat.v4.new_markdown_cell("# 05 · EBGAN\n\n**Question.** Is $E(x)$ a score?"),
                 nbformat.v4.new_markdown_cell("## 1. Section\n\n$$L_D = D(x) + [m - D(G(z))]^+$$"),
-                nbformat.v4.new_markdown_cell("## 2. Next")]
+                nbformat.v4.new_markdown_cell("## 2. Next"), panel]
     slides.tag(nb)
     nbformat.write(nb, tmp_path / "05_deck.ipynb")
     assert slides.main([str(tmp_path / "05_deck.ipynb"), "--out", str(tmp_path / "slides")]) == 0
@@ -218,9 +277,13 @@ def test_a_static_deck_presents_offline(browser, tmp_path):
     page.route("http*://**", lambda route: (blocked.append(route.request.url), route.abort()))
     page.goto((tmp_path / "slides" / "05_deck.slides.html").as_uri(), timeout=TIMEOUT_MS)
     page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=TIMEOUT_MS)
-    assert page.evaluate("Reveal.getTotalSlides()") == 3
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function("Reveal.getIndices().h === 1", timeout=TIMEOUT_MS)
+    assert page.evaluate("Reveal.getTotalSlides()") == 4    # title, two sections, the panel below the second
+    for h in (1, 2):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"Reveal.getIndices().h === {h}", timeout=TIMEOUT_MS)
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("Reveal.getIndices().v === 1", timeout=TIMEOUT_MS)
+    assert _step_through_grids(page, "deck") == 1           # the panel's slider works in the deck too
     assert blocked == []
     page.close()
 

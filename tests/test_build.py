@@ -114,7 +114,8 @@ def test_the_build_draws_figures_under_agg_and_fails_loudly_naming_the_notebook(
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     good = _notebook([nbformat.v4.new_markdown_cell("# 01 good\n\n## 1. A figure"),
-                      nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")])
+                      nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()"),
+                      nbformat.v4.new_code_cell("from course_lib.widgets import game_playground\ngame_playground(steps=10)")])
     bad = _notebook([nbformat.v4.new_markdown_cell("# 02 bad"), nbformat.v4.new_code_cell("raise ValueError('boom')")])
     nbformat.write(good, nbdir / "01_good.ipynb")
     nbformat.write(bad, nbdir / "02_bad.ipynb")
@@ -126,7 +127,11 @@ def test_the_build_draws_figures_under_agg_and_fails_loudly_naming_the_notebook(
     assert "02_bad" in err and "boom" in err
     executed = nbformat.read(tmp_path / "site" / "executed" / "01_good.ipynb", as_version=4)
     assert any("image/png" in o.get("data", {}) for o in executed.cells[1].outputs)
-    assert re.search(r"<img [^>]*src=\"data:image/png;base64,", (out / "01_good.html").read_text())
+    page = (out / "01_good.html").read_text()
+    assert re.search(r"<img [^>]*src=\"data:image/png;base64,", page)
+    # the build has the panel draw its grid (3 methods x 3 step sizes), and its page shows it with sliders
+    assert [build.GRID_MIME in o.get("data", {}) for o in executed.cells[2].outputs].count(True) == 1
+    assert page.count('class="course-grid-picture"') == 9 and page.count('type="range"') == 2
     timings = {r["name"]: r for r in json.loads((out / "timings.json").read_text())}
     assert timings["01_good"]["status"] == "ok" and timings["02_bad"]["status"].startswith("FAILED")
 
@@ -217,3 +222,44 @@ def test_a_link_to_a_section_that_is_gone_is_a_dangling_link(tmp_path):
     page.write_text(page.read_text().replace(f'id="{hid}"', 'id="renamed"'))
     assert ("index.html", f"01_a.html#{hid}") in build.dangling_links(out)   # the index's outline
     assert ("01_a.html", f"#{hid}") in build.dangling_links(out)             # the page's own contents
+
+
+def _grid_cell(errors=None):
+    """A panel's cell as the build executes it: the grid of its settings (2 targets x 3 steps) and the widget view."""
+    pictures = [f"iVBORw0KGgo{i}=" for i in range(6)]
+    errors = errors or [None] * 6
+    grid = {"axes": [{"name": "target", "labels": ["ring8", "grid25"], "start": 1},
+                     {"name": "G steps", "labels": ["100", "500", "1000"], "start": 1}],
+            "pictures": [None if e else p for p, e in zip(pictures, errors)], "errors": errors}
+    cell = nbformat.v4.new_code_cell("panel")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={build.GRID_MIME: grid, "text/plain": "(grid)"}),
+                    nbformat.v4.new_output("display_data", data={build.WIDGET_VIEW: {"model_id": "box"}, "text/plain": "VBox()"})]
+    return cell
+
+
+def test_a_panel_with_a_grid_becomes_pictures_with_sliders_that_start_at_the_panels_settings():
+    nb = build.for_static_page(_notebook([_grid_cell()], WIDGETS))
+    outs = nb.cells[0].outputs
+    assert len(outs) == 1 and build.WIDGET_VIEW not in outs[0]["data"]   # the grid stands for the panel
+    page = outs[0]["data"]["text/html"]
+    assert "without a kernel" in page and "6 settings" in page
+    sliders = re.findall(r'<input type="range" min="0" max="(\d)" step="1" value="(\d)"', page)
+    assert sliders == [("1", "1"), ("2", "1")]                  # 2 targets, 3 step counts; start: grid25, 500 steps
+    shown = re.findall(r'<img class="course-grid-picture" data-point="(\d)"(?! style="display:none")[^>]*src="data:image/png;base64,([^"]*)"', page)
+    assert shown == [("4", "iVBORw0KGgo4=")]                    # row-major: 1 * 3 + 1
+    assert page.count('style="display:none"') == 5 and 'alt="target = ring8, G steps = 1000"' in page
+    assert "function coursePanelGrid" in page and '<output>grid25</output>' in page
+
+
+def test_a_grid_setting_whose_run_failed_shows_its_message():
+    nb = build.for_static_page(_notebook([_grid_cell(errors=[None, "TrainingDiverged: lower the learning rate", None, None, None, None])]))
+    page = nb.cells[0].outputs[0]["data"]["text/html"]
+    assert re.search(r'<pre class="course-grid-error" data-point="1" style="display:none">target = ring8, G steps = 500: '
+                     r'TrainingDiverged: lower the learning rate</pre>', page)
+    assert page.count('class="course-grid-picture"') == 5
+
+
+@pytest.mark.parametrize("index, shape, expected", [(0, [2, 3], [0, 0]), (4, [2, 3], [1, 1]), (5, [2, 3], [1, 2]),
+                                                    (7, [2, 2, 2], [1, 1, 1])])
+def test_unravel_is_row_major(index, shape, expected):
+    assert build._unravel(index, shape) == expected

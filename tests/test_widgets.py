@@ -126,3 +126,71 @@ def test_the_ebm_panel_builds_draws_and_prints_a_divergence(monkeypatch):
     monkeypatch.setattr(widgets.ebm, "train_ebm", diverge)
     broken = widgets.ebm_playground(steps=10)   # the message is shown in the panel instead of an exception
     assert broken.children[-1].outputs[0]["text"].startswith("EBMDiverged: the energy diverged at update 3")
+
+
+def _shown(monkeypatch):
+    """What the panels display beside their widget (the grid), captured."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw=False: shown.append(data))
+    return shown
+
+
+def test_a_panel_draws_its_grid_only_while_the_site_is_built(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import base64
+
+    shown = _shown(monkeypatch)
+    monkeypatch.delenv(widgets.GRID_VAR, raising=False)
+    widgets.game_playground(steps=20)
+    assert shown == []                                          # in JupyterLab: nothing extra is trained
+    monkeypatch.setenv(widgets.GRID_VAR, "1")
+    calls = []
+    draw = widgets.draw_game
+    monkeypatch.setattr(widgets, "draw_game", lambda *a: calls.append(a) or draw(*a))
+    panel = widgets.game_playground(steps=20)
+    grid = shown[0][widgets.GRID_MIME]
+    assert grid["axes"] == [{"name": "method", "labels": ["simultaneous", "alternating", "consensus"], "start": 0},
+                            {"name": "step size", "labels": ["0.03", "0.1", "0.3"], "start": 1}]
+    # the first drawing, then every setting once, the first control slowest
+    assert [(c[0], c[1]) for c in calls[1:]] == [(m, lr) for m in ("simultaneous", "alternating", "consensus")
+                                                 for lr in (0.03, 0.1, 0.3)]
+    assert len(grid["pictures"]) == 9 and grid["errors"] == [None] * 9
+    assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in grid["pictures"])
+    assert len(set(grid["pictures"])) == 9                      # nine different pictures
+    method, lr = panel.children[0].children
+    assert (method.value, lr.value) == ("simultaneous", 0.1)    # the controls got their values back
+    method.value = "consensus"                                  # and still redraw live
+    assert calls[-1][0] == "consensus"
+
+
+def test_a_grid_labels_dropdown_options_by_their_names_and_records_failures(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as W
+
+    method = W.Dropdown(options=[("EBGAN", "ebgan"), ("BEGAN", "began")], value="began", description="method")
+    steps = W.IntSlider(value=10, min=1, max=100, description="steps")
+
+    def run(progress):
+        if steps.value == 1:
+            raise ValueError("learning rate must be positive: raise it")
+        return widgets.plt.figure()
+
+    grid = widgets.panel_grid([(method, ["ebgan", "began"]), (steps, [1, 10])], run)
+    assert grid["axes"][0] == {"name": "method", "labels": ["EBGAN", "BEGAN"], "start": 1}
+    assert grid["errors"][0] == "ValueError: learning rate must be positive: raise it" and grid["pictures"][0] is None
+    assert grid["errors"][1] is None and grid["pictures"][1]
+    assert (method.value, steps.value) == ("began", 10)
+    with pytest.raises(ValueError, match="must hold its start value"):
+        widgets.panel_grid([(steps, [1, 5])], run)
+
+
+@pytest.mark.parametrize("make", ["gan_playground", "energy_playground", "ebm_playground"])
+def test_every_trained_panel_has_a_grid_that_starts_at_its_settings(monkeypatch, make):
+    pytest.importorskip("ipywidgets")
+    shown = _shown(monkeypatch)
+    monkeypatch.setenv(widgets.GRID_VAR, "1")
+    monkeypatch.setattr(widgets, "panel_grid", lambda grid, draw: {"sizes": [len(v) for _, v in grid],
+                                                                  "starts": [c.value in v for c, v in grid]})
+    getattr(widgets, make)(steps=10)
+    grid = shown[0][widgets.GRID_MIME]
+    assert all(grid["starts"]) and 6 <= int(__import__("math").prod(grid["sizes"])) <= 10
