@@ -205,8 +205,9 @@ def problems(notebooks, entries: dict | None = None) -> list:
 
 # ------------------------------------------------------------------ the site's page
 
-def references_page(out: Path, rows: list, entries: dict, cited_by: dict) -> Path:
-    """``references.html``: every paper the course cites, with the chapters that cite it, and the .bib to download."""
+def references_html(rows: list, entries: dict, cited_by: dict) -> str:
+    """The references page's body: every paper the course cites (``<li id="key">``), with the chapters that cite it
+    (``rows``: name, html, title), and the .bib to download."""
     items = []
     for e in by_author(entries.values()):
         text = html.escape(e.reference())
@@ -215,20 +216,9 @@ def references_page(out: Path, rows: list, entries: dict, cited_by: dict) -> Pat
             text = text.replace(f"arXiv:{e.arxiv}", f'<span class="arxiv">arXiv:{e.arxiv}</span>')
         where = ", ".join(f'<a href="{r["html"]}">{html.escape(r["title"])}</a>' for r in rows if r["name"] in cited_by.get(e.key, ()))
         items.append(f'<li id="{e.key}">{text} <small>Key <code>{e.key}</code>; cited in {where or "no chapter"}.</small></li>')
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>References: every paper the course cites</title>
-<style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.45}}
-li{{margin:0 0 .7em}} li:target{{background:#fff6d5}} small{{color:#555}}</style></head>
-<body><nav class="course-nav"><a href="index.html" rel="index">course index</a></nav>
-<h1>References</h1>
-<p>Every paper the course cites ({len(entries)}), in one list. The same list as BibTeX, to copy into a syllabus:
-<a href="references.bib" download>references.bib</a>.</p>
-<ol class="references">
-{chr(10).join(items)}
-</ol></body></html>"""
-    (out / "references.bib").write_text(BIB.read_text())
-    page_path = out / PAGE
-    page_path.write_text(page)
-    return page_path
+    return (f'<p>Every paper the course cites ({len(entries)}), in one list. The same list as BibTeX, to copy into a '
+            f'syllabus: <a href="references.bib" download>references.bib</a>.</p>\n\n'
+            f'<ol class="references">\n{chr(10).join(items)}\n</ol>')
 
 
 def main(argv=None) -> int:

@@ -1,20 +1,23 @@
 """Build the course as a site: execute every notebook (profile from $COURSE_PROFILE), several side by
-side, and render each to a self-contained HTML page with the course's navigation, plus an index page
-that is the course's outline. Used by `make course`.
+side, prepare each executed notebook for a static page, and render them with Sphinx, MyST-NB (execution
+off) and the book theme (``course_lib.site``): an index that is the course's outline, a sidebar,
+previous / next, each page's contents, search, dark mode, each chapter's notebook to download, its
+student edition and its slide deck. Used by `make course`.
 
     python -m course_lib.build --out build/html --jobs 2 notebooks/*.ipynb
 
 * Offline: MathJax comes from the installed ``jupyter-server-mathjax`` package and is copied next
   to the pages; no page loads anything from the network (no require.js, no widget manager, no CDN).
+* What the course needs beyond the theme is notebook preprocessing (``for_static_page``), not edits of
+  the rendered HTML: panels, progress bars, run-store notes, folded solutions, citations as links.
 * Figures appear whatever ``MPLBACKEND`` says in the caller's environment: the kernels run without it
   (the notebook backend draws inline).
 * Control panels (ipywidgets) can be moved without a kernel: while the site is built each panel also draws a
   small grid of its settings (``widgets.GRID_VAR``), and its page shows those pictures with sliders (plain HTML
   and a few lines of JavaScript, ``panel_grids_as_html``); a panel without a grid is shown by the picture it
   drew, with a line saying that the controls work in JupyterLab.
-* Every page has previous / index / next links and its own table of contents; the index lists each
-  notebook's title, its question in one line and its sections. Links are relative: the site works
-  from ``file://`` and from any static web server.
+* The index lists each notebook's title and its question in one line. Links are relative: the site
+  works from ``file://`` and from any static web server.
 * A notebook that fails is named and makes the build exit non-zero (its page shows where it stopped).
 * Runs that several notebooks share through the run store (the digit judges, the 2-D comparison)
   are trained first, each as a task of its own, when notebooks run side by side: no notebook then
@@ -36,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import bibliography, exercises
+from . import bibliography, exercises, site, slides
 from .store import store_root
 
 GRID_VAR = "COURSE_PANEL_GRID"                       # = widgets.GRID_VAR (not imported: widgets imports torch)
@@ -284,37 +287,6 @@ def panel_grids_as_html(nb) -> int:
 
 # ---------------------------------------------------------------- pages
 
-_SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*|<script src=""></script>\s*', re.I)
-_MODULE_CDN = re.compile(r'<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>\s*', re.S)
-_H = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
-
-SITE_CSS = """
-.course-solution{margin:.3em 0 1em;padding:.4em .8em;border-left:3px solid #7aa7d9;background:#f6f9fc}
-.course-solution summary{cursor:pointer;font-weight:600}
-.course-student{margin:0 1em 1em;font-family:sans-serif;font-size:14px}
-.course-nav{display:flex;justify-content:space-between;gap:1em;padding:.6em 1em;margin:0 0 1em;background:#f3f5f8;
-  border-bottom:1px solid #d5dbe3;font-family:sans-serif;font-size:14px}
-.course-nav a{text-decoration:none}
-.course-toc{font-family:sans-serif;font-size:14px;margin:0 1em 1.5em;padding:.6em 1em;border-left:3px solid #9ab}
-.course-toc ul{margin:.3em 0 0 .5em;padding:0;list-style:none}
-.course-panel-note{font-family:sans-serif;font-size:13px;color:#345;background:#eef4fb;padding:.4em .8em;border-radius:4px}
-.course-grid-controls{display:flex;flex-wrap:wrap;gap:.4em 1.5em;margin:.4em 0;font-family:sans-serif;font-size:14px}
-.course-grid-control input{vertical-align:middle}
-.course-grid-picture{max-width:100%}
-"""
-
-
-def headings(body: str) -> list:
-    """(level, id, text) of the h1/h2 headings of a rendered page, in order."""
-    return [(int(lv), hid, re.sub(r"<[^>]+>", "", text).strip()) for lv, hid, text in _H.findall(body)]
-
-
-def _nav(prev, nxt) -> str:
-    left = f'<a href="{prev["html"]}" rel="prev">&larr; {html.escape(prev["title"])}</a>' if prev else "<span></span>"
-    right = f'<a href="{nxt["html"]}" rel="next">{html.escape(nxt["title"])} &rarr;</a>' if nxt else "<span></span>"
-    return f'<nav class="course-nav">{left}<a href="index.html" rel="index">course index</a>{right}</nav>'
-
-
 def _check_says(out) -> str | None:
     """The text of an output that is an exercise check's answer ("Exercise 7.1: passed. ..."), else None."""
     text = out.get("data", {}).get("text/plain", "") if "data" in out else out.get("text", "")
@@ -369,80 +341,18 @@ def for_static_page(nb, cite_link: str | None = bibliography.PAGE):
     return nb
 
 
+_SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*|<script src=""></script>\s*', re.I)
+_MODULE_CDN = re.compile(r'<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>\s*', re.S)
+
+
 def offline(body: str) -> str:
     """A rendered page without the scripts it would fetch from the network (require.js, jQuery, CDN modules)."""
     return _MODULE_CDN.sub("", _SCRIPT_SRC.sub("", body))
 
 
-_CHAPTER_LINK = re.compile(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"')
-
-
-def chapter_links(body: str) -> str:
-    """Links from one chapter to another name the notebook (``07_x.ipynb``, what works in JupyterLab); on the site, its page."""
-    return _CHAPTER_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', body)
-
-
-def render(nb, prev=None, nxt=None, student: str | None = None) -> tuple[str, list]:
-    """The page of one executed notebook (self-contained but for ``mathjax/`` beside it) and its h2 sections;
-    ``student``: the path, relative to the page, of the chapter's student notebook (linked for download)."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab", mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}", require_js_url="")
-    n_exercises = sum(c.cell_type == "code" and exercises.BEGIN in c.source for c in nb.cells)
-    body, _ = exporter.from_notebook_node(for_static_page(nb))
-    body = offline(body)
-    body = chapter_links(body)
-    sections = [(hid, text) for lv, hid, text in headings(body) if lv == 2]
-    toc = ('<div class="course-toc"><b>On this page</b><ul>'
-           + "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in sections) + "</ul></div>")
-    body = body.replace("</head>", f"<style>{SITE_CSS}</style>\n</head>", 1)
-    m = re.search(r"<body[^>]*>", body)
-    nav = _nav(prev, nxt)
-    download = (f'<p class="course-student"><a href="{student}" download>Download the student notebook</a> '
-                f'({n_exercises} exercises to do, each with its check; open it in JupyterLab)</p>') if student and n_exercises else ""
-    body = body[:m.end()] + "\n" + nav + "\n" + download + toc + body[m.end():]
-    body = body.replace("</body>", nav + "\n</body>", 1)
-    return body, sections
-
-
-def write_index(out: Path, rows: list, profile: str) -> Path:
-    """index.html: the course's outline (title, question, sections as links) with each notebook's build time and status."""
-    items = []
-    for r in rows:
-        sections = "".join(f'<li><a href="{r["html"]}#{hid}">{html.escape(text)}</a></li>' for hid, text in r.get("sections", []))
-        status = "" if r["status"] == "ok" else f' <b class="failed">{html.escape(r["status"])}</b>'
-        items.append(f'<li class="chapter"><a href="{r["html"]}"><b>{html.escape(r["title"])}</b></a>'
-                     f' <small>({r["seconds"]:.0f} s){status}</small>'
-                     f'<p class="question">{html.escape(r.get("question", ""))}</p><ul class="sections">{sections}</ul></li>')
-    refs = ('\n<p class="references-link"><b><a href="references.html">References</a></b>: every paper the course cites, '
-            'in one list with the chapters that cite it, and as a BibTeX file.</p>') if (out / "references.html").exists() else ""
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Energy-based GANs: the course</title>
-<script type="text/x-mathjax-config">MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"]], processEscapes: true}}}});</script>
-<script src="mathjax/MathJax.js?config={MATHJAX_CONFIG}"></script>
-<style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;line-height:1.4}}
-li.chapter{{margin:0 0 1.2em}} .question{{margin:.2em 0;color:#333}}
-ul.sections{{font-size:14px;columns:2;list-style:none;padding-left:.5em}} ol.chapters{{list-style:none;padding:0}}
-.failed{{color:#b00}}</style></head>
-<body><h1>Energy-based GANs &mdash; the course</h1>
-<p>From the structured perceptron to maximum-entropy energy-based models: every claim shown by an experiment that runs.
-These pages were executed in the <b>{html.escape(profile)}</b> profile on {time.strftime("%Y-%m-%d %H:%M")};
-open a notebook in JupyterLab (<code>make lab</code>) to run it and to use its control panels.</p>
-<ol class="chapters">
-{chr(10).join(items)}
-</ol>{refs}</body></html>"""
-    index = out / "index.html"
-    index.write_text(page)
-    return index
-
-
 def copy_mathjax(out: Path) -> Path:
-    """MathJax 2 from the installed jupyter-server-mathjax package into ``out/mathjax`` (once)."""
-    try:
-        import jupyter_server_mathjax
-    except ImportError as err:
-        raise ImportError("the offline pages need MathJax from the jupyter-server-mathjax package: "
-                          "`pip install -e '.[dev]'` (or `pip install jupyter-server-mathjax`)") from err
-    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    """MathJax 2 from the installed jupyter-server-mathjax package into ``out/mathjax`` (once; for the decks)."""
+    src = site.mathjax_source()
     dest = out / "mathjax"
     if not (dest / "MathJax.js").exists():
         shutil.copytree(src, dest, dirs_exist_ok=True)
@@ -599,26 +509,35 @@ def main(argv=None) -> int:
                 if fut in futures:
                     done[r["name"]] = r
         runs = [done[p.stem] for p in paths]
-    copy_mathjax(out)
+    render_start = time.perf_counter()
     nbs = [nbformat.read(r["executed"], as_version=4) for r in runs]
     rows = [dict(name=r["name"], html=r["name"] + ".html", title=title_of(nb), question=question_of(nb),
                  seconds=r["seconds"], status=r["status"]) for r, nb in zip(runs, nbs)]
-    cited_by = {}  # before the pages are made: rendering writes the citations out
+    cited_by = {}  # before the pages are prepared: that writes the citations out
     for row, nb in zip(rows, nbs):
         for key in bibliography.citations(bibliography.markdown_sources(nb)):
             cited_by.setdefault(key, set()).add(row["name"])
     # the student edition of each chapter, for download (render-only may be given executed copies alone)
     students = {p.stem: p for p in exercises.write_student_edition([p for p in paths if p.exists()], out / "student")}
-    for i, (row, nb) in enumerate(zip(rows, nbs)):
+    deck_problems = slides.write_decks([r["executed"] for r in runs], out / "slides")   # each chapter's deck
+    for row, nb in zip(rows, nbs):
         student = f"student/{students[row['name']].name}" if row["name"] in students else None
-        body, sections = render(nb, rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None, student)
-        (out / row["html"]).write_text(body)
-        row["sections"] = sections
-    bibliography.references_page(out, rows, bibliography.load(), cited_by)
-    index = write_index(out, rows, profile)
-    timings.write_text(json.dumps([{k: v for k, v in r.items() if k != "sections"} for r in rows], indent=1))
+        # (before the solutions are folded: it counts the exercises)
+        site.chapter_links(nb, student, f"slides/{row['name']}.slides.html")
+        row["nb"] = for_static_page(nb)
+    src = out.parent / "site-src"
+    site.write_sources(src, rows, profile, cited_by)
+    sphinx_status = site.render(src, out)
+    (out / "references.bib").write_text(bibliography.BIB.read_text())
+    index = out / "index.html"
+    print(f"site (Sphinx) and decks rendered in {time.perf_counter() - render_start:.1f} s (render only: the notebooks were executed)")
+    for row in rows:
+        row.pop("nb")
+    timings.write_text(json.dumps(rows, indent=1))
     problems = [f"{p}: dangling link {t}" for p, t in dangling_links(out)] + \
-               [f"{p}: loads {u} from the network" for p, u in network_references(out)]
+               [f"{p}: loads {u} from the network" for p, u in network_references(out)] + \
+               [f"slides/{p}: {t}" for p, t in deck_problems] + \
+               ([f"sphinx-build exited with status {sphinx_status}"] if sphinx_status else [])
     for line in problems:
         print(line, file=sys.stderr)
     failed = [r["name"] for r in rows if r["status"] != "ok"]

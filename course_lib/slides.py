@@ -98,12 +98,29 @@ def render_deck(nb) -> str:
     if n != 1:
         raise RuntimeError("nbconvert's reveal template changed: the deck's start-up script was not found")
     body = offline(body)   # require.js and jQuery from CDNs: the deck does without
-    return body
+    return _CHAPTER_LINK.sub(lambda m: f'href="{m[1]}.slides.html"', body)
+
+
+_CHAPTER_LINK = re.compile(r'href="(\d\d_[\w-]+)\.ipynb(?:#[^"]*)?"')   # "next: chapter 08" leads to the next deck
+
+
+def write_decks(notebooks, out: Path) -> list:
+    """A deck for each executed notebook in ``out`` (NN_name.slides.html, reveal.js and MathJax beside them);
+    returns the problems found: [(deck, dangling link or network resource)]."""
+    from .build import copy_mathjax, dangling_links, network_references
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out)
+    if not (out / "reveal" / "dist" / "reveal.js").exists():
+        shutil.copytree(reveal_root() / "dist", out / "reveal" / "dist", dirs_exist_ok=True)
+    for path in sorted(Path(p) for p in notebooks):
+        target = out / (path.stem + ".slides.html")
+        target.write_text(render_deck(nbformat.read(path, as_version=4)))
+    return dangling_links(out) + network_references(out)
 
 
 def main(argv=None) -> int:
-    from .build import copy_mathjax, dangling_links, network_references
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/slides"))
@@ -114,16 +131,9 @@ def main(argv=None) -> int:
         return 0
     if not args.notebooks:
         parser.error("give executed notebooks (make course writes them to build/executed/)")
-    args.out.mkdir(parents=True, exist_ok=True)
-    copy_mathjax(args.out)
-    if not (args.out / "reveal" / "dist" / "reveal.js").exists():
-        shutil.copytree(reveal_root() / "dist", args.out / "reveal" / "dist", dirs_exist_ok=True)
+    problems = write_decks(args.notebooks, args.out)
     for path in sorted(args.notebooks):
-        nb = nbformat.read(path, as_version=4)
-        target = args.out / (path.stem + ".slides.html")
-        target.write_text(render_deck(nb))
-        print(f"deck: {target}")
-    problems = dangling_links(args.out) + network_references(args.out)
+        print(f"deck: {args.out / (path.stem + '.slides.html')}")
     for p in problems:
         print(f"{p[0]}: {p[1]}", file=sys.stderr)
     return 1 if problems else 0

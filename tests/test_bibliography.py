@@ -125,19 +125,20 @@ def test_the_index_reads_a_question_that_cites_as_words():
 
 
 def test_the_site_links_each_citation_to_its_entry_and_a_missing_entry_is_a_dangling_link(tmp_path):
-    out = tmp_path / "html"
-    out.mkdir()
+    from conftest import build_site
+
     key = next(iter(bib.load()))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(f"# 01 · A\n\nAs {{cite:t}}`{key}` showed.")]
-    rows = [dict(name="01_a", html="01_a.html", title="01 · A", question="q", seconds=1.0, status="ok")]
-    body, rows[0]["sections"] = build.render(nb, None, None)
-    (out / "01_a.html").write_text(body)
+    code, out = build_site(tmp_path, {"01_a": nb})
+    assert code == 0
+    body = (out / "01_a.html").read_text()
     assert f'href="references.html#{key}"' in body and "{cite:" not in body
-    cites = lambda: [t for _, t in build.dangling_links(out) if t.startswith("references.")]  # noqa: E731
-    assert "references.html" in cites()                                                # no page yet
-    page = bib.references_page(out, rows, bib.load(), {key: {"01_a"}}).read_text()
+    page = (out / "references.html").read_text()
     assert f'id="{key}"' in page and 'href="01_a.html"' in page and (out / "references.bib").exists()
+    cites = lambda: [t for _, t in build.dangling_links(out) if t.startswith("references.")]  # noqa: E731
     assert cites() == []
     (out / "references.html").write_text(page.replace(f'id="{key}"', 'id="elsewhere"'))
     assert cites() == [f"references.html#{key}"]
+    (out / "references.html").unlink()
+    assert "references.html" in cites()

@@ -59,14 +59,15 @@ def site(tmp_path_factory):
         out = Path(given).resolve()
         assert (out / "index.html").exists(), f"COURSE_SITE={given} holds no index.html: run `make course` first"
         return out
-    out = tmp_path_factory.mktemp("site") / "html"
-    out.mkdir()
-    rows = []
+    # two small notebooks, as the build leaves them executed, rendered by the course's own build (Sphinx)
+    root = tmp_path_factory.mktemp("site")
+    (root / "notebooks").mkdir()
+    paths = []
     for i, name in enumerate(("01_first", "02_second")):
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
         md = nbformat.v4.new_markdown_cell(f"# {name}\n\n**Question.** Is $E_\\theta(x)$ low on data?\n\n"
                                            "$$\\mathcal{L}_D = D(x) + [m - D(G(z))]^+$$\n\n"
-                                           f"As {{cite:t}}`{KEYS[i]}` put it.")
+                                           f"As {{cite:t}}`{KEYS[i]}` put it, the pulling-away term{' and Langevin' * i}.")
         code = nbformat.v4.new_code_cell("plot")
         png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
         code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
@@ -75,17 +76,10 @@ def site(tmp_path_factory):
         exercise = nbformat.v4.new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n")
         exercise.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "Exercise 1.1: passed."}, execution_count=1)]
         nb.cells = [md, code, nbformat.v4.new_markdown_cell("## 1. A section"), exercise]
-        rows.append(dict(name=name, html=name + ".html", title=name, question="q", seconds=1.0, status="ok", nb=nb))
-    from course_lib import exercises
-    (out / "student").mkdir()
-    for i, r in enumerate(rows):
-        nbformat.write(exercises.student_notebook(r["nb"]), out / "student" / f"{r['name']}.ipynb")
-        body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None,
-                                           student=f"student/{r['name']}.ipynb")
-        (out / r["html"]).write_text(body)
-    bibliography.references_page(out, rows, bibliography.load(), {k: {r["name"]} for k, r in zip(KEYS, rows)})
-    build.write_index(out, rows, "test")
-    build.copy_mathjax(out)
+        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+        paths.append(str(root / "notebooks" / f"{name}.ipynb"))
+    out = root / "html"
+    assert build.main(paths + ["--out", str(out), "--executed", str(root / "notebooks"), "--render-only"]) == 0
     return out
 
 
@@ -155,7 +149,7 @@ def test_the_index_opens_and_every_notebook_link_resolves(browser, site):
     for href in links:
         response = page.goto(site.joinpath(href).as_uri(), timeout=TIMEOUT_MS)
         assert response is None or response.ok
-        assert page.locator("nav.course-nav").count() == 2 and page.title()
+        assert page.title() and page.locator("nav.bd-links a").count() >= len(links)   # the sidebar lists every chapter
     assert build.dangling_links(site) == [] and build.network_references(site) == []
     page.close()
 
@@ -179,20 +173,83 @@ def test_math_is_typeset_offline_and_figures_load(browser, site):
     page.close()
 
 
+def test_no_page_asks_the_network_for_anything(browser, site):
+    page = browser.new_page()
+    asked = []
+    page.route("**/*", lambda route: (asked.append(route.request.url), route.abort()) if not route.request.url.startswith(
+        ("file:", "data:", "blob:", "about:")) else route.continue_())
+    targets = ["index.html", "references.html", "search.html?q=energy", "genindex.html"] + [p.name for p in _pages(site)]
+    targets += [f"slides/{d.name}" for d in sorted((site / "slides").glob("*.slides.html"))]
+    for target in targets:
+        page.goto(site.joinpath(target.split("?")[0]).as_uri() + ("?" + target.split("?")[1] if "?" in target else ""),
+                  timeout=TIMEOUT_MS)
+        page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    assert len(targets) > 6 and asked == [], f"asked the network for {asked[:5]}"
+    page.close()
+
+
 def test_previous_and_next_walk_the_course(browser, site):
     pages = _pages(site)
     page = browser.new_page()
     page.goto(pages[0].as_uri(), timeout=TIMEOUT_MS)
     for expected in pages[1:]:
-        page.locator("nav.course-nav >> nth=0").locator("a[rel=next]").click()
+        page.locator("a.right-next").click()
         page.wait_for_load_state()
         assert page.url.endswith(expected.name)
-    page.locator("nav.course-nav >> nth=0").locator("a[rel=prev]").click()
+    page.locator("a.left-prev").click()
     page.wait_for_load_state()
     assert page.url.endswith(pages[-2].name)
-    page.locator("nav.course-nav >> nth=0").locator("a[rel=index]").click()
+    page.locator("a.navbar-brand").first.click()              # the course's title in the sidebar: the index
     page.wait_for_load_state()
     assert page.url.endswith("index.html")
+    page.close()
+
+
+SEARCHES = {"pulling-away term": {"07", "09"}, "Langevin": {"06", "10"}}   # what the course's own site must find
+
+
+def test_search_finds_chapters_by_what_they_teach(browser, site):
+    page = browser.new_page()
+    blocked = []
+    page.route("http*://**", lambda route: (blocked.append(route.request.url), route.abort()))
+    terms = SEARCHES if os.environ.get("COURSE_SITE") else {"pulling-away term": {"01", "02"}, "Langevin": {"02"}}
+    for term, chapters in terms.items():
+        page.goto(site.joinpath("index.html").as_uri(), timeout=TIMEOUT_MS)
+        page.locator("button.search-button-field").first.click()   # the sidebar's search field, as a reader uses it
+        box = page.locator("form.bd-search input[name=q]:visible").first
+        box.fill(term)
+        box.press("Enter")
+        page.wait_for_load_state()
+        assert "search.html" in page.url
+        page.wait_for_function("document.querySelectorAll('#search-results li').length > 0", timeout=TIMEOUT_MS)
+        found = {a.split("/")[-1][:2] for a in page.eval_on_selector_all(
+            "#search-results li a", "els => els.map(e => e.getAttribute('href').split('#')[0].split('?')[0])")}
+        assert chapters <= found, f"searching {term!r} found {sorted(found)}, not {sorted(chapters)}"
+    assert blocked == []
+    page.close()
+
+
+def test_dark_mode_toggles_and_each_chapter_offers_its_notebook_and_its_deck(browser, site):
+    page = browser.new_page()
+    for i, path in enumerate(_pages(site)):
+        page.goto(path.as_uri(), timeout=TIMEOUT_MS)
+        background = lambda: page.evaluate("getComputedStyle(document.body).backgroundColor")  # noqa: E731
+        themes, colours = [], []
+        for mode in ("dark", "light"):  # the theme's switch opens a menu: light, dark, as the system says
+            page.locator("button.theme-switch-button:visible").first.click()
+            page.locator(f".theme-change-button[data-mode={mode}]:visible").first.click()
+            themes.append(page.evaluate("document.documentElement.dataset.theme"))
+            colours.append(background())
+        assert themes == ["dark", "light"] and colours[0] != colours[1], (themes, colours)
+        href = page.locator("a[href$='.ipynb']").filter(has_text=".ipynb").first.get_attribute("href")
+        nb = nbformat.read(site / href, as_version=4)                 # the chapter's executed notebook
+        assert nb.cells and path.stem in href
+        deck = page.locator("p.course-deck a")
+        assert (site / deck.get_attribute("href")).exists()
+        if i == 0:                                                    # the deck opens and presents, offline
+            deck.click()
+            page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=TIMEOUT_MS)
+            assert f"/slides/{path.stem}.slides.html" in page.url and page.evaluate("Reveal.getTotalSlides()") >= 1
     page.close()
 
 

@@ -63,45 +63,54 @@ def test_question_and_title_come_from_the_first_markdown():
     assert build.question_of(nb) == "Can a controller keep the game balanced?"
 
 
-def _site(tmp_path, names=("01_a", "02_b")):
-    out = tmp_path / "html"
-    out.mkdir()
-    rows = []
-    for i, name in enumerate(names):
-        nb = _notebook([nbformat.v4.new_markdown_cell(f"# {name}\n\n**Question.** Why {i}?\n\n## 1. First part\n\ntext $x^2$"),
-                        nbformat.v4.new_markdown_cell("## 2. Second part")])
-        rows.append(dict(name=name, html=name + ".html", title=name, question=f"Why {i}?", seconds=1.0, status="ok", nb=nb))
-    for i, r in enumerate(rows):
-        body, r["sections"] = build.render(r.pop("nb"), rows[i - 1] if i else None, rows[i + 1] if i + 1 < len(rows) else None)
-        (out / r["html"]).write_text(body)
-    build.write_index(out, rows, "test")
-    build.copy_mathjax(out)
-    return out, rows
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory):
+    """Two chapters (the first links the second and cites nothing) built into a site by the course's build."""
+    from conftest import build_site
+
+    notebooks = {}
+    for i, name in enumerate(("01_a", "02_b")):
+        notebooks[name] = _notebook([
+            nbformat.v4.new_markdown_cell(f"# {name}\n\n**Question.** Why {i}?\n\n## 1. First part\n\ntext $x^2$"
+                                          + ("\n\nNext: [chapter 2](02_b.ipynb); [the site](https://example.org/x.ipynb) "
+                                             "is left alone." if i == 0 else "")),
+            nbformat.v4.new_markdown_cell("## 2. Second part")])
+    code, out = build_site(tmp_path_factory.mktemp("small"), notebooks)
+    assert code == 0
+    return out
 
 
-def test_pages_link_to_each_other_and_to_their_sections_and_load_nothing_from_the_network(tmp_path):
-    out, rows = _site(tmp_path)
+def test_pages_link_to_each_other_and_to_their_sections_and_load_nothing_from_the_network(small_site):
+    out = small_site
     first, second = (out / "01_a.html").read_text(), (out / "02_b.html").read_text()
-    assert 'href="02_b.html" rel="next"' in first and 'rel="prev"' not in first
-    assert 'href="01_a.html" rel="prev"' in second and 'href="index.html" rel="index"' in second
-    assert [text for _, text in rows[0]["sections"]] == ["1. First part", "2. Second part"]
-    hid = rows[0]["sections"][0][0]
-    assert f'href="#{hid}"' in first and f'id="{hid}"' in first                 # the page's own table of contents
+    assert re.search(r'href="02_b.html"[^>]*class="right-next"|class="right-next"[^>]*href="02_b.html"', first)
+    assert re.search(r'class="left-prev"[^>]*href="01_a.html"|href="01_a.html"[^>]*class="left-prev"', second)
+    sections = re.findall(r'<section id="([^"]+)">\s*<h2>([^<]*)', first)
+    assert [text.strip() for _, text in sections] == ["1. First part", "2. Second part"]
+    assert all(f'href="#{hid}"' in first for hid, _ in sections)                 # the page's own table of contents
     index = (out / "index.html").read_text()
-    assert f'href="01_a.html#{hid}"' in index and "Why 0?" in index             # the outline: sections and the question
-    assert 'src="mathjax/MathJax.js?config=' in first and (out / "mathjax" / "MathJax.js").exists()
+    assert 'href="01_a.html"' in index and "Why 0?" in index                    # the outline: chapters and their questions
+    assert 'src="_static/mathjax/MathJax.js?config=' in first and (out / "_static" / "mathjax" / "MathJax.js").exists()
     assert build.dangling_links(out) == [] and build.network_references(out) == []
+
+
+def test_a_link_to_another_chapters_notebook_becomes_a_link_to_its_page(small_site):
+    body = (small_site / "01_a.html").read_text()
+    assert re.search(r'href="02_b.html"[^>]*>\s*(<span[^>]*>)?chapter 2', body)
+    assert 'href="https://example.org/x.ipynb"' in body
+
+
+def test_a_missing_page_or_section_is_a_dangling_link(small_site, tmp_path):
+    import shutil
+
+    out = tmp_path / "html"
+    shutil.copytree(small_site, out)
+    page = out / "01_a.html"
+    hid = re.findall(r'<section id="([^"]+)">\s*<h2>', page.read_text())[0]
+    page.write_text(page.read_text().replace(f'<section id="{hid}">', '<section id="renamed">'))
+    assert ("01_a.html", f"#{hid}") in build.dangling_links(out)             # the page's own contents
     (out / "02_b.html").unlink()
     assert ("01_a.html", "02_b.html") in build.dangling_links(out)
-
-
-def test_a_link_to_another_chapters_notebook_becomes_a_link_to_its_page(tmp_path):
-    nb = _notebook([nbformat.v4.new_markdown_cell("# 01 · A\n\nNext: [chapter 2](02_b.ipynb), its [part 3](02_b.ipynb#part-3); "
-                                                  "[the site](https://example.org/x.ipynb) is left alone.")])
-    body, _ = build.render(nb)
-    assert 'href="02_b.html"' in body and 'href="02_b.html#part-3"' in body and ".ipynb\"" not in body.replace(
-        'href="https://example.org/x.ipynb"', "")
-    assert 'href="https://example.org/x.ipynb"' in body
 
 
 def test_network_references_are_found(tmp_path):
@@ -212,16 +221,6 @@ def test_an_exercise_shows_its_stub_and_folds_the_solution_with_what_its_check_s
     assert [o.output_type for o in stub.outputs] == ["stream"]  # no "passed" under the stub
     assert fold.cell_type == "markdown" and fold.source.startswith('<details class="course-solution">')
     assert "return 2 * x" in fold.source and "Exercise 1.1: passed" in fold.source and "BEGIN SOLUTION" not in fold.source
-
-
-def test_a_link_to_a_section_that_is_gone_is_a_dangling_link(tmp_path):
-    out, rows = _site(tmp_path)
-    hid = rows[0]["sections"][0][0]
-    assert build.dangling_links(out) == []
-    page = out / "01_a.html"
-    page.write_text(page.read_text().replace(f'id="{hid}"', 'id="renamed"'))
-    assert ("index.html", f"01_a.html#{hid}") in build.dangling_links(out)   # the index's outline
-    assert ("01_a.html", f"#{hid}") in build.dangling_links(out)             # the page's own contents
 
 
 def _grid_cell(errors=None):

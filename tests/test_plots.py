@@ -2,7 +2,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from course_lib import models, plots, toys
-from course_lib.build import title_of, write_index
+from course_lib.build import title_of
+from course_lib.site import index_source
 from course_lib.train import History
 
 
@@ -60,8 +61,9 @@ def test_animation_renders_to_html_without_ffmpeg():
 def test_index_page_links_every_notebook(tmp_path):
     rows = [dict(name="04_original_gan", html="04_original_gan.html", title="The original GAN", seconds=3.0, status="ok"),
             dict(name="05_x", html="05_x.html", title="EBGAN", seconds=4.0, status="ok")]
-    page = write_index(tmp_path, rows, "real").read_text()
+    page = index_source(rows, "real")
     assert 'href="04_original_gan.html"' in page and 'href="05_x.html"' in page
+    assert "\n04_original_gan\n05_x\nreferences\n```" in page     # the toctree: the sidebar and previous / next
 
 
 def test_title_of_reads_the_first_heading():
