@@ -33,6 +33,9 @@ ol.chapters{list-style:none;padding:0} li.chapter{margin:0 0 1.1em} li.chapter .
 ol.references li{margin:0 0 .7em} ol.references li:target{outline:2px solid #e0b000}
 .failed{color:#b00}
 """
+# The packaged MathJax holds the STIX web fonts only: with MathJax's default (TeX) fonts a prime (z', x') is a
+# "Math Processing Error". (The site's and the decks' MathJax 2 configuration.)
+MATHJAX_FONTS = {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None}
 # MathJax 2 (the copy in _static/mathjax), configured for the \( \) and \[ \] that MyST writes
 CONF = '''# written by course_lib.site: the course's Sphinx configuration
 project = {title!r}
@@ -40,6 +43,7 @@ author = "the course's authors"
 extensions = ["myst_nb"]
 nb_execution_mode = "off"                  # the notebooks were executed by course_lib.build, with their profile
 nb_output_stderr = "show"
+nb_render_markdown_format = "myst"         # the sentences cells print (IPython Markdown) get their $math$ typeset
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_update_mathjax = False
 html_theme = "sphinx_book_theme"
@@ -52,7 +56,8 @@ html_sourcelink_suffix = ""
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 mathjax3_config = None
 mathjax2_config = {{"tex2jax": {{"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]],
-                                "processRefs": False, "processEnvironments": False}}}}
+                                "processRefs": False, "processEnvironments": False}},
+                    "HTML-CSS": {fonts!r}}}
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header", "misc.highlighting_failure"]
 exclude_patterns = ["_build", "student"]
 '''
@@ -133,7 +138,7 @@ def write_sources(src: Path, chapters: list, profile: str, cited_by: dict) -> Pa
         nbformat.write(c["nb"], src / f"{c['name']}.ipynb")
     (src / "index.md").write_text(index_source(chapters, profile))
     (src / "references.md").write_text(references_source(chapters, bibliography.load(), cited_by))
-    (src / "conf.py").write_text(CONF.format(title=TITLE))
+    (src / "conf.py").write_text(CONF.format(title=TITLE, fonts=MATHJAX_FONTS))
     (src / "_static" / "course.css").write_text(CSS)
     shutil.copytree(mathjax_source(), src / "_static" / "mathjax")
     return src

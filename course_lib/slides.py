@@ -11,6 +11,7 @@ assert the chapter's claims are skipped (they print nothing).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -90,6 +91,7 @@ def render_deck(nb) -> str:
     from nbconvert import SlidesExporter
 
     from .build import MATHJAX_CONFIG, for_static_page, offline
+    from .site import MATHJAX_FONTS
 
     exporter = SlidesExporter(reveal_url_prefix="reveal", reveal_theme=REVEAL_THEME, require_js_url="",
                               mathjax_url=f"mathjax/MathJax.js?config={MATHJAX_CONFIG}")
@@ -97,6 +99,9 @@ def render_deck(nb) -> str:
     body, n = re.subn(r"<script>\s*require\(.*?</script>", lambda _: _INIT, body, count=1, flags=re.S)
     if n != 1:
         raise RuntimeError("nbconvert's reveal template changed: the deck's start-up script was not found")
+    body, n = re.subn(r"MathJax\.Hub\.Config\(\{", lambda m: m[0] + f'\n"HTML-CSS": {json.dumps(MATHJAX_FONTS)},', body, count=1)
+    if n != 1:
+        raise RuntimeError("nbconvert's reveal template changed: its MathJax configuration was not found")
     body = offline(body)   # require.js and jQuery from CDNs: the deck does without
     return _CHAPTER_LINK.sub(lambda m: f'href="{m[1]}.slides.html"', body)
 
