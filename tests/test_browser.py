@@ -231,7 +231,9 @@ def test_search_finds_chapters_by_what_they_teach(browser, site):
         box.press("Enter")
         page.wait_for_load_state()
         assert "search.html" in page.url
-        page.wait_for_function("document.querySelectorAll('#search-results li').length > 0", timeout=TIMEOUT_MS)
+        # the results come one by one; the summary says when the search has finished
+        page.wait_for_function("/finished/i.test((document.querySelector('#search-results .search-summary') || {}).textContent)"
+                               " && document.querySelectorAll('#search-results li').length > 0", timeout=TIMEOUT_MS)
         found = {a.split("/")[-1][:2] for a in page.eval_on_selector_all(
             "#search-results li a", "els => els.map(e => e.getAttribute('href').split('#')[0].split('?')[0])")}
         assert chapters <= found, f"searching {term!r} found {sorted(found)}, not {sorted(chapters)}"
