@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import json
 import math
 import os
@@ -46,7 +47,7 @@ GRID_VAR = "COURSE_PANEL_GRID"                       # = widgets.GRID_VAR (not i
 GRID_MIME = "application/vnd.course.panel-grid+json"  # = widgets.GRID_MIME
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+MATHJAX_CONFIG = site.MATHJAX_CONFIG
 PANEL_NOTE = ("<p class=\"course-panel-note\"><b>Control panel.</b> Its controls work in JupyterLab "
               "(<code>make lab</code>, then run the notebook); the picture is the one it drew when this page was built{settings}.</p>")
 
@@ -253,24 +254,15 @@ def grid_html(grid: dict) -> str:
         f'data-labels="{html.escape(json.dumps(a["labels"]))}" aria-label="{html.escape(a["name"])}" '
         f'oninput="coursePanelGrid(this)"> <output>{html.escape(a["labels"][a["start"]])}</output></label>'
         for i, a in enumerate(axes))
-    points = []
+    points, points_labels = [], list(itertools.product(*(a["labels"] for a in axes)))  # widgets.panel_grid's order
     for i, (png, err) in enumerate(zip(grid["pictures"], grid["errors"])):
         hide = "" if i == start else ' style="display:none"'
-        settings = ", ".join(f"{a['name']} = {a['labels'][j]}" for a, j in zip(axes, _unravel(i, [len(a["labels"]) for a in axes])))
+        settings = ", ".join(f"{a['name']} = {label}" for a, label in zip(axes, points_labels[i]))
         points.append(f'<img class="course-grid-picture" data-point="{i}"{hide} alt="{html.escape(settings)}" '
                       f'src="data:image/png;base64,{png}">' if png else
                       f'<pre class="course-grid-error" data-point="{i}"{hide}>{html.escape(settings)}: {html.escape(err or "")}</pre>')
     return (f'<div class="course-grid">{GRID_NOTE.format(n=len(points))}<div class="course-grid-controls">{sliders}</div>'
             + "".join(points) + "</div>" + GRID_SCRIPT)
-
-
-def _unravel(index: int, shape: list) -> list:
-    """The position of a flat index in a grid of ``shape`` (the first axis slowest)."""
-    out = []
-    for n in reversed(shape):
-        out.append(index % n)
-        index //= n
-    return out[::-1]
 
 
 def panel_grids_as_html(nb) -> int:

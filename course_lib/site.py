@@ -36,6 +36,7 @@ ol.references li{margin:0 0 .7em} ol.references li:target{outline:2px solid #e0b
 # The packaged MathJax holds the STIX web fonts only: with MathJax's default (TeX) fonts a prime (z', x') is a
 # "Math Processing Error". (The site's and the decks' MathJax 2 configuration.)
 MATHJAX_FONTS = {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None}
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"   # MathJax 2's combined configuration (the site and the decks)
 # MathJax 2 (the copy in _static/mathjax), configured for the \( \) and \[ \] that MyST writes
 CONF = '''# written by course_lib.site: the course's Sphinx configuration
 project = {title!r}
@@ -53,7 +54,7 @@ html_theme_options = {{"use_download_button": True, "show_toc_level": 2, "home_p
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
 html_sourcelink_suffix = ""
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+mathjax_path = "mathjax/MathJax.js?config={config}"
 mathjax3_config = None
 mathjax2_config = {{"tex2jax": {{"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]],
                                 "processRefs": False, "processEnvironments": False}},
@@ -138,7 +139,7 @@ def write_sources(src: Path, chapters: list, profile: str, cited_by: dict) -> Pa
         nbformat.write(c["nb"], src / f"{c['name']}.ipynb")
     (src / "index.md").write_text(index_source(chapters, profile))
     (src / "references.md").write_text(references_source(chapters, bibliography.load(), cited_by))
-    (src / "conf.py").write_text(CONF.format(title=TITLE, fonts=MATHJAX_FONTS))
+    (src / "conf.py").write_text(CONF.format(title=TITLE, fonts=MATHJAX_FONTS, config=MATHJAX_CONFIG))
     (src / "_static" / "course.css").write_text(CSS)
     shutil.copytree(mathjax_source(), src / "_static" / "mathjax")
     return src

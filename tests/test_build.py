@@ -256,9 +256,3 @@ def test_a_grid_setting_whose_run_failed_shows_its_message():
     assert re.search(r'<pre class="course-grid-error" data-point="1" style="display:none">target = ring8, G steps = 500: '
                      r'TrainingDiverged: lower the learning rate</pre>', page)
     assert page.count('class="course-grid-picture"') == 5
-
-
-@pytest.mark.parametrize("index, shape, expected", [(0, [2, 3], [0, 0]), (4, [2, 3], [1, 1]), (5, [2, 3], [1, 2]),
-                                                    (7, [2, 2, 2], [1, 1, 1])])
-def test_unravel_is_row_major(index, shape, expected):
-    assert build._unravel(index, shape) == expected
